@@ -325,3 +325,227 @@ GEMM_SKINNY_ENTRY(gemm_skinny_m8, 1)
 GEMM_SKINNY_ENTRY(gemm_skinny_m16, 2)
 GEMM_SKINNY_ENTRY(gemm_skinny_m32, 4)
 GEMM_SKINNY_ENTRY(gemm_skinny_m64, 8)
+
+// ---------------------------------------------------------------------------------------------
+// Hopper (sm_90a): 128 x 256 tiles on wgmma, persistent over the tiles. Warpgroup 0 loads,
+// warpgroups 1 and 2 each multiply 64 rows of the tile by all 256 columns (m64n256k16 from
+// shared memory, 128 fp32 accumulators per thread). The loads are 16-byte cp.async (JCuda
+// cannot encode the tensor maps TMA needs) written straight into the 128-byte swizzled
+// layout wgmma reads: in each row of 64 bf16, 16-byte chunk c lands at chunk c ^ (row % 8).
+// A stage is handed over with mbarriers: the loaders arrive on `full` once their copies have
+// landed (cp.async.wait_group, then a proxy fence so the tensor cores see the writes), each
+// consumer warpgroup arrives on `empty` when its products have read the stage. The loaders
+// run ahead into the next tile while the consumers store the last one.
+#define G90_BM 128
+#define G90_BN 256
+#define G90_BK 64
+#define G90_STAGES 4
+#ifndef G90_LAG
+#define G90_LAG 2    // stages a loader keeps in flight before it signals the oldest
+#endif
+#define G90_A_BYTES (G90_BM * G90_BK * 2)
+#define G90_STAGE_BYTES (G90_A_BYTES + G90_BN * G90_BK * 2)
+#define G90_SMEM (G90_STAGES * G90_STAGE_BYTES + 1024 + 2 * G90_STAGES * 8)
+
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+__device__ __forceinline__ void gemm90_bar_init(unsigned bar, unsigned count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(bar), "r"(count) : "memory");
+}
+__device__ __forceinline__ void gemm90_bar_arrive(unsigned bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(bar) : "memory");
+}
+__device__ __forceinline__ void gemm90_bar_wait(unsigned bar, unsigned parity) {
+    unsigned done = 0;
+    while (!done)
+        asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+                     " selp.u32 %0, 1, 0, p;\n}\n" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+}
+__device__ __forceinline__ void gemm90_cp16(unsigned dst, const void* src, int bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(dst), "l"(src), "r"(bytes) : "memory");
+}
+// Shared-memory matrix descriptor: K-major rows of 128 bytes, 128-byte swizzle, 8-row groups
+// 1024 bytes apart (the leading-dimension offset is unused in this layout).
+__device__ __forceinline__ uint64_t gemm90_desc(unsigned addr) {
+    return (uint64_t)((addr & 0x3FFFF) >> 4) | (1ull << 16) | ((uint64_t)(1024 >> 4) << 32) | (1ull << 62);
+}
+// Keeps the compiler from moving accumulator reads or writes across wgmma issue and wait.
+__device__ __forceinline__ void gemm90_fence_acc(float* d) {
+#pragma unroll
+    for (int i = 0; i < 128; i++) asm volatile("" : "+f"(d[i]) :: "memory");
+}
+__device__ __forceinline__ void gemm90_mma_m64n256k16(float* d, uint64_t da, uint64_t db, int accumulate) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {"
+        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63,"
+        "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79,"
+        "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95,"
+        "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111,"
+        "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
+        "}, %128, %129, p, 1, 1, 0, 0;\n}\n"
+        :
+          "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
+          "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
+          "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
+          "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
+          "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
+          "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
+          "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
+          "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
+          "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+        : "l"(da), "l"(db), "r"(accumulate));
+}
+#endif
+
+template <typename OutT>
+__device__ __forceinline__ void gemm90_store_pair(OutT* p, float v0, float v1, float beta, bool pair, bool second);
+template <>
+__device__ __forceinline__ void gemm90_store_pair<float>(float* p, float v0, float v1, float beta, bool pair, bool second) {
+    if (pair && beta == 0.f) {
+        *reinterpret_cast<float2*>(p) = make_float2(v0, v1);
+    } else {
+        store_out<float>(p, v0, beta);
+        if (second) store_out<float>(p + 1, v1, beta);
+    }
+}
+template <>
+__device__ __forceinline__ void gemm90_store_pair<bf16>(bf16* p, float v0, float v1, float beta, bool pair, bool second) {
+    if (pair && beta == 0.f) {
+        *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(v0, v1);
+    } else {
+        store_out<bf16>(p, v0, beta);
+        if (second) store_out<bf16>(p + 1, v1, beta);
+    }
+}
+
+template <typename OutT>
+__device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda, long sA,
+                                            const bf16* __restrict__ B, long ldb, long sB,
+                                            OutT* __restrict__ C, long ldc, long sC,
+                                            int M, int N, int K, int batch, float alpha, float beta) {
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    extern __shared__ __align__(1024) unsigned char gemm90_smem[];
+    const unsigned raw = (unsigned)__cvta_generic_to_shared(gemm90_smem);
+    const unsigned base = (raw + 1023u) & ~1023u;   // the swizzle repeats every 1024 bytes
+    const unsigned full = base + G90_STAGES * G90_STAGE_BYTES, empty = full + 8 * G90_STAGES;
+    const int wg = threadIdx.x >> 7, t = threadIdx.x & 127;
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < G90_STAGES; s++) {
+            gemm90_bar_init(full + 8 * s, 128);
+            gemm90_bar_init(empty + 8 * s, 2);
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    }
+    __syncthreads();
+    const int tilesN = (N + G90_BN - 1) / G90_BN, tilesM = (M + G90_BM - 1) / G90_BM;
+    const long perBatch = (long)tilesM * tilesN, total = perBatch * batch;
+    const int ktiles = (K + G90_BK - 1) / G90_BK;
+
+    if (wg == 0) {
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+        // thread t copies 16-byte chunk t % 8 of rows t / 8 + 16 i: 8 consecutive threads read a
+        // row's 128 contiguous bytes, and the chunk's swizzled place is the same in every row it copies
+        const int lr = t >> 3, lc = t & 7;
+        const unsigned dst = lr * 128 + ((lc ^ (lr & 7)) << 4);
+        int it = 0;
+        for (long tile = blockIdx.x; tile < total; tile += gridDim.x) {
+            const long z = tile / perBatch;
+            const int rem = (int)(tile - z * perBatch);
+            const int m0 = rem / tilesN * G90_BM, n0 = rem % tilesN * G90_BN;
+            const bf16* Az = A + z * sA;
+            const bf16* Bz = B + z * sB;
+            for (int kt = 0; kt < ktiles; kt++, it++) {
+                const int s = it % G90_STAGES;
+                gemm90_bar_wait(empty + 8 * s, ((it / G90_STAGES) & 1) ^ 1);
+                const unsigned sa = base + s * G90_STAGE_BYTES, sb = sa + G90_A_BYTES;
+                const int k0 = kt * G90_BK;
+                const bool kin = k0 + lc * 8 < K;
+                const bf16* pa = Az + (long)(m0 + lr) * lda + k0 + lc * 8;
+                const bf16* pb = Bz + (long)(n0 + lr) * ldb + k0 + lc * 8;
+#pragma unroll
+                for (int i = 0; i < G90_BM / 16; i++, pa += 16 * lda) {
+                    const bool ok = kin && 16 * i < M - m0 - lr;
+                    gemm90_cp16(sa + dst + i * 2048, ok ? pa : Az, ok ? 16 : 0);
+                }
+#pragma unroll
+                for (int i = 0; i < G90_BN / 16; i++, pb += 16 * ldb) {
+                    const bool ok = kin && 16 * i < N - n0 - lr;
+                    gemm90_cp16(sb + dst + i * 2048, ok ? pb : Bz, ok ? 16 : 0);
+                }
+                cp_async_commit();
+                if (it >= G90_LAG) {
+                    cp_async_wait<G90_LAG>();
+                    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+                    gemm90_bar_arrive(full + 8 * ((it - G90_LAG) % G90_STAGES));
+                }
+            }
+        }
+        cp_async_wait<0>();
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+        for (int j = it > G90_LAG ? it - G90_LAG : 0; j < it; j++) gemm90_bar_arrive(full + 8 * (j % G90_STAGES));
+    } else {
+        asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
+        const int half = wg - 1, w = t >> 5, l = t & 31;
+        float acc[128];
+#pragma unroll
+        for (int i = 0; i < 128; i++) acc[i] = 0.f;
+        int it = 0;
+        for (long tile = blockIdx.x; tile < total; tile += gridDim.x) {
+            const long z = tile / perBatch;
+            const int rem = (int)(tile - z * perBatch);
+            const int m0 = rem / tilesN * G90_BM, n0 = rem % tilesN * G90_BN;
+            for (int kt = 0; kt < ktiles; kt++, it++) {
+                const int s = it % G90_STAGES;
+                gemm90_bar_wait(full + 8 * s, (it / G90_STAGES) & 1);
+                const unsigned sa = base + s * G90_STAGE_BYTES;
+                const uint64_t da = gemm90_desc(sa + half * 64 * 128), db = gemm90_desc(sa + G90_A_BYTES);
+                gemm90_fence_acc(acc);
+                asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+                for (int kk = 0; kk < G90_BK / 16; kk++)   // 16 bf16 = 32 bytes further along each row
+                    gemm90_mma_m64n256k16(acc, da + 2 * kk, db + 2 * kk, kt > 0 || kk > 0);
+                asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+                asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+                gemm90_fence_acc(acc);
+                if (t == 0) gemm90_bar_arrive(empty + 8 * s);
+            }
+            // accumulator layout: 8-column block j holds rows r and r + 8 of this warp's 16
+            OutT* Cz = C + z * sC;
+            const bool pairs = (ldc & 1) == 0 && (reinterpret_cast<uintptr_t>(Cz) & (2 * sizeof(OutT) - 1)) == 0;
+            const int row0 = m0 + half * 64 + w * 16 + (l >> 2);
+#pragma unroll
+            for (int j = 0; j < 32; j++) {
+                const int col = n0 + j * 8 + (l & 3) * 2;
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const int row = row0 + h * 8;
+                    if (row < M && col < N)
+                        gemm90_store_pair<OutT>(Cz + (long)row * ldc + col, alpha * acc[j * 4 + h * 2],
+                                                alpha * acc[j * 4 + h * 2 + 1], beta, pairs && col + 1 < N, col + 1 < N);
+                }
+            }
+        }
+    }
+#else
+    __trap();   // launched only on sm_90 devices, whose code is the sm_90a build
+#endif
+}
+
+#define GEMM90_ENTRY(NAME, OUT)                                                                          \
+    extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
+        const bf16* A, long lda, long sA, const bf16* B, long ldb, long sB, OUT* C, long ldc, long sC,     \
+        int M, int N, int K, int batch, float alpha, float beta) {                                        \
+        gemm90_body<OUT>(A, lda, sA, B, ldb, sB, C, ldc, sC, M, N, K, batch, alpha, beta);               \
+    }
+GEMM90_ENTRY(gemm90_f32, float)
+GEMM90_ENTRY(gemm90_bf16, bf16)

@@ -4,9 +4,9 @@ import jcuda.driver.CUdeviceptr;
 
 /**
  * {@code C = alpha * A * B^T + beta * C} for A [M, K] and B [N, K] in bf16 (B a weight stored
- * [out, in]) with fp32 accumulation (gemm.cu): the tensor-core tile kernel for many rows, a
- * decode-sized tensor-core product for few rows (the CUDA-core GEMV stays for comparison),
- * batches with strides, and the expert-grouped form.
+ * [out, in]) with fp32 accumulation (gemm.cu): for many rows the wgmma product on Hopper and
+ * the mma.sync tile kernel elsewhere, a decode-sized tensor-core product for few rows (the
+ * CUDA-core GEMV stays for comparison), batches with strides, and the expert-grouped form.
  */
 public final class GemmKernel {
     /** Output element type. */
@@ -15,6 +15,10 @@ public final class GemmKernel {
     private static final int STAGES = 3;
     private static final int BN = 128;
     private static final int LDS = 40;
+    /** Hopper product: tile rows, tile columns, shared memory (4 stages of A and B tiles, alignment, barriers). */
+    private static final int H_BM = 128;
+    private static final int H_BN = 256;
+    private static final int H_SMEM = 4 * (128 + 256) * 64 * 2 + 1024 + 2 * 4 * 8;
     /** Rows per tile of the grouped form (what {@link MoeKernel#plan} must be given). */
     public static final int GROUPED_TILE_ROWS = 64;
     /**
@@ -52,10 +56,47 @@ public final class GemmKernel {
             skinny(ctx, a, lda, sA, b, ldb, sB, c, ldc, sC, out, m, n, k, batch, alpha, beta);
             return;
         }
+        if (m > 64 && hopper(ctx)) {
+            warpgroups(ctx, a, lda, sA, b, ldb, sB, c, ldc, sC, out, m, n, k, batch, alpha, beta);
+            return;
+        }
+        tiled(ctx, a, lda, sA, b, ldb, sB, c, ldc, sC, out, m, n, k, batch, alpha, beta);
+    }
+
+    /** True where the Hopper product runs: an sm_90 device, whose code is the fatbin's sm_90a build. */
+    static boolean hopper(CudaContext ctx) {
+        return ctx.device().major() == 9 && ctx.device().minor() == 0;
+    }
+
+    /** The mma.sync tile kernel (any sm_80+ device): 64- or 128-row tiles of 128 columns, one per block. */
+    static void tiled(CudaContext ctx, CUdeviceptr a, long lda, long sA, CUdeviceptr b, long ldb, long sB,
+                      CUdeviceptr c, long ldc, long sC, Out out, int m, int n, int k, int batch, float alpha,
+                      float beta) {
+        String shapes = "M=" + m + " N=" + n + " K=" + k + " batch=" + batch + " lda=" + lda + " ldb=" + ldb + " ldc=" + ldc;
+        check(k, lda, ldb, shapes);
         int bm = m <= 64 ? 64 : 128;
         String name = "gemm_bm" + bm + (out == Out.F32 ? "_f32" : "_bf16");
         Launch.run(ctx, name, shapes, Launch.ceilDiv(n, BN), Launch.ceilDiv(m, bm), batch, 256, smem(bm),
                 a, lda, sA, b, ldb, sB, c, ldc, sC, m, n, k, alpha, beta);
+    }
+
+    /**
+     * The Hopper product (gemm90_*, sm_90 only): 128 x 256 tiles on wgmma, a loading warpgroup and
+     * two multiplying ones, a persistent grid of one block per multiprocessor walking the tiles
+     * (batches included) with the columns fastest, so the blocks in flight share B in L2.
+     */
+    static void warpgroups(CudaContext ctx, CUdeviceptr a, long lda, long sA, CUdeviceptr b, long ldb, long sB,
+                           CUdeviceptr c, long ldc, long sC, Out out, int m, int n, int k, int batch, float alpha,
+                           float beta) {
+        String shapes = "M=" + m + " N=" + n + " K=" + k + " batch=" + batch + " lda=" + lda + " ldb=" + ldb + " ldc=" + ldc;
+        check(k, lda, ldb, shapes);
+        if (!hopper(ctx)) {
+            throw new CudaException("gemm90 [" + shapes + "]: needs an sm_90 device, not " + ctx.device());
+        }
+        long tiles = (long) Launch.ceilDiv(m, H_BM) * Launch.ceilDiv(n, H_BN) * batch;
+        int grid = (int) Math.min(tiles, ctx.device().multiprocessors());
+        Launch.run(ctx, out == Out.F32 ? "gemm90_f32" : "gemm90_bf16", shapes, grid, 1, 1, 384, H_SMEM,
+                a, lda, sA, b, ldb, sB, c, ldc, sC, m, n, k, batch, alpha, beta);
     }
 
     /** A warp per output column on the CUDA cores, for up to 8 rows (one row streams 8 loads per lane). */

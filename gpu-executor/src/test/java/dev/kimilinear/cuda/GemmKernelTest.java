@@ -1,6 +1,7 @@
 package dev.kimilinear.cuda;
 
 import dev.kimilinear.cpu.CpuOps;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -96,6 +97,53 @@ class GemmKernelTest {
             GemmKernel.batched(ctx, da.ptr(), (long) batch * k, k, dw.ptr(), k, (long) n * k, c.ptr(), (long) batch * n, n,
                     GemmKernel.Out.F32, m, n, k, batch, 1f, 0f);
             assertClose(c.toFloats(), ref, 1e-5, "batched gemm");
+        }
+    }
+
+    /**
+     * The Hopper product against the tile kernel on shapes that stress it: more tiles than
+     * multiprocessors (each block walks several, the loaders running ahead into the next),
+     * ragged edges in M, N and K, K shorter than one stage, batches, both outputs, accumulation.
+     */
+    @ParameterizedTest
+    @CsvSource({"2100,2100,136,1", "300,520,2312,3", "129,257,8,1", "65,1000,72,2"})
+    void hopperProductMatchesTheTileKernel(int m, int n, int k, int batch) {
+        CudaContext ctx = GpuTest.context();
+        Assumptions.assumeTrue(GemmKernel.hopper(ctx), "the Hopper product needs an sm_90 device");
+        Random rnd = new Random(m * 3L + n * 5L + k * 7L + batch);
+        float[] a = GpuTest.randomBf16(rnd, batch * m * k, 1f);
+        float[] w = GpuTest.randomBf16(rnd, batch * n * k, 0.05f);
+        float[] c0 = GpuTest.random(rnd, batch * m * n, 1f);
+        long sA = (long) m * k, sB = (long) n * k, sC = (long) m * n;
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
+             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
+             DeviceBuffer ref = DeviceBuffer.allocate(ctx, 4L * batch * m * n);
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * batch * m * n);
+             DeviceBuffer refB = DeviceBuffer.allocate(ctx, 2L * batch * m * n);
+             DeviceBuffer cb = DeviceBuffer.allocate(ctx, 2L * batch * m * n)) {
+            String what = m + "x" + n + "x" + k + " batch " + batch;
+            ref.poison();
+            GemmKernel.tiled(ctx, da.ptr(), k, sA, dw.ptr(), k, sB, ref.ptr(), n, sC, GemmKernel.Out.F32, m, n, k, batch,
+                    1f, 0f);
+            c.poison();
+            GemmKernel.warpgroups(ctx, da.ptr(), k, sA, dw.ptr(), k, sB, c.ptr(), n, sC, GemmKernel.Out.F32, m, n, k,
+                    batch, 1f, 0f);
+            assertClose(c.toFloats(), ref.toFloats(), 1e-5, "hopper f32 " + what);
+            refB.poisonBf16();
+            GemmKernel.tiled(ctx, da.ptr(), k, sA, dw.ptr(), k, sB, refB.ptr(), n, sC, GemmKernel.Out.BF16, m, n, k,
+                    batch, 1f, 0f);
+            cb.poisonBf16();
+            GemmKernel.warpgroups(ctx, da.ptr(), k, sA, dw.ptr(), k, sB, cb.ptr(), n, sC, GemmKernel.Out.BF16, m, n, k,
+                    batch, 1f, 0f);
+            assertClose(GpuTest.fromBf16(cb.toShorts()), GpuTest.fromBf16(refB.toShorts()), 5e-3, "hopper bf16 " + what);
+            // accumulate: C = 0.5 * A W^T + C
+            ref.upload(c0);
+            GemmKernel.tiled(ctx, da.ptr(), k, sA, dw.ptr(), k, sB, ref.ptr(), n, sC, GemmKernel.Out.F32, m, n, k, batch,
+                    0.5f, 1f);
+            c.upload(c0);
+            GemmKernel.warpgroups(ctx, da.ptr(), k, sA, dw.ptr(), k, sB, c.ptr(), n, sC, GemmKernel.Out.F32, m, n, k,
+                    batch, 0.5f, 1f);
+            assertClose(c.toFloats(), ref.toFloats(), 1e-5, "hopper accumulate " + what);
         }
     }
 
