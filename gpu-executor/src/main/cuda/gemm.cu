@@ -151,10 +151,12 @@ GEMM_ENTRY(gemm_bm64_bf16, 64, bf16)
 GEMM_GROUPED_ENTRY(gemm_grouped_bm64_f32, 64, float)
 GEMM_GROUPED_ENTRY(gemm_grouped_bm64_bf16, 64, bf16)
 
-// A streamed read: no L1 allocation, the weights are read once.
+// A streamed read: no L1 allocation (the weights are read once), and L2 asked to fetch 256-byte
+// runs (the neighbouring sectors are the next loads of the same rows): lm_head at one row
+// 92% -> 96% of copy, at 8 rows 84% -> 92% on the H100.
 __device__ __forceinline__ uint4 ld_stream(const void* p) {
     uint4 v;
-    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+    asm("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0,%1,%2,%3}, [%4];"
         : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
     return v;
 }
@@ -340,9 +342,7 @@ GEMM_SKINNY_ENTRY(gemm_skinny_m64, 8)
 #define G90_BN 256
 #define G90_BK 64
 #define G90_STAGES 4
-#ifndef G90_LAG
 #define G90_LAG 2    // stages a loader keeps in flight before it signals the oldest
-#endif
 #define G90_A_BYTES (G90_BM * G90_BK * 2)
 #define G90_STAGE_BYTES (G90_A_BYTES + G90_BN * G90_BK * 2)
 #define G90_SMEM (G90_STAGES * G90_STAGE_BYTES + 1024 + 2 * G90_STAGES * 8)
@@ -428,11 +428,23 @@ __device__ __forceinline__ void gemm90_store_pair<bf16>(bf16* p, float v0, float
     }
 }
 
-template <typename OutT>
+// Where one tile of the persistent walk lies: operands, its rows and first row and column.
+struct Gemm90Tile {
+    const bf16* A;
+    const bf16* B;
+    long c;       // element offset of the tile's operand block in C
+    int M, m0, n0;
+};
+
+// GROUPED: tiles come from the device-built list (expert, first row) over rows permuted per
+// expert (offsets [E + 1]), as gemm_grouped; otherwise batches of plain products with strides.
+template <typename OutT, bool GROUPED>
 __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda, long sA,
                                             const bf16* __restrict__ B, long ldb, long sB,
                                             OutT* __restrict__ C, long ldc, long sC,
-                                            int M, int N, int K, int batch, float alpha, float beta) {
+                                            int M, int N, int K, int batch, float alpha, float beta,
+                                            const int* __restrict__ offsets, const int* __restrict__ tiles,
+                                            const int* __restrict__ numTiles) {
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
     extern __shared__ __align__(1024) unsigned char gemm90_smem[];
     const unsigned raw = (unsigned)__cvta_generic_to_shared(gemm90_smem);
@@ -447,8 +459,32 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
     __syncthreads();
-    const int tilesN = (N + G90_BN - 1) / G90_BN, tilesM = (M + G90_BM - 1) / G90_BM;
-    const long perBatch = (long)tilesM * tilesN, total = perBatch * batch;
+    const int tilesN = (N + G90_BN - 1) / G90_BN;
+    const long perBatch = GROUPED ? 0 : (long)((M + G90_BM - 1) / G90_BM) * tilesN;
+    const long total = GROUPED ? (long)*numTiles * tilesN : perBatch * batch;
+    // columns fastest: the blocks in flight share the rows of A and walk B together
+    auto locate = [&](long tile) {
+        Gemm90Tile r;
+        if constexpr (GROUPED) {
+            const int lt = (int)(tile / tilesN), e = tiles[2 * lt], r0 = offsets[e];
+            r.A = A + (long)r0 * lda;
+            r.B = B + (long)e * sB;
+            r.c = (long)r0 * ldc;
+            r.M = offsets[e + 1] - r0;
+            r.m0 = tiles[2 * lt + 1];
+            r.n0 = (int)(tile - (long)lt * tilesN) * G90_BN;
+        } else {
+            const long z = tile / perBatch;
+            const int rem = (int)(tile - z * perBatch);
+            r.A = A + z * sA;
+            r.B = B + z * sB;
+            r.c = z * sC;
+            r.M = M;
+            r.m0 = rem / tilesN * G90_BM;
+            r.n0 = rem % tilesN * G90_BN;
+        }
+        return r;
+    };
     const int ktiles = (K + G90_BK - 1) / G90_BK;
 
     if (wg == 0) {
@@ -459,11 +495,10 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
         const unsigned dst = lr * 128 + ((lc ^ (lr & 7)) << 4);
         int it = 0;
         for (long tile = blockIdx.x; tile < total; tile += gridDim.x) {
-            const long z = tile / perBatch;
-            const int rem = (int)(tile - z * perBatch);
-            const int m0 = rem / tilesN * G90_BM, n0 = rem % tilesN * G90_BN;
-            const bf16* Az = A + z * sA;
-            const bf16* Bz = B + z * sB;
+            const Gemm90Tile tl = locate(tile);
+            const bf16* Az = tl.A;
+            const bf16* Bz = tl.B;
+            const int m0 = tl.m0, n0 = tl.n0, Mt = tl.M;
             for (int kt = 0; kt < ktiles; kt++, it++) {
                 const int s = it % G90_STAGES;
                 gemm90_bar_wait(empty + 8 * s, ((it / G90_STAGES) & 1) ^ 1);
@@ -474,7 +509,7 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
                 const bf16* pb = Bz + (long)(n0 + lr) * ldb + k0 + lc * 8;
 #pragma unroll
                 for (int i = 0; i < G90_BM / 16; i++, pa += 16 * lda) {
-                    const bool ok = kin && 16 * i < M - m0 - lr;
+                    const bool ok = kin && 16 * i < Mt - m0 - lr;
                     gemm90_cp16(sa + dst + i * 2048, ok ? pa : Az, ok ? 16 : 0);
                 }
 #pragma unroll
@@ -501,9 +536,8 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
         for (int i = 0; i < 128; i++) acc[i] = 0.f;
         int it = 0;
         for (long tile = blockIdx.x; tile < total; tile += gridDim.x) {
-            const long z = tile / perBatch;
-            const int rem = (int)(tile - z * perBatch);
-            const int m0 = rem / tilesN * G90_BM, n0 = rem % tilesN * G90_BN;
+            const Gemm90Tile tl = locate(tile);
+            const int m0 = tl.m0, n0 = tl.n0, Mt = tl.M;
             for (int kt = 0; kt < ktiles; kt++, it++) {
                 const int s = it % G90_STAGES;
                 gemm90_bar_wait(full + 8 * s, (it / G90_STAGES) & 1);
@@ -520,7 +554,7 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
                 if (t == 0) gemm90_bar_arrive(empty + 8 * s);
             }
             // accumulator layout: 8-column block j holds rows r and r + 8 of this warp's 16
-            OutT* Cz = C + z * sC;
+            OutT* Cz = C + tl.c;
             const bool pairs = (ldc & 1) == 0 && (reinterpret_cast<uintptr_t>(Cz) & (2 * sizeof(OutT) - 1)) == 0;
             const int row0 = m0 + half * 64 + w * 16 + (l >> 2);
 #pragma unroll
@@ -529,7 +563,7 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
 #pragma unroll
                 for (int h = 0; h < 2; h++) {
                     const int row = row0 + h * 8;
-                    if (row < M && col < N)
+                    if (row < Mt && col < N)
                         gemm90_store_pair<OutT>(Cz + (long)row * ldc + col, alpha * acc[j * 4 + h * 2],
                                                 alpha * acc[j * 4 + h * 2 + 1], beta, pairs && col + 1 < N, col + 1 < N);
                 }
@@ -545,7 +579,18 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
         const bf16* A, long lda, long sA, const bf16* B, long ldb, long sB, OUT* C, long ldc, long sC,     \
         int M, int N, int K, int batch, float alpha, float beta) {                                        \
-        gemm90_body<OUT>(A, lda, sA, B, ldb, sB, C, ldc, sC, M, N, K, batch, alpha, beta);               \
+        gemm90_body<OUT, false>(A, lda, sA, B, ldb, sB, C, ldc, sC, M, N, K, batch, alpha, beta,          \
+                                nullptr, nullptr, nullptr);                                               \
     }
 GEMM90_ENTRY(gemm90_f32, float)
 GEMM90_ENTRY(gemm90_bf16, bf16)
+
+#define GEMM90_GROUPED_ENTRY(NAME, OUT)                                                                  \
+    extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
+        const bf16* A, long lda, const bf16* B, long ldb, long sB, OUT* C, long ldc, const int* offsets,   \
+        const int* tiles, const int* numTiles, int N, int K, float alpha, float beta) {                   \
+        gemm90_body<OUT, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, beta,                 \
+                               offsets, tiles, numTiles);                                                 \
+    }
+GEMM90_GROUPED_ENTRY(gemm90_grouped_f32, float)
+GEMM90_GROUPED_ENTRY(gemm90_grouped_bf16, bf16)

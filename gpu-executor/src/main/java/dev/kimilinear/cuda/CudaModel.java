@@ -563,12 +563,12 @@ public final class CudaModel implements Backend {
     }
 
     private void groupedProduct(Operand a, long lda, CUdeviceptr w, long ldw, long sW, CUdeviceptr c, long ldc,
-                                int maxTiles, int n, int k) {
+                                int maxTiles, int tileRows, int n, int k) {
         GemmKernel.grouped(ctx, a.hi(), lda, w, ldw, sW, c, ldc, GemmKernel.Out.F32, b.offsets(), b.tiles(),
-                b.numTiles(), maxTiles, n, k, 1f, 0f);
+                b.numTiles(), maxTiles, tileRows, n, k, 1f, 0f);
         if (a.lo() != null) {
             GemmKernel.grouped(ctx, a.lo(), lda, w, ldw, sW, c, ldc, GemmKernel.Out.F32, b.offsets(), b.tiles(),
-                    b.numTiles(), maxTiles, n, k, 1f, 1f);
+                    b.numTiles(), maxTiles, tileRows, n, k, 1f, 1f);
         }
     }
 
@@ -786,12 +786,12 @@ public final class CudaModel implements Backend {
         MoeKernel.routerLogits(ctx, b.down(), d, w.router(), b.routerLogits(), t, e, d);
         MoeKernel.route(ctx, b.routerLogits(), w.bias(), t, e, topK, mc.numGroups(), mc.topkGroup(), mc.renormalize(),
                 mc.routedScalingFactor(), mc.activation() == KimiLinearConfig.RouterActivation.SOFTMAX, b.ids(), b.rw());
-        MoeKernel.dispatch(ctx, b.ids(), t, topK, e, b.counts(), b.offsets(), b.tiles(), b.numTiles(), b.cursors(),
+        int tileRows = MoeKernel.dispatch(ctx, b.ids(), t, topK, e, b.counts(), b.offsets(), b.tiles(), b.numTiles(), b.cursors(),
                 b.xn().hi(), b.xn().lo(), d, b.xperm().hi(), b.xperm().lo(), b.rowPos(), d);
         int maxTiles = MoeKernel.maxTiles(t * topK, e);
-        groupedProduct(b.xperm(), d, w.w13(), d, 2L * inter * d, b.gu(), 2L * inter, maxTiles, 2 * inter, d);
+        groupedProduct(b.xperm(), d, w.w13(), d, 2L * inter * d, b.gu(), 2L * inter, maxTiles, tileRows, 2 * inter, d);
         ActivationKernel.siluMul(ctx, b.gu(), 2L * inter, b.act().hi(), b.act().lo(), inter, t * topK, inter);
-        groupedProduct(b.act(), inter, w.w2(), inter, (long) d * inter, b.down(), d, maxTiles, d, inter);
+        groupedProduct(b.act(), inter, w.w2(), inter, (long) d * inter, b.down(), d, maxTiles, tileRows, d, inter);
         MoeKernel.combine(ctx, b.down(), b.rowPos(), b.rw(), topK, b.h(), t, d);
         if (w.shared() != null) {
             dense(w.shared(), b.xn(), t);

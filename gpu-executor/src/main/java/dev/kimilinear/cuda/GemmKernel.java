@@ -19,8 +19,10 @@ public final class GemmKernel {
     private static final int H_BM = 128;
     private static final int H_BN = 256;
     private static final int H_SMEM = 4 * (128 + 256) * 64 * 2 + 1024 + 2 * 4 * 8;
-    /** Rows per tile of the grouped form (what {@link MoeKernel#plan} must be given). */
+    /** Rows per tile of the tile kernel's grouped form. */
     public static final int GROUPED_TILE_ROWS = 64;
+    /** Routed rows above which the grouped product runs on the Hopper kernel (prefill sizes). */
+    static final int GROUPED_HOPPER_MIN_ROWS = 2048;
     /**
      * Rows up to which products take the decode-sized path (measured on the H100: faster than
      * the GEMV at 1 and 8 rows; from 16 to 64 rows at N = 12320 no faster than the 64-row tile
@@ -130,14 +132,38 @@ public final class GemmKernel {
     }
 
     /**
+     * Rows per tile of the expert-grouped product for {@code rows} routed rows: the Hopper
+     * product's 128 for prefill-sized work on an sm_90 device, else the tile kernel's 64 (decode
+     * steps stay on it: their few rows per expert are bound by the weight reads either way).
+     * {@link MoeKernel#dispatch} plans with it and {@link #grouped} must be given the same.
+     */
+    public static int groupedTileRows(CudaContext ctx, int rows) {
+        return rows > GROUPED_HOPPER_MIN_ROWS && hopper(ctx) ? H_BM : GROUPED_TILE_ROWS;
+    }
+
+    /**
      * Rows permuted per expert: expert e owns rows offsets[e] .. offsets[e+1] of A and C and
-     * multiplies them by B + e * sB. tiles / numTiles come from {@link MoeKernel#plan}.
+     * multiplies them by B + e * sB. tiles / numTiles come from {@link MoeKernel#dispatch}, planned
+     * with {@code tileRows} rows per tile ({@link #groupedTileRows}); maxTiles bounds numTiles.
      */
     public static void grouped(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr b, long ldb, long sB,
                                CUdeviceptr c, long ldc, Out out, CUdeviceptr offsets, CUdeviceptr tiles,
-                               CUdeviceptr numTiles, int maxTiles, int n, int k, float alpha, float beta) {
-        String shapes = "grouped N=" + n + " K=" + k + " maxTiles=" + maxTiles;
+                               CUdeviceptr numTiles, int maxTiles, int tileRows, int n, int k, float alpha, float beta) {
+        String shapes = "grouped N=" + n + " K=" + k + " maxTiles=" + maxTiles + " tileRows=" + tileRows;
         check(k, lda, ldb, shapes);
+        if (tileRows == H_BM) {
+            if (!hopper(ctx)) {
+                throw new CudaException("gemm90_grouped [" + shapes + "]: needs an sm_90 device, not " + ctx.device());
+            }
+            int grid = (int) Math.min((long) maxTiles * Launch.ceilDiv(n, H_BN), ctx.device().multiprocessors());
+            Launch.run(ctx, out == Out.F32 ? "gemm90_grouped_f32" : "gemm90_grouped_bf16", shapes, grid, 1, 1, 384,
+                    H_SMEM, a, lda, b, ldb, sB, c, ldc, offsets, tiles, numTiles, n, k, alpha, beta);
+            return;
+        }
+        if (tileRows != GROUPED_TILE_ROWS) {
+            throw new CudaException("gemm_grouped [" + shapes + "]: tiles of " + tileRows + " rows are not built ("
+                    + GROUPED_TILE_ROWS + " or, on sm_90, " + H_BM + ")");
+        }
         String name = "gemm_grouped_bm64" + (out == Out.F32 ? "_f32" : "_bf16");
         Launch.run(ctx, name, shapes, Launch.ceilDiv(n, BN), maxTiles, 1, 256, smem(GROUPED_TILE_ROWS),
                 a, lda, b, ldb, sB, c, ldc, offsets, tiles, numTiles, n, k, alpha, beta);

@@ -12,7 +12,7 @@ public final class KdaRecurrentKernel {
                            CUdeviceptr cuSeqlens, CUdeviceptr slots, CUdeviceptr state, CUdeviceptr out, int seqs,
                            int heads, int dim) {
         checkDim(dim, "kda_recurrent");
-        Launch.run(ctx, "kda_recurrent_d" + dim, "N=" + seqs + " H=" + heads + " D=" + dim, seqs, heads, dim / 32, 256, 0,
+        Launch.run(ctx, "kda_recurrent_d" + dim, "N=" + seqs + " H=" + heads + " D=" + dim, dim / 32, heads, seqs, 256, 0,
                 q, k, v, g, beta, cuSeqlens, slots, state, out, heads);
     }
 

@@ -455,13 +455,15 @@ public final class KernelBench {
             DeviceBuffer h = zeros(4L * t * d);
             double ms = time(() -> {
                 MoeKernel.route(ctx, logits.ptr(), bias.ptr(), t, e, k, 1, 1, true, 2.446f, false, ids.ptr(), wts.ptr());
-                MoeKernel.dispatch(ctx, ids.ptr(), t, k, e, counts.ptr(), offsets.ptr(), tiles.ptr(), numTiles.ptr(),
+                int tileRows = MoeKernel.dispatch(ctx, ids.ptr(), t, k, e, counts.ptr(), offsets.ptr(), tiles.ptr(), numTiles.ptr(),
                         cursors.ptr(), x.ptr(), d, xperm.ptr(), rowPos.ptr(), d);
                 GemmKernel.grouped(ctx, xperm.ptr(), d, w13.ptr(), d, 2L * inter * d, gu.ptr(), 2L * inter,
-                        GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, 2 * inter, d, 1f, 0f);
+                        GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, tileRows, 2 * inter, d, 1f,
+                        0f);
                 ActivationKernel.siluMul(ctx, gu.ptr(), 2L * inter, act.ptr(), inter, rows, inter);
                 GemmKernel.grouped(ctx, act.ptr(), inter, w2.ptr(), inter, (long) d * inter, down.ptr(), d,
-                        GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, d, inter, 1f, 0f);
+                        GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, tileRows, d, inter, 1f,
+                        0f);
                 MoeKernel.combine(ctx, down.ptr(), rowPos.ptr(), wts.ptr(), k, h.ptr(), t, d);
             });
             int touched = Math.min(e, rows);

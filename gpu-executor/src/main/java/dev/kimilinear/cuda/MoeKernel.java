@@ -22,7 +22,7 @@ public final class MoeKernel {
                 softmax ? 1 : 0, ids, weights);
     }
 
-    /** Most tiles the grouped product can need for {@code rows} routed rows. */
+    /** Most tiles the grouped product can need for {@code rows} routed rows (at any tile size it plans). */
     public static int maxTiles(int rows, int experts) {
         return Launch.ceilDiv(rows, GemmKernel.GROUPED_TILE_ROWS) + experts;
     }
@@ -30,17 +30,18 @@ public final class MoeKernel {
     /**
      * Counts rows per expert, lays out their blocks (offsets [E + 1]) and the tile list, then
      * copies each token's row x [T, ldx] into its experts' blocks xperm [T*k, dim]; rowPos [T*k].
-     * counts and cursors are [E] ints of scratch.
+     * counts and cursors are [E] ints of scratch. Returns the rows per tile it planned with, for
+     * {@link GemmKernel#grouped}.
      */
-    public static void dispatch(CudaContext ctx, CUdeviceptr ids, int tokens, int topK, int experts, CUdeviceptr counts,
+    public static int dispatch(CudaContext ctx, CUdeviceptr ids, int tokens, int topK, int experts, CUdeviceptr counts,
                                 CUdeviceptr offsets, CUdeviceptr tiles, CUdeviceptr numTiles, CUdeviceptr cursors,
                                 CUdeviceptr x, long ldx, CUdeviceptr xperm, CUdeviceptr rowPos, int dim) {
-        dispatch(ctx, ids, tokens, topK, experts, counts, offsets, tiles, numTiles, cursors, x, null, ldx, xperm, null,
-                rowPos, dim);
+        return dispatch(ctx, ids, tokens, topK, experts, counts, offsets, tiles, numTiles, cursors, x, null, ldx, xperm,
+                null, rowPos, dim);
     }
 
     /** As above, also permuting a second plane (xLo -> xpermLo) when xLo is not null. */
-    public static void dispatch(CudaContext ctx, CUdeviceptr ids, int tokens, int topK, int experts, CUdeviceptr counts,
+    public static int dispatch(CudaContext ctx, CUdeviceptr ids, int tokens, int topK, int experts, CUdeviceptr counts,
                                 CUdeviceptr offsets, CUdeviceptr tiles, CUdeviceptr numTiles, CUdeviceptr cursors,
                                 CUdeviceptr x, CUdeviceptr xLo, long ldx, CUdeviceptr xperm, CUdeviceptr xpermLo,
                                 CUdeviceptr rowPos, int dim) {
@@ -52,10 +53,12 @@ public final class MoeKernel {
         ctx.bind();
         jcuda.driver.JCudaDriver.cuMemsetD32Async(counts, 0, experts, ctx.rawStream());
         Launch.run(ctx, "moe_histogram", shapes, Launch.ceilDiv(rows, 256), 1, 1, 256, 0, ids, rows, counts);
-        Launch.run(ctx, "moe_plan", shapes, 1, 1, 1, 32, 0, counts, experts, GemmKernel.GROUPED_TILE_ROWS, offsets,
-                tiles, numTiles, cursors);
+        int tileRows = GemmKernel.groupedTileRows(ctx, rows);
+        Launch.run(ctx, "moe_plan", shapes, 1, 1, 1, 32, 0, counts, experts, tileRows, offsets, tiles, numTiles,
+                cursors);
         Launch.run(ctx, "moe_dispatch", shapes, rows, 1, 1, 128, 0, ids, topK, offsets, cursors, x,
                 NormKernel.orNone(xLo), ldx, xperm, NormKernel.orNone(xpermLo), rowPos, dim);
+        return tileRows;
     }
 
     /** h[t] += sum_j w[t, j] * down[rowPos[t, j]]; down [T*k, dim] fp32, h [T, dim] fp32. */

@@ -19,7 +19,7 @@ class MoeKernelTest {
 
     @ParameterizedTest
     @CsvSource({"37,8,2,2,1,SIGMOID,64,32", "130,64,6,4,2,SIGMOID,128,64", "9,16,4,1,1,SOFTMAX,64,32",
-            "1,256,8,1,1,SIGMOID,128,64"})
+            "1,256,8,1,1,SIGMOID,128,64", "600,16,4,2,1,SIGMOID,136,72"})
     void routesAndComputesExpertsLikeTheReference(int t, int experts, int topK, int groups, int topkGroup,
                                                   RouterActivation act, int dim, int inter) {
         CudaContext ctx = GpuTest.context();
@@ -72,13 +72,14 @@ class MoeKernelTest {
             assertClose(wts.toFloats(), refW, 1e-5, "routing weights");
             dgu.poison();
             down.poison();
-            MoeKernel.dispatch(ctx, ids.ptr(), t, topK, experts, counts.ptr(), offsets.ptr(), tiles.ptr(), numTiles.ptr(),
+            int tileRows = MoeKernel.dispatch(ctx, ids.ptr(), t, topK, experts, counts.ptr(), offsets.ptr(), tiles.ptr(), numTiles.ptr(),
                     cursors.ptr(), dx.ptr(), dim, xperm.ptr(), rowPos.ptr(), dim);
             GemmKernel.grouped(ctx, xperm.ptr(), dim, d13.ptr(), dim, 2L * inter * dim, dgu.ptr(), 2L * inter,
-                    GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, 2 * inter, dim, 1f, 0f);
+                    GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, tileRows, 2 * inter, dim, 1f,
+                    0f);
             ActivationKernel.siluMul(ctx, dgu.ptr(), 2L * inter, dact.ptr(), inter, rows, inter);
             GemmKernel.grouped(ctx, dact.ptr(), inter, d2.ptr(), inter, (long) dim * inter, down.ptr(), dim,
-                    GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, dim, inter, 1f, 0f);
+                    GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, tileRows, dim, inter, 1f, 0f);
             MoeKernel.combine(ctx, down.ptr(), rowPos.ptr(), wts.ptr(), topK, h.ptr(), t, dim);
             assertClose(h.toFloats(), refH, 1e-3, "routed experts added to the residual");
         }
