@@ -14,7 +14,8 @@
 //   off-diagonal blocks level by level, T_IJ = -T_II sum_K Akk_IK T_KJ.
 //   W = T (beta k e^G) and U = T (beta v) on the tensor cores.
 //   Outputs (bf16): W, U, Qg = q e^G, Kd = k e^(G_last - G) [64, D], Aqk [64, 64]; gl = e^G_last (fp32).
-// kda_chunk_recur, a block per (sequence, head, 32 value columns), chunk after chunk:
+// kda_chunk_recur, a block per (sequence, head, 32 value columns), chunk after chunk
+// (kda_chunk_recur_wide: 64 columns a block, two slices sharing each chunk's tiles):
 //   V' = U - W S;  O = Qg S + Aqk V';  S <- diag(gl) S + Kd^T V'.
 //   S lives in fp32 registers (the accumulators of its own update); a bf16 copy in shared memory
 //   feeds the products. The next chunk's tiles stream in (cp.async) while this one computes.
@@ -23,7 +24,7 @@
 #define KDA_TC_C 64
 // Largest |G_i - G_r| inside a sub-chunk for which both factors stay normal fp32/bf16 numbers.
 #define KDA_SAFE_RANGE 60.f
-#define KDA_INTRA_THREADS 256
+#define KDA_INTRA_THREADS 512
 
 __device__ __forceinline__ unsigned pack_bf16(float a, float b) {
     __nv_bfloat162 v = __floats2bfloat162_rn(a, b);
@@ -61,6 +62,8 @@ struct KdaIntraLayout {
     static constexpr int OFF_WIDE = OFF_BETA + 4 * 64;              // [4][D] bytes
     static constexpr int OFF_COUNT = OFF_WIDE + 4 * D;
     static constexpr int BYTES = OFF_COUNT + 16;
+    // per-group gate sums of the cumulative sum, in the tile area (used before the first pass)
+    static_assert(16 * KDA_INTRA_THREADS <= TILE_BYTES, "gate partial sums exceed the tile area");
 };
 
 template <int D>
@@ -71,16 +74,19 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
                                                      bf16* __restrict__ Qgo, bf16* __restrict__ Kdo,
                                                      bf16* __restrict__ Aqko, float* __restrict__ glo) {
     using L = KdaIntraLayout<D>;
+    constexpr int NT = KDA_INTRA_THREADS;
     constexpr int PW = L::PW, TP = L::TP, SP = L::SP, GP = L::GP;
-    constexpr int GI = 64 * D / 4 / KDA_INTRA_THREADS;    // float4 of g per thread
-    constexpr int PI = 64 * PW / 4 / KDA_INTRA_THREADS;   // float4 of q (and of k) per thread and pass
-    constexpr int SI = (GI + 1) / 2;                      // float4 of k (and of v) per thread and half
+    constexpr int GI = 64 * D / 4 / NT;    // rows of g per thread (consecutive, one float4 of channels)
+    constexpr int PI = 64 * PW / 4 / NT;   // float4 of q (and of k) per thread and pass
+    constexpr int SI = (GI + 1) / 2;       // float4 of k (and of v) per thread and half
+    static_assert(GI >= 1 && PI >= 1, "too many threads for this head dim");
     extern __shared__ __align__(16) unsigned char ki_smem[];
     float* sG = reinterpret_cast<float*>(ki_smem + L::OFF_G);
     float* sAkk = reinterpret_cast<float*>(ki_smem + L::OFF_AKK);
     float* sCorr = reinterpret_cast<float*>(ki_smem + L::OFF_CORR);
     bf16* sTb = reinterpret_cast<bf16*>(ki_smem + L::OFF_TB);
     bf16* tile = reinterpret_cast<bf16*>(ki_smem + L::OFF_TILE);
+    float* sPart = reinterpret_cast<float*>(ki_smem + L::OFF_TILE);      // aliases the tiles
     float* sT = reinterpret_cast<float*>(ki_smem + L::OFF_TILE);         // aliases the tiles
     float* sZ = sT + 64 * 65;
     float* sBeta = reinterpret_cast<float*>(ki_smem + L::OFF_BETA);
@@ -101,7 +107,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
     auto loadPass = [&](int pass) {
 #pragma unroll
         for (int u = 0; u < PI; u++) {
-            const int idx = tid + u * KDA_INTRA_THREADS, i = idx / (PW / 4), d = pass * PW + (idx % (PW / 4)) * 4;
+            const int idx = tid + u * NT, i = idx / (PW / 4), d = pass * PW + (idx % (PW / 4)) * 4;
             qv[u] = zero4;
             kv[u] = zero4;
             if (i < len) {
@@ -114,7 +120,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
     auto loadSources = [&](int half) {
 #pragma unroll
         for (int u = 0; u < SI; u++) {
-            const int idx = tid + (half * SI + u) * KDA_INTRA_THREADS, i = idx / (D / 4), d = (idx % (D / 4)) * 4;
+            const int idx = tid + (half * SI + u) * NT, i = idx / (D / 4), d = (idx % (D / 4)) * 4;
             sk4[u] = zero4;
             sv4[u] = zero4;
             if (i < len) {
@@ -123,36 +129,48 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             }
         }
     };
-    {
-        float4 gv[GI];
+    // cumulative gate: a thread owns GI consecutive rows of one float4 of channels, sums them in
+    // registers, and adds the totals of the row groups before its own
+    const int quad = tid % (D / 4), grp = tid / (D / 4), dq = 4 * quad;
+    float4 gv[GI];
 #pragma unroll
-        for (int u = 0; u < GI; u++) {
-            const int idx = tid + u * KDA_INTRA_THREADS, i = idx / (D / 4), d = (idx % (D / 4)) * 4;
-            gv[u] = i < len ? __ldg(reinterpret_cast<const float4*>(g + row0 + i * rowStride + d)) : zero4;
-        }
-        loadPass(0);
-#pragma unroll
-        for (int u = 0; u < GI; u++) {
-            const int idx = tid + u * KDA_INTRA_THREADS, i = idx / (D / 4), d = (idx % (D / 4)) * 4;
-            *reinterpret_cast<float4*>(sG + i * GP + d) = gv[u];
-        }
+    for (int u = 0; u < GI; u++) {
+        const int i = grp * GI + u;
+        gv[u] = i < len ? __ldg(reinterpret_cast<const float4*>(g + row0 + i * rowStride + dq)) : zero4;
     }
+    loadPass(0);
     if (tid < 64) sBeta[tid] = tid < len ? beta[(long)(t0 + tid) * heads + h] : 0.f;
-    for (int idx = tid; idx < 2 * 4 * 256; idx += blockDim.x) sCorr[idx] = 0.f;
-    for (int idx = tid; idx < 64 * 65; idx += blockDim.x) sAkk[idx] = 0.f;
+    for (int idx = tid; idx < 2 * 4 * 256; idx += NT) sCorr[idx] = 0.f;
     if (tid < 4) sCount[tid] = 0;
+#pragma unroll
+    for (int u = 1; u < GI; u++) {
+        gv[u].x += gv[u - 1].x; gv[u].y += gv[u - 1].y; gv[u].z += gv[u - 1].z; gv[u].w += gv[u - 1].w;
+    }
+    *reinterpret_cast<float4*>(sPart + grp * D + dq) = gv[GI - 1];
     __syncthreads();
-    for (int d = tid; d < D; d += blockDim.x) {
-        float acc = 0.f;
-        for (int i = 0; i < 64; i++) { acc += sG[i * GP + d]; sG[i * GP + d] = acc; }
-        glo[base * D + d] = __expf(acc);
+    {
+        float4 pre = zero4;
+        for (int p = 0; p < grp; p++) {
+            const float4 t = *reinterpret_cast<const float4*>(sPart + p * D + dq);
+            pre.x += t.x; pre.y += t.y; pre.z += t.z; pre.w += t.w;
+        }
+#pragma unroll
+        for (int u = 0; u < GI; u++) {
+            float4 x = gv[u];
+            x.x += pre.x; x.y += pre.y; x.z += pre.z; x.w += pre.w;
+            *reinterpret_cast<float4*>(sG + (grp * GI + u) * GP + dq) = x;
+            if (grp * GI + u == 63)
+                *reinterpret_cast<float4*>(glo + base * D + dq) =
+                    make_float4(__expf(x.x), __expf(x.y), __expf(x.z), __expf(x.w));
+        }
     }
     __syncthreads();
-    for (int p = tid; p < 4 * D; p += blockDim.x) {
-        int I = p / D, d = p % D;
-        float r0 = sG[16 * I * GP + d], m = 0.f;
+    for (int p = tid; p < 4 * D; p += NT) {
+        const int I = p / D, d = p % D;
+        const float r0 = sG[16 * I * GP + d];
+        float m = 0.f;
         for (int r = 1; r < 16; r++) m = fmaxf(m, fabsf(sG[(16 * I + r) * GP + d] - r0));
-        bool wide = !(m <= KDA_SAFE_RANGE);
+        const bool wide = !(m <= KDA_SAFE_RANGE);
         sWide[I * D + d] = wide;
         if (wide) atomicAdd(&sCount[I], 1);
     }
@@ -161,7 +179,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
     // pairwise terms of the wide channels of each diagonal sub-chunk (rare: a decay beyond e^-60
     // within 16 tokens); these are the only elementwise exponentials per pair
     if (sCount[0] + sCount[1] + sCount[2] + sCount[3] > 0) {
-        for (int p = tid; p < 4 * 136; p += blockDim.x) {
+        for (int p = tid; p < 4 * 136; p += NT) {
             int I = p / 136, e = p % 136, r = 0;
             while (e > r) { e -= r + 1; r++; }
             const int s = e, i = 16 * I + r, j = 16 * I + s;
@@ -181,12 +199,12 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
         }
     }
 
-    // score products: warp (I = warp / 2) takes row block I against column blocks 0..I, for Akk
-    // (even warps, left operand k) or Aqk (odd warps, left operand q)
-    const int bI = warp >> 1, isQ = warp & 1;
-    float acc[8][4];
+    // score products: warp (I = (warp / 2) % 4) takes row block I against column blocks 0..I of its
+    // half (warp / 8) of the columns, for Akk (even warps, left operand k) or Aqk (odd, left operand q)
+    const int bI = (warp >> 1) & 3, isQ = warp & 1, nh = warp >> 3;
+    float acc[4][4];
 #pragma unroll
-    for (int a = 0; a < 8; a++)
+    for (int a = 0; a < 4; a++)
 #pragma unroll
         for (int b = 0; b < 4; b++) acc[a][b] = 0.f;
     // tile rows: QL 0..63, KL 64..127, KR_I at 128 + 8 I (I + 1) holding rows 0 .. 16 I + 15
@@ -194,7 +212,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
         __syncthreads();
 #pragma unroll
         for (int u = 0; u < PI; u++) {
-            const int idx = tid + u * KDA_INTRA_THREADS;
+            const int idx = tid + u * NT;
             const int i = idx / (PW / 4), cl = (idx % (PW / 4)) * 4, d = pass * PW + cl;
             const int I0 = i >> 4;
             const float4 qx = qv[u], kx = kv[u];
@@ -204,6 +222,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             float a0 = __expf(G.x - Gr.x), a1 = __expf(G.y - Gr.y), a2 = __expf(G.z - Gr.z), a3 = __expf(G.w - Gr.w);
             store_bf16x4(tile + i * TP + cl, qx.x * a0, qx.y * a1, qx.z * a2, qx.w * a3);
             store_bf16x4(tile + (64 + i) * TP + cl, kx.x * a0, kx.y * a1, kx.z * a2, kx.w * a3);
+            const long o = base * 64 * D + i * D + d;
 #pragma unroll
             for (int I = 0; I < 4; I++) {
                 if (I < I0) continue;
@@ -215,7 +234,6 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
                 }
                 store_bf16x4(tile + (128 + 8 * I * (I + 1) + i) * TP + cl, kx.x * e0, kx.y * e1, kx.z * e2, kx.w * e3);
             }
-            const long o = base * 64 * D + i * D + d;
             store_bf16x4(Qgo + o, qx.x * __expf(G.x), qx.y * __expf(G.y), qx.z * __expf(G.z), qx.w * __expf(G.w));
             store_bf16x4(Kdo + o, kx.x * __expf(Gl.x - G.x), kx.y * __expf(Gl.y - G.y), kx.z * __expf(Gl.z - G.z),
                          kx.w * __expf(Gl.w - G.w));
@@ -230,22 +248,24 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             unsigned a[4];
             ldmatrix_x4(a, tile + (arow + (lane & 15)) * TP + kk + (lane >> 4) * 8);
 #pragma unroll
-            for (int np = 0; np < 4; np++) {
+            for (int npl = 0; npl < 2; npl++) {
+                const int np = 2 * nh + npl;
                 if (np > bI) continue;
                 unsigned b[4];
                 ldmatrix_x4(b, tile + (brow + np * 16 + (lane & 7) + (lane >> 4) * 8) * TP + kk + ((lane >> 3) & 1) * 8);
-                mma_pair(&acc[2 * np], a, b);
+                mma_pair(&acc[2 * npl], a, b);
             }
         }
     }
     __syncthreads();
     // masked stores: Akk (times beta_i, strictly lower) to shared memory, Aqk (lower) to global
 #pragma unroll
-    for (int nt = 0; nt < 8; nt++) {
+    for (int ntl = 0; ntl < 4; ntl++) {
+        const int nt = 4 * nh + ntl;
 #pragma unroll
         for (int hh = 0; hh < 2; hh++) {
             const int i = 16 * bI + gq + 8 * hh, j = 8 * nt + 2 * tq;
-            float x0 = acc[nt][2 * hh], x1 = acc[nt][2 * hh + 1];
+            float x0 = acc[ntl][2 * hh], x1 = acc[ntl][2 * hh + 1];
             if ((nt >> 1) > bI) { x0 = 0.f; x1 = 0.f; }
             if ((nt >> 1) == bI) {
                 const float* corr = sCorr + (isQ ? 4 * 256 : 0) + (bI * 16 + (i & 15)) * 16 + (j & 15);
@@ -282,7 +302,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
     }
     __syncthreads();
     for (int dl = 1; dl < 4; dl++) {
-        for (int e = tid; e < (4 - dl) * 256; e += blockDim.x) {
+        for (int e = tid; e < (4 - dl) * 256; e += NT) {
             const int J = e >> 8, I = J + dl, r = (e >> 4) & 15, cc = e & 15;
             const float* ar = sAkk + (16 * I + r) * 65;
             float z = 0.f;
@@ -290,7 +310,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             sZ[(J * 16 + r) * 17 + cc] = z;
         }
         __syncthreads();
-        for (int e = tid; e < (4 - dl) * 256; e += blockDim.x) {
+        for (int e = tid; e < (4 - dl) * 256; e += NT) {
             const int J = e >> 8, I = J + dl, r = (e >> 4) & 15, cc = e & 15;
             const float* tr = sT + (16 * I + r) * 65 + 16 * I;
             float s = 0.f;
@@ -300,7 +320,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
         }
         __syncthreads();
     }
-    for (int idx = tid; idx < 64 * 64; idx += blockDim.x) {
+    for (int idx = tid; idx < 64 * 64; idx += NT) {
         const int i = idx >> 6, j = idx & 63;
         sTb[i * 72 + j] = f2bf((j >> 4) <= (i >> 4) ? sT[i * 65 + j] : 0.f);
     }
@@ -311,7 +331,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
         if (half == 1) loadSources(1);
 #pragma unroll
         for (int u = 0; u < SI; u++) {
-            const int idx = tid + (half * SI + u) * KDA_INTRA_THREADS, i = idx / (D / 4), d = (idx % (D / 4)) * 4;
+            const int idx = tid + (half * SI + u) * NT, i = idx / (D / 4), d = (idx % (D / 4)) * 4;
             if (i >= 64) continue;
             const float4 kx = sk4[u], vx = sv4[u];
             const float4 G = *reinterpret_cast<const float4*>(sG + i * GP + d);
@@ -323,58 +343,67 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
     }
     __syncthreads();
     {
-        const int isU = warp >> 2, rq = warp & 3;
+        // warp: W or U (warp / 8), row block (warp / 2) % 4, half of the columns (warp % 2)
+        const int isU = warp >> 3, rq = (warp >> 1) & 3, ch = warp & 1;
+        constexpr int HP = D / 32;   // 16-column pairs per half
         const bf16* src = tile + (isU ? 64 * SP : 0);
-        float o[D / 8][4];
+        float o[2 * HP][4];
 #pragma unroll
-        for (int a = 0; a < D / 8; a++)
+        for (int a = 0; a < 2 * HP; a++)
 #pragma unroll
             for (int b = 0; b < 4; b++) o[a][b] = 0.f;
         for (int kk = 0; kk <= 16 * rq; kk += 16) {
             unsigned a[4];
             ldmatrix_x4(a, sTb + (16 * rq + (lane & 15)) * 72 + kk + (lane >> 4) * 8);
 #pragma unroll
-            for (int np = 0; np < D / 16; np++) {
+            for (int npl = 0; npl < HP; npl++) {
+                const int np = ch * HP + npl;
                 unsigned b[4];
                 ldmatrix_x4_trans(b, src + (kk + (lane & 15)) * SP + np * 16 + (lane >> 4) * 8);
-                mma_pair(&o[2 * np], a, b);
+                mma_pair(&o[2 * npl], a, b);
             }
         }
         bf16* dst = (isU ? Uo : Wo) + base * 64 * D;
 #pragma unroll
-        for (int nt = 0; nt < D / 8; nt++)
+        for (int ntl = 0; ntl < 2 * HP; ntl++)
 #pragma unroll
             for (int hh = 0; hh < 2; hh++) {
-                const int i = 16 * rq + gq + 8 * hh, j = 8 * nt + 2 * tq;
-                *reinterpret_cast<unsigned*>(dst + i * D + j) = pack_bf16(o[nt][2 * hh], o[nt][2 * hh + 1]);
+                const int i = 16 * rq + gq + 8 * hh, j = 8 * (2 * HP * ch + ntl) + 2 * tq;
+                *reinterpret_cast<unsigned*>(dst + i * D + j) = pack_bf16(o[ntl][2 * hh], o[ntl][2 * hh + 1]);
             }
     }
 }
 
-template <int D>
+// CS: 32-column slices of the state per block (warps 4 ch .. 4 ch + 3 own slice ch); STAGES: chunk
+// buffers in flight (the next STAGES - 1 chunks stream in while one computes).
+template <int D, int CS, int STAGES>
 struct KdaRecurLayout {
     static constexpr int SP = D + 8;
-    static constexpr int BUF = 2 * (3 * 64 * SP + 64 * 72 + 64 * 40) + 4 * D;   // bytes per chunk buffer
-    static constexpr int OFF_S = 2 * BUF;
-    static constexpr int OFF_V = OFF_S + 2 * D * 40;
-    static constexpr int BYTES = OFF_V + 2 * 64 * 40;
+    static constexpr int CP = 32 * CS + 8;                                       // pitch of S, V', U (halves)
+    static constexpr int BUF = 2 * (3 * 64 * SP + 64 * 72 + 64 * CP) + 4 * D;   // bytes per chunk buffer
+    static constexpr int OFF_S = STAGES * BUF;
+    static constexpr int OFF_V = OFF_S + 2 * D * CP;
+    static constexpr int BYTES = OFF_V + 2 * 64 * CP;
 };
 
 // seqChunks [N + 1]: chunk range of each sequence; chunks [numChunks, 2]: first token, length.
-template <int D>
+template <int D, int CS, int STAGES>
 __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W, const bf16* __restrict__ U,
                                                      const bf16* __restrict__ Qg, const bf16* __restrict__ Kd,
                                                      const bf16* __restrict__ Aqk, const float* __restrict__ gl,
                                                      const int* __restrict__ chunks, const int* __restrict__ seqChunks,
                                                      const int* __restrict__ slots, float* __restrict__ state,
                                                      float* __restrict__ out, int heads) {
-    using L = KdaRecurLayout<D>;
-    constexpr int SP = L::SP, MT = D / 16;
+    using L = KdaRecurLayout<D, CS, STAGES>;
+    constexpr int SP = L::SP, CP = L::CP, MT = D / 16, NT = 128 * CS, CW = 32 * CS;
     extern __shared__ __align__(16) unsigned char kr_smem[];
-    bf16* sS = reinterpret_cast<bf16*>(kr_smem + L::OFF_S);   // [D][40] state columns, bf16
-    bf16* sV = reinterpret_cast<bf16*>(kr_smem + L::OFF_V);   // [64][40] V'
-    const int seq = blockIdx.x, h = blockIdx.y, col0 = blockIdx.z * 32;
+    bf16* sS = reinterpret_cast<bf16*>(kr_smem + L::OFF_S);   // [D][CP] state columns, bf16
+    bf16* sV = reinterpret_cast<bf16*>(kr_smem + L::OFF_V);   // [64][CP] V'
+    const int seq = blockIdx.x, h = blockIdx.y;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, gq = lane >> 2, tq = lane & 3;
+    const int wr = CS == 1 ? warp : warp & 3;                  // row block of the chunk
+    const int cb = CS == 1 ? 0 : 32 * (warp >> 2);             // column base of the warp's slice in the block
+    const int blockCol = blockIdx.z * CW, col0 = blockCol + cb;
     float* S = state + ((long)slots[seq] * heads + h) * D * D;
 
     auto buffer = [&](int b) { return kr_smem + b * L::BUF; };
@@ -386,31 +415,31 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
         bf16* sK = sQ + 64 * SP;
         bf16* sA = sK + 64 * SP;
         bf16* sU = sA + 64 * 72;
-        float* sg = reinterpret_cast<float*>(sU + 64 * 40);
+        float* sg = reinterpret_cast<float*>(sU + 64 * CP);
         constexpr int RC = D / 8;   // 16-byte pieces per row
-        for (int idx = tid; idx < 64 * RC; idx += blockDim.x) {
+        for (int idx = tid; idx < 64 * RC; idx += NT) {
             const int r = idx / RC, cc = (idx % RC) * 8;
             const long o = (base * 64 + r) * D + cc;
             cp_async16(sW + r * SP + cc, W + o, 16);
             cp_async16(sQ + r * SP + cc, Qg + o, 16);
             cp_async16(sK + r * SP + cc, Kd + o, 16);
         }
-        for (int idx = tid; idx < 64 * 8; idx += blockDim.x) {
+        for (int idx = tid; idx < 64 * 8; idx += NT) {
             const int r = idx >> 3, cc = (idx & 7) * 8;
             cp_async16(sA + r * 72 + cc, Aqk + base * 4096 + r * 64 + cc, 16);
         }
-        for (int idx = tid; idx < 64 * 4; idx += blockDim.x) {
-            const int r = idx >> 2, cc = (idx & 3) * 8;
-            cp_async16(sU + r * 40 + cc, U + (base * 64 + r) * D + col0 + cc, 16);
+        for (int idx = tid; idx < 64 * (CW / 8); idx += NT) {
+            const int r = idx / (CW / 8), cc = (idx % (CW / 8)) * 8;
+            cp_async16(sU + r * CP + cc, U + (base * 64 + r) * D + blockCol + cc, 16);
         }
-        for (int idx = tid; idx < D / 4; idx += blockDim.x) cp_async16(sg + 4 * idx, gl + base * D + 4 * idx, 16);
+        for (int idx = tid; idx < D / 4; idx += NT) cp_async16(sg + 4 * idx, gl + base * D + 4 * idx, 16);
     };
 
-    // the state's [D, 32] slice as accumulators: warp w owns row tiles w and w + 4
+    // the state's [D, 32] slice of this warp group as accumulators: warp owns row tiles wr and wr + 4
     float sacc[2][4][4];
 #pragma unroll
     for (int sl = 0; sl < 2; sl++) {
-        const int mt = warp + 4 * sl;
+        const int mt = wr + 4 * sl;
 #pragma unroll
         for (int nt = 0; nt < 4; nt++)
 #pragma unroll
@@ -426,29 +455,32 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
             for (int nt = 0; nt < 4; nt++)
 #pragma unroll
                 for (int hh = 0; hh < 2; hh++) {
-                    const int row = 16 * mt + gq + 8 * hh, col = 8 * nt + 2 * tq;
-                    *reinterpret_cast<unsigned*>(sS + row * 40 + col) = pack_bf16(sacc[sl][nt][2 * hh], sacc[sl][nt][2 * hh + 1]);
+                    const int row = 16 * mt + gq + 8 * hh, col = cb + 8 * nt + 2 * tq;
+                    *reinterpret_cast<unsigned*>(sS + row * CP + col) = pack_bf16(sacc[sl][nt][2 * hh], sacc[sl][nt][2 * hh + 1]);
                 }
     }
 
     const int cBeg = seqChunks[seq], cEnd = seqChunks[seq + 1];
-    if (cBeg < cEnd) issue(cBeg, 0);
-    cp_async_commit();
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; s++) {
+        if (cBeg + s < cEnd) issue(cBeg + s, s);
+        cp_async_commit();
+    }
     for (int cIdx = cBeg; cIdx < cEnd; cIdx++) {
-        const int b = (cIdx - cBeg) & 1;
-        cp_async_wait<0>();
+        const int b = (unsigned)(cIdx - cBeg) % STAGES;
+        cp_async_wait<STAGES - 2>();
         __syncthreads();
-        if (cIdx + 1 < cEnd) issue(cIdx + 1, b ^ 1);
+        if (cIdx + STAGES - 1 < cEnd) issue(cIdx + STAGES - 1, (unsigned)(cIdx - cBeg + STAGES - 1) % STAGES);
         cp_async_commit();
         const bf16* sW = reinterpret_cast<const bf16*>(buffer(b));
         const bf16* sQ = sW + 64 * SP;
         const bf16* sK = sQ + 64 * SP;
         const bf16* sA = sK + 64 * SP;
         const bf16* sU = sA + 64 * 72;
-        const float* sg = reinterpret_cast<const float*>(sU + 64 * 40);
+        const float* sg = reinterpret_cast<const float*>(sU + 64 * CP);
         const int t0 = chunks[2 * cIdx], len = chunks[2 * cIdx + 1];
 
-        // P = W S and O = Qg S for rows 16 warp .. +15
+        // P = W S and O = Qg S for rows 16 wr .. +15
         float p[4][4], o[4][4];
 #pragma unroll
         for (int a = 0; a < 4; a++)
@@ -457,12 +489,12 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
 #pragma unroll
         for (int kk = 0; kk < D; kk += 16) {
             unsigned aw[4], aq[4];
-            ldmatrix_x4(aw, sW + (16 * warp + (lane & 15)) * SP + kk + (lane >> 4) * 8);
-            ldmatrix_x4(aq, sQ + (16 * warp + (lane & 15)) * SP + kk + (lane >> 4) * 8);
+            ldmatrix_x4(aw, sW + (16 * wr + (lane & 15)) * SP + kk + (lane >> 4) * 8);
+            ldmatrix_x4(aq, sQ + (16 * wr + (lane & 15)) * SP + kk + (lane >> 4) * 8);
 #pragma unroll
             for (int np = 0; np < 2; np++) {
                 unsigned bs[4];
-                ldmatrix_x4_trans(bs, sS + (kk + (lane & 15)) * 40 + np * 16 + (lane >> 4) * 8);
+                ldmatrix_x4_trans(bs, sS + (kk + (lane & 15)) * CP + cb + np * 16 + (lane >> 4) * 8);
                 mma_pair(&p[2 * np], aw, bs);
                 mma_pair(&o[2 * np], aq, bs);
             }
@@ -472,26 +504,26 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
         for (int nt = 0; nt < 4; nt++)
 #pragma unroll
             for (int hh = 0; hh < 2; hh++) {
-                const int row = 16 * warp + gq + 8 * hh, col = 8 * nt + 2 * tq;
-                const __nv_bfloat162 u = *reinterpret_cast<const __nv_bfloat162*>(sU + row * 40 + col);
+                const int row = 16 * wr + gq + 8 * hh, col = cb + 8 * nt + 2 * tq;
+                const __nv_bfloat162 u = *reinterpret_cast<const __nv_bfloat162*>(sU + row * CP + col);
                 const float v0 = __low2float(u) - p[nt][2 * hh], v1 = __high2float(u) - p[nt][2 * hh + 1];
-                *reinterpret_cast<unsigned*>(sV + row * 40 + col) = pack_bf16(v0, v1);
+                *reinterpret_cast<unsigned*>(sV + row * CP + col) = pack_bf16(v0, v1);
             }
         __syncthreads();
         // O += Aqk V' (causal: column blocks up to this warp's row block)
-        for (int kk = 0; kk <= 16 * warp; kk += 16) {
+        for (int kk = 0; kk <= 16 * wr; kk += 16) {
             unsigned a[4];
-            ldmatrix_x4(a, sA + (16 * warp + (lane & 15)) * 72 + kk + (lane >> 4) * 8);
+            ldmatrix_x4(a, sA + (16 * wr + (lane & 15)) * 72 + kk + (lane >> 4) * 8);
 #pragma unroll
             for (int np = 0; np < 2; np++) {
                 unsigned bv[4];
-                ldmatrix_x4_trans(bv, sV + (kk + (lane & 15)) * 40 + np * 16 + (lane >> 4) * 8);
+                ldmatrix_x4_trans(bv, sV + (kk + (lane & 15)) * CP + cb + np * 16 + (lane >> 4) * 8);
                 mma_pair(&o[2 * np], a, bv);
             }
         }
 #pragma unroll
         for (int hh = 0; hh < 2; hh++) {
-            const int row = 16 * warp + gq + 8 * hh;
+            const int row = 16 * wr + gq + 8 * hh;
             if (row < len) {
                 float* dst = out + ((long)(t0 + row) * heads + h) * D + col0 + 2 * tq;
 #pragma unroll
@@ -502,7 +534,7 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
         // S <- diag(gl) S + Kd^T V'
 #pragma unroll
         for (int sl = 0; sl < 2; sl++) {
-            const int mt = warp + 4 * sl;
+            const int mt = wr + 4 * sl;
             if (mt >= MT) continue;
 #pragma unroll
             for (int e = 0; e < 4; e++) {
@@ -517,7 +549,7 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
 #pragma unroll
                 for (int np = 0; np < 2; np++) {
                     unsigned bv[4];
-                    ldmatrix_x4_trans(bv, sV + (kk + (lane & 15)) * 40 + np * 16 + (lane >> 4) * 8);
+                    ldmatrix_x4_trans(bv, sV + (kk + (lane & 15)) * CP + cb + np * 16 + (lane >> 4) * 8);
                     mma_pair(&sacc[sl][2 * np], a, bv);
                 }
             }
@@ -525,8 +557,8 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
             for (int nt = 0; nt < 4; nt++)
 #pragma unroll
                 for (int hh = 0; hh < 2; hh++) {
-                    const int row = 16 * mt + gq + 8 * hh, col = 8 * nt + 2 * tq;
-                    *reinterpret_cast<unsigned*>(sS + row * 40 + col) =
+                    const int row = 16 * mt + gq + 8 * hh, col = cb + 8 * nt + 2 * tq;
+                    *reinterpret_cast<unsigned*>(sS + row * CP + col) =
                         pack_bf16(sacc[sl][nt][2 * hh], sacc[sl][nt][2 * hh + 1]);
                 }
         }
@@ -534,7 +566,7 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
     cp_async_wait<0>();
 #pragma unroll
     for (int sl = 0; sl < 2; sl++) {
-        const int mt = warp + 4 * sl;
+        const int mt = wr + 4 * sl;
         if (mt >= MT) continue;
 #pragma unroll
         for (int nt = 0; nt < 4; nt++)
@@ -547,8 +579,11 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
     }
 }
 
+// kda_chunk_recur_d*: a block per 32 value columns (fills the GPU at one sequence);
+// kda_chunk_recur_wide_d*: a block per 64 columns sharing each chunk's W, Qg, Kd and Aqk tiles
+// between two slices (half the shared-memory fills, for batches with blocks to spare).
 #define KDA_CHUNK_TC_ENTRY(D)                                                                                 \
-    extern "C" __global__ void __launch_bounds__(KDA_INTRA_THREADS, 2) kda_chunk_intra_d##D(                                   \
+    extern "C" __global__ void __launch_bounds__(KDA_INTRA_THREADS, 2) kda_chunk_intra_d##D(                 \
         const float* q, const float* k, const float* v, const float* g, const float* beta, const int* chunks,  \
         int heads, bf16* W, bf16* U, bf16* Qg, bf16* Kd, bf16* Aqk, float* gl) {                              \
         kda_chunk_intra_body<D>(q, k, v, g, beta, chunks, heads, W, U, Qg, Kd, Aqk, gl);                      \
@@ -556,8 +591,16 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
     extern "C" __global__ void __launch_bounds__(128) kda_chunk_recur_d##D(                                   \
         const bf16* W, const bf16* U, const bf16* Qg, const bf16* Kd, const bf16* Aqk, const float* gl,       \
         const int* chunks, const int* seqChunks, const int* slots, float* state, float* out, int heads) {     \
-        kda_chunk_recur_body<D>(W, U, Qg, Kd, Aqk, gl, chunks, seqChunks, slots, state, out, heads);          \
+        kda_chunk_recur_body<D, 1, 2>(W, U, Qg, Kd, Aqk, gl, chunks, seqChunks, slots, state, out, heads);    \
+    }
+#define KDA_CHUNK_TC_WIDE_ENTRY(D)                                                                            \
+    extern "C" __global__ void __launch_bounds__(256) kda_chunk_recur_wide_d##D(                              \
+        const bf16* W, const bf16* U, const bf16* Qg, const bf16* Kd, const bf16* Aqk, const float* gl,       \
+        const int* chunks, const int* seqChunks, const int* slots, float* state, float* out, int heads) {     \
+        kda_chunk_recur_body<D, 2, 2>(W, U, Qg, Kd, Aqk, gl, chunks, seqChunks, slots, state, out, heads);    \
     }
 KDA_CHUNK_TC_ENTRY(32)
 KDA_CHUNK_TC_ENTRY(64)
 KDA_CHUNK_TC_ENTRY(128)
+KDA_CHUNK_TC_WIDE_ENTRY(64)
+KDA_CHUNK_TC_WIDE_ENTRY(128)

@@ -8,7 +8,8 @@ import jcuda.driver.CUdeviceptr;
  * <p>{@link Form#TENSOR_CORE} (kda_chunk_tc.cu): kda_chunk_intra prepares every (chunk, head) at
  * once (cumulative gate, both score matrices and the WY solve, the decay split at a 16-token
  * sub-chunk reference so the scores are tensor-core products with bf16 operands), then
- * kda_chunk_recur carries the fp32 state across each sequence's chunks, 32 value columns a block.
+ * kda_chunk_recur carries the fp32 state across each sequence's chunks, 32 value columns a block
+ * (64 columns sharing each chunk's tiles when the batch has blocks enough to fill the GPU twice).
  *
  * <p>{@link Form#EXACT} (kda_chunk.cu): the same algorithm in fp32 on the CUDA cores, the decay
  * taken pairwise; for parity runs that need the reference to fp32 rounding.
@@ -37,10 +38,23 @@ public final class KdaChunkKernel {
         return 4 * 64 * (dim + 4) + 4 * 64 * 65 + 4 * 2 * 4 * 256 + 2 * 64 * 72 + tile + 4 * 64 + 4 * dim + 16;
     }
 
-    /** Dynamic shared memory of kda_chunk_recur (mirrors KdaRecurLayout). */
-    static int recurSmem(int dim) {
-        int buf = 2 * (3 * 64 * (dim + 8) + 64 * 72 + 64 * 40) + 4 * dim;
-        return 2 * buf + 2 * dim * 40 + 2 * 64 * 40;
+    /** Threads of kda_chunk_intra. */
+    static final int INTRA_THREADS = 512;
+
+    /** Dynamic shared memory of kda_chunk_recur with {@code slices} 32-column slices a block (mirrors KdaRecurLayout, 2 stages). */
+    static int recurSmem(int dim, int slices) {
+        int cp = 32 * slices + 8;
+        int buf = 2 * (3 * 64 * (dim + 8) + 64 * 72 + 64 * cp) + 4 * dim;
+        return 2 * buf + 2 * dim * cp + 2 * 64 * cp;
+    }
+
+    /**
+     * Whether the recurrence runs as kda_chunk_recur_wide (two column slices a block, sharing the
+     * chunk tiles): when even then the blocks fill every multiprocessor at least twice, so halving
+     * the block count costs no parallelism and halves the shared-memory fills.
+     */
+    static boolean wideRecur(CudaContext ctx, int seqs, int heads, int dim) {
+        return dim >= 64 && (long) seqs * heads * (dim / 64) >= 2L * ctx.device().multiprocessors();
     }
 
     /** {@link #run(CudaContext, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, int, int, int, int, Form)} on the tensor cores. */
@@ -106,15 +120,24 @@ public final class KdaChunkKernel {
                       CUdeviceptr chunks, CUdeviceptr scratch, int numChunks, int heads, int dim) {
         CUdeviceptr[] s = tensorCoreScratch(scratch, numChunks, heads, dim);
         Launch.run(ctx, "kda_chunk_intra_d" + dim, "chunks=" + numChunks + " H=" + heads + " D=" + dim, numChunks,
-                heads, 1, 256, intraSmem(dim), q, k, v, g, beta, chunks, heads, s[0], s[1], s[2], s[3], s[4], s[5]);
+                heads, 1, INTRA_THREADS, intraSmem(dim), q, k, v, g, beta, chunks, heads, s[0], s[1], s[2], s[3], s[4], s[5]);
     }
 
     /** Stage 2 of the tensor-core form alone: the state across each sequence's chunks, and the output. */
     static void recur(CudaContext ctx, CUdeviceptr chunks, CUdeviceptr seqChunks, CUdeviceptr slots, CUdeviceptr state,
                       CUdeviceptr out, CUdeviceptr scratch, int numChunks, int seqs, int heads, int dim) {
+        recur(ctx, chunks, seqChunks, slots, state, out, scratch, numChunks, seqs, heads, dim,
+                wideRecur(ctx, seqs, heads, dim));
+    }
+
+    /** Stage 2 with the block shape chosen by the caller (wide: dim >= 64 only). */
+    static void recur(CudaContext ctx, CUdeviceptr chunks, CUdeviceptr seqChunks, CUdeviceptr slots, CUdeviceptr state,
+                      CUdeviceptr out, CUdeviceptr scratch, int numChunks, int seqs, int heads, int dim, boolean wide) {
         CUdeviceptr[] s = tensorCoreScratch(scratch, numChunks, heads, dim);
-        Launch.run(ctx, "kda_chunk_recur_d" + dim, "chunks=" + numChunks + " N=" + seqs + " H=" + heads + " D=" + dim,
-                seqs, heads, dim / 32, 128, recurSmem(dim), s[0], s[1], s[2], s[3], s[4], s[5], chunks, seqChunks,
-                slots, state, out, heads);
+        int slices = wide ? 2 : 1;
+        Launch.run(ctx, (wide ? "kda_chunk_recur_wide_d" : "kda_chunk_recur_d") + dim,
+                "chunks=" + numChunks + " N=" + seqs + " H=" + heads + " D=" + dim, seqs, heads, dim / (32 * slices),
+                128 * slices, recurSmem(dim, slices), s[0], s[1], s[2], s[3], s[4], s[5], chunks, seqChunks, slots,
+                state, out, heads);
     }
 }

@@ -201,6 +201,21 @@ class KdaKernelTest {
                 assertClose(o, ref, bound, form + " chunk output " + shape);
                 assertClose(st, refState, bound, form + " chunk state " + shape);
             }
+            // both block shapes of the tensor-core recurrence, whichever this batch would pick
+            for (boolean wide : d >= 64 ? new boolean[] {false, true} : new boolean[] {false}) {
+                state.upload(state0);
+                out.poison();
+                scratch.poison();
+                if (plan.numChunks() > 0) {
+                    KdaChunkKernel.intra(ctx, q.ptr(), k.ptr(), v.ptr(), g.ptr(), beta.ptr(), chunks.ptr(), scratch.ptr(),
+                            plan.numChunks(), h, d);
+                }
+                KdaChunkKernel.recur(ctx, chunks.ptr(), seqChunks.ptr(), dslots.ptr(), state.ptr(), out.ptr(),
+                        scratch.ptr(), plan.numChunks(), n, h, d, wide);
+                String what = (wide ? "wide" : "narrow") + " recurrence " + shape;
+                assertClose(out.toFloats(), ref, BF16_BOUND, what + " output");
+                assertClose(state.toFloats(), refState, BF16_BOUND, what + " state");
+            }
         }
     }
 }
