@@ -328,6 +328,139 @@ GEMM_SKINNY_ENTRY(gemm_skinny_m16, 2)
 GEMM_SKINNY_ENTRY(gemm_skinny_m32, 4)
 GEMM_SKINNY_ENTRY(gemm_skinny_m64, 8)
 
+// Decode-sized products with K split over a cluster (sm_90): 9 to 64 activation rows against
+// many weight rows, where the skinny kernel's activation loads (8 rows x 64 bytes per access,
+// once per warp) and too few blocks held it near a third of copy bandwidth. A block owns 128
+// weight rows (a warp each 16, as in the skinny kernel) and one of SK slices of K; its slice of
+// the activations is staged once in shared memory (rows padded by 16 bytes: conflict-free
+// 16-byte reads), the weights stream from global memory into registers. The SK blocks of a
+// column tile form a cluster; their partial sums meet in block 0 through distributed shared
+// memory, added in rank order, so the result does not depend on timing (graphs replay it
+// bit for bit).
+#define WSS_SLICES 8
+#define WSS_ROWS 128
+#define WSS_PITCH (WSS_ROWS + 4)   // partial sums [m][row]: +4 floats keeps the writes conflict-free
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+#define WSS_CLUSTER
+#else
+#define WSS_CLUSTER __cluster_dims__(1, WSS_SLICES, 1)
+#endif
+
+template <int NT>
+__device__ __forceinline__ void gemm_skinny_split_body(
+        const bf16* __restrict__ A, long lda, const bf16* __restrict__ B, long ldb, void* Cv, long ldc,
+        int M, int N, int K, float alpha, float beta, int outBf16) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    constexpr int MP = NT * 8;
+    extern __shared__ __align__(16) unsigned char wss_smem[];
+    bf16* As = reinterpret_cast<bf16*>(wss_smem);
+    float* part = reinterpret_cast<float*>(wss_smem);   // reuses the staged rows once they are read
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    const int ks = ((K + WSS_SLICES - 1) / WSS_SLICES + 31) & ~31, kbeg = blockIdx.y * ks;
+    const int apitch = ks + 8;
+    // stage the slice of the activations (rows past M and columns past K read as zeros)
+    for (int i = threadIdx.x; i < MP * (ks / 8); i += blockDim.x) {
+        const int m = i / (ks / 8), c = i % (ks / 8), k = kbeg + c * 8;
+        const bool ok = m < M && k < K;
+        cp_async16(As + m * apitch + c * 8, ok ? (const void*)(A + (long)m * lda + k) : (const void*)A, ok ? 16 : 0);
+    }
+    cp_async_commit();
+    const int n0 = blockIdx.x * WSS_ROWS + warp * 16;
+    const int nA = n0 + g, nB = n0 + g + 8;
+    const bf16* wA = B + (long)min(nA, N - 1) * ldb;
+    const bf16* wB = B + (long)min(nB, N - 1) * ldb;
+    const bool okA = nA < N, okB = nB < N;
+    const int chunks = ks / 32;
+    float acc[NT][4];
+#pragma unroll
+    for (int j = 0; j < NT; j++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) acc[j][e] = 0.f;
+    const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
+    for (int c = 0; c < chunks; c += WSK_UNROLL) {
+        uint4 wa[WSK_UNROLL], wb[WSK_UNROLL];
+#pragma unroll
+        for (int u = 0; u < WSK_UNROLL; u++) {
+            const int k = kbeg + (c + u) * 32 + t * 8;
+            const bool in = c + u < chunks && k < K;
+            wa[u] = in && okA ? ld_stream(wA + k) : zero;
+            wb[u] = in && okB ? ld_stream(wB + k) : zero;
+        }
+        if (c == 0) {
+            cp_async_wait<0>();
+            __syncthreads();
+        }
+#pragma unroll
+        for (int u = 0; u < WSK_UNROLL; u++) {
+            if (c + u < chunks) {   // uniform over the warp: mma.sync needs every lane
+                const int kl = (c + u) * 32 + t * 8;
+                const unsigned a0[4] = {wa[u].x, wb[u].x, wa[u].y, wb[u].y};
+                const unsigned a1[4] = {wa[u].z, wb[u].z, wa[u].w, wb[u].w};
+#pragma unroll
+                for (int j = 0; j < NT; j++) {
+                    const uint4 x = *reinterpret_cast<const uint4*>(As + (j * 8 + g) * apitch + kl);
+                    const unsigned b0[2] = {x.x, x.y}, b1[2] = {x.z, x.w};
+                    mma_bf16_16816(acc[j], a0, b0);
+                    mma_bf16_16816(acc[j], a1, b1);
+                }
+            }
+        }
+    }
+    if (chunks == 0) {
+        cp_async_wait<0>();
+        __syncthreads();
+    }
+    __syncthreads();   // every warp is done with the staged rows
+#pragma unroll
+    for (int j = 0; j < NT; j++)
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+            part[(j * 8 + 2 * t + (e & 1)) * WSS_PITCH + warp * 16 + g + (e >> 1) * 8] = acc[j][e];
+    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+    if (blockIdx.y == 0) {
+        const unsigned local = (unsigned)__cvta_generic_to_shared(part);
+        for (int i = threadIdx.x; i < MP * WSS_ROWS / 4; i += blockDim.x) {
+            const int m = i / (WSS_ROWS / 4), r = (i % (WSS_ROWS / 4)) * 4;
+            if (m >= M) continue;
+            const unsigned off = (unsigned)((m * WSS_PITCH + r) * 4);
+            float4 sum = *reinterpret_cast<const float4*>(part + m * WSS_PITCH + r);
+#pragma unroll
+            for (int rank = 1; rank < WSS_SLICES; rank++) {
+                unsigned remote;
+                float4 v;
+                asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(local + off), "r"(rank));
+                asm volatile("ld.shared::cluster.v4.f32 {%0,%1,%2,%3}, [%4];"
+                             : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w) : "r"(remote) : "memory");
+                sum.x += v.x; sum.y += v.y; sum.z += v.z; sum.w += v.w;
+            }
+            const float vals[4] = {sum.x, sum.y, sum.z, sum.w};
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                const int n = blockIdx.x * WSS_ROWS + r + q;
+                if (n < N) {
+                    if (outBf16) store_out<bf16>(reinterpret_cast<bf16*>(Cv) + (long)m * ldc + n, alpha * vals[q], beta);
+                    else store_out<float>(reinterpret_cast<float*>(Cv) + (long)m * ldc + n, alpha * vals[q], beta);
+                }
+            }
+        }
+    }
+    // no block leaves while block 0 may still read its shared memory
+    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+#else
+    __trap();   // launched only on sm_90 devices
+#endif
+}
+
+#define GEMM_SKINNY_SPLIT_ENTRY(NAME, NT)                                                                  \
+    extern "C" __global__ void WSS_CLUSTER __launch_bounds__(256) NAME(                                     \
+        const bf16* A, long lda, const bf16* B, long ldb, void* C, long ldc, int M, int N, int K,           \
+        float alpha, float beta, int outBf16) {                                                             \
+        gemm_skinny_split_body<NT>(A, lda, B, ldb, C, ldc, M, N, K, alpha, beta, outBf16);                 \
+    }
+GEMM_SKINNY_SPLIT_ENTRY(gemm_skinny_split_m16, 2)
+GEMM_SKINNY_SPLIT_ENTRY(gemm_skinny_split_m32, 4)
+GEMM_SKINNY_SPLIT_ENTRY(gemm_skinny_split_m64, 8)
+
 // ---------------------------------------------------------------------------------------------
 // Hopper (sm_90a): 128 x 256 tiles on wgmma, persistent over the tiles. Warpgroup 0 loads,
 // warpgroups 1 and 2 each multiply 64 rows of the tile by all 256 columns (m64n256k16 from

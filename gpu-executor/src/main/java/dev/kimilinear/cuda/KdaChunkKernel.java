@@ -54,7 +54,8 @@ public final class KdaChunkKernel {
      * the block count costs no parallelism and halves the shared-memory fills.
      */
     static boolean wideRecur(CudaContext ctx, int seqs, int heads, int dim) {
-        return dim >= 64 && (long) seqs * heads * (dim / 64) >= 2L * ctx.device().multiprocessors();
+        return dim >= 64 && (long) seqs * heads * (dim / 64) >= 2L * ctx.device().multiprocessors()
+                && recurSmem(dim, 2) <= ctx.device().maxSharedPerBlock();
     }
 
     /** {@link #run(CudaContext, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, int, int, int, int, Form)} on the tensor cores. */

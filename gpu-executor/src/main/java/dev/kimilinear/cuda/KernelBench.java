@@ -229,20 +229,25 @@ public final class KernelBench {
     }
 
     private void gemm(String name, int m, int n, int k) {
-        gemm(name, m, n, k, GemmKernel.Out.F32, false);
+        gemm(name, m, n, k, GemmKernel.Out.F32, "auto");
     }
 
-    /** One product; {@code tiled} forces the mma.sync tile kernel (on Hopper the wgmma product runs otherwise). */
-    private void gemm(String name, int m, int n, int k, GemmKernel.Out type, boolean tiled) {
+    /**
+     * One product by a named path: "auto" (what the model gets), "tiled" (the mma.sync tile
+     * kernel), "hopper" (the wgmma kernel) or "split" (the K-split decode-sized product).
+     */
+    private void gemm(String name, int m, int n, int k, GemmKernel.Out type, String path) {
         DeviceBuffer a = randomBf16((long) m * k, 1f);
         DeviceBuffer w = randomBf16((long) n * k, 0.05f);
         int outBytes = type == GemmKernel.Out.F32 ? 4 : 2;
         DeviceBuffer c = zeros((long) outBytes * m * n);
         double ms = time(() -> {
-            if (tiled) {
-                GemmKernel.tiled(ctx, a.ptr(), k, 0, w.ptr(), k, 0, c.ptr(), n, 0, type, m, n, k, 1, 1f, 0f);
-            } else {
-                GemmKernel.matmul(ctx, a.ptr(), w.ptr(), c.ptr(), type, m, n, k);
+            switch (path) {
+                case "tiled" -> GemmKernel.tiled(ctx, a.ptr(), k, 0, w.ptr(), k, 0, c.ptr(), n, 0, type, m, n, k, 1, 1f, 0f);
+                case "hopper" -> GemmKernel.warpgroups(ctx, a.ptr(), k, 0, w.ptr(), k, 0, c.ptr(), n, 0, type, m, n, k, 1,
+                        1f, 0f);
+                case "split" -> GemmKernel.skinnySplit(ctx, a.ptr(), k, w.ptr(), k, c.ptr(), n, type, m, n, k, 1f, 0f);
+                default -> GemmKernel.matmul(ctx, a.ptr(), w.ptr(), c.ptr(), type, m, n, k);
             }
         });
         row(name, m + "x" + n + "x" + k, ms, 2.0 * ((long) m * k + (long) n * k) + (double) outBytes * m * n,
@@ -268,9 +273,10 @@ public final class KernelBench {
 
     private void gemms() {
         gemm("gemm", 16384, 4096, 2304);
-        gemm("gemm bf16 out", 16384, 4096, 2304, GemmKernel.Out.BF16, false);
-        if (GemmKernel.hopper(ctx)) {
-            gemm("gemm tile kernel", 16384, 4096, 2304, GemmKernel.Out.F32, true);
+        gemm("gemm bf16 out", 16384, 4096, 2304, GemmKernel.Out.BF16, "auto");
+        boolean hopper = GemmKernel.hopper(ctx);
+        if (hopper) {
+            gemm("gemm tile kernel", 16384, 4096, 2304, GemmKernel.Out.F32, "tiled");
         }
         gemm("gemm kda proj", 8192, 12320, 2304);
         gemm("gemm moe-like", 8192, 2048, 2304);
@@ -281,6 +287,19 @@ public final class KernelBench {
         fewRows("skinny decode kda proj", true, 1, 12320, 2304);
         for (int m : new int[] {1, 8, 16, 32, 64, 256}) {
             gemm("gemm decode kda proj", m, 12320, 2304);
+        }
+        gemm("gemm decode o_proj", 64, 2304, 4096);
+        gemm("gemm decode lm_head", 64, 163840, 2304);
+        if (hopper) {
+            // the decode-sized rows by each path, for the choice in GemmKernel.batched
+            for (int m : new int[] {16, 32, 48, 64}) {
+                gemm("  tile kernel", m, 12320, 2304, GemmKernel.Out.F32, "tiled");
+                gemm("  split", m, 12320, 2304, GemmKernel.Out.F32, "split");
+                gemm("  hopper", m, 12320, 2304, GemmKernel.Out.F32, "hopper");
+            }
+            gemm("  hopper lm_head", 64, 163840, 2304, GemmKernel.Out.F32, "hopper");
+            gemm("  split lm_head", 32, 163840, 2304, GemmKernel.Out.F32, "split");
+            gemm("  tile kernel lm_head", 32, 163840, 2304, GemmKernel.Out.F32, "tiled");
         }
     }
 

@@ -100,6 +100,38 @@ class GemmKernelTest {
         }
     }
 
+    /** The K-split decode-sized product (Hopper) against the CPU: ragged rows, columns and slices. */
+    @ParameterizedTest
+    @CsvSource({"9,1000,2304", "33,300,1032", "64,1100,1096", "16,129,8", "20,2049,1024"})
+    void splitDecodeProductMatchesTheCpuProduct(int m, int n, int k) {
+        CudaContext ctx = GpuTest.context();
+        Assumptions.assumeTrue(GemmKernel.hopper(ctx), "the split product needs an sm_90 device");
+        Random rnd = new Random(m * 13L + n * 3L + k);
+        float[] a = GpuTest.randomBf16(rnd, m * k, 1f);
+        float[] w = GpuTest.randomBf16(rnd, n * k, 0.05f);
+        float[] ref = new float[m * n];
+        CpuOps.matmul(a, m, k, w, n, ref);
+        float[] c0 = GpuTest.random(rnd, m * n, 1f);
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
+             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * m * n);
+             DeviceBuffer cb = DeviceBuffer.allocate(ctx, 2L * m * n)) {
+            c.poison();
+            GemmKernel.skinnySplit(ctx, da.ptr(), k, dw.ptr(), k, c.ptr(), n, GemmKernel.Out.F32, m, n, k, 1f, 0f);
+            assertClose(c.toFloats(), ref, 1e-5, "split " + m + "x" + n + "x" + k);
+            cb.poisonBf16();
+            GemmKernel.skinnySplit(ctx, da.ptr(), k, dw.ptr(), k, cb.ptr(), n, GemmKernel.Out.BF16, m, n, k, 1f, 0f);
+            assertClose(GpuTest.fromBf16(cb.toShorts()), ref, 5e-3, "split bf16 " + m + "x" + n + "x" + k);
+            c.upload(c0);
+            GemmKernel.skinnySplit(ctx, da.ptr(), k, dw.ptr(), k, c.ptr(), n, GemmKernel.Out.F32, m, n, k, 0.5f, 1f);
+            float[] acc = new float[m * n];
+            for (int i = 0; i < acc.length; i++) {
+                acc[i] = 0.5f * ref[i] + c0[i];
+            }
+            assertClose(c.toFloats(), acc, 1e-5, "split accumulate " + m + "x" + n + "x" + k);
+        }
+    }
+
     /**
      * The Hopper product against the tile kernel on shapes that stress it: more tiles than
      * multiprocessors (each block walks several, the loaders running ahead into the next),

@@ -202,7 +202,8 @@ class KdaKernelTest {
                 assertClose(st, refState, bound, form + " chunk state " + shape);
             }
             // both block shapes of the tensor-core recurrence, whichever this batch would pick
-            for (boolean wide : d >= 64 ? new boolean[] {false, true} : new boolean[] {false}) {
+            boolean wideFits = d >= 64 && KdaChunkKernel.recurSmem(d, 2) <= ctx.device().maxSharedPerBlock();
+            for (boolean wide : wideFits ? new boolean[] {false, true} : new boolean[] {false}) {
                 state.upload(state0);
                 out.poison();
                 scratch.poison();
