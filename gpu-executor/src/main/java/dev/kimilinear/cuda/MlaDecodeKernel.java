@@ -16,6 +16,13 @@ public final class MlaDecodeKernel {
     static final int DECODE_STAGES = 4;
     /** Most heads the split decode holds in one block. */
     static final int MAX_HEADS = 32;
+    /** Threads of a split-decode block: two groups of 4 warps taking alternate tiles. */
+    static final int DECODE_THREADS = 256;
+    /** fp32 partial-score pitch and bf16 probability pitch of the split decode's shared memory. */
+    private static final int SCORE_PITCH = 36;
+    private static final int PROB_PITCH = 40;
+    /** Threads of a merge block. */
+    static final int COMBINE_THREADS = 512;
 
     private MlaDecodeKernel() {
     }
@@ -88,18 +95,28 @@ public final class MlaDecodeKernel {
         int sms = ctx.device().multiprocessors();
         int len = maxContext + 1;
         int splits = splits(seqs, len, sms);
-        int pitch = ((r + dr + 15) & ~15) + 8;
-        int smem = 2 * pitch * (MAX_HEADS + DECODE_STAGES * DECODE_TILE) + 4 * MAX_HEADS * 36 + 2 * MAX_HEADS * 40
-                + 4 * 3 * MAX_HEADS + 8 * DECODE_STAGES;
+        int smem = decodeSharedBytes(r + dr);
         CUdeviceptr ml = partials.withByteOffset(4L * seqs * splits * heads * r);
         float scaleLog2 = (float) (scale / Math.log(2));
-        Launch.run(ctx, "mla_decode_split", shapes + " splits=" + splits, splits, seqs, 1, 256, smem,
+        Launch.run(ctx, "mla_decode_split", shapes + " splits=" + splits, splits, seqs, 1, DECODE_THREADS, smem,
                 qa, q, ldq, cache, blockTables, maxPages, pageSize, ctxLens, partials, ml, out, heads, r, dr, dqk, dn,
                 scaleLog2);
         if (splits > 1) {
-            Launch.run(ctx, "mla_decode_combine", shapes + " splits=" + splits, seqs, heads, 1, 128, 4 * splits,
+            Launch.run(ctx, "mla_decode_combine", shapes + " splits=" + splits, seqs, heads, 1, COMBINE_THREADS,
+                    4 * splits,
                     partials, ml, splits, heads, r, out);
         }
+    }
+
+    /**
+     * Shared memory of a split-decode block (mla_decode_smem in mla_decode.cu): queries and a
+     * ring of tiles (bf16, rows padded to a multiple of 16 plus 8), per group partial scores,
+     * probabilities, corrections and softmax statistics, the stage barriers.
+     */
+    static int decodeSharedBytes(int width) {
+        int pitch = ((width + 15) & ~15) + 8;
+        return 2 * pitch * (MAX_HEADS + DECODE_STAGES * DECODE_TILE) + 4 * 2 * 4 * MAX_HEADS * SCORE_PITCH
+                + 2 * 2 * MAX_HEADS * PROB_PITCH + 4 * 2 * MAX_HEADS + 4 * 2 * 2 * MAX_HEADS + 8 * 2 * DECODE_STAGES;
     }
 
     /**
