@@ -328,6 +328,22 @@ GEMM_SKINNY_ENTRY(gemm_skinny_m16, 2)
 GEMM_SKINNY_ENTRY(gemm_skinny_m32, 4)
 GEMM_SKINNY_ENTRY(gemm_skinny_m64, 8)
 
+// The expert-grouped form for decode-sized routing (a few rows per expert): a tile is up to 8
+// rows of one expert from the device-built list (planned with 8-row tiles), multiplied by the
+// skinny kernel so each expert's weights stream once at full bandwidth; blocks past the list's
+// end leave at once.
+extern "C" __global__ void __launch_bounds__(256) gemm_grouped_skinny(
+        const bf16* A, long lda, const bf16* B, long ldb, long sB, void* C, long ldc, const int* offsets,
+        const int* tiles, const int* numTiles, int N, int K, float alpha, float beta, int outBf16) {
+    const int t = blockIdx.y;
+    if (t >= *numTiles) return;
+    const int e = tiles[2 * t], mrel = tiles[2 * t + 1], r0 = offsets[e] + mrel;
+    const int rows = min(8, offsets[e + 1] - r0);
+    const size_t outSize = outBf16 ? sizeof(bf16) : sizeof(float);
+    gemm_skinny_body<1>(A + (long)r0 * lda, lda, 0, B + (long)e * sB, ldb, 0,
+                        static_cast<char*>(C) + (long)r0 * ldc * outSize, ldc, 0, rows, N, K, alpha, beta, outBf16);
+}
+
 // Decode-sized products with K split over a cluster (sm_90): 9 to 64 activation rows against
 // many weight rows, where the skinny kernel's activation loads (8 rows x 64 bytes per access,
 // once per warp) and too few blocks held it near a third of copy bandwidth. A block owns 128

@@ -4,9 +4,11 @@ import jcuda.driver.CUdeviceptr;
 
 /**
  * {@code C = alpha * A * B^T + beta * C} for A [M, K] and B [N, K] in bf16 (B a weight stored
- * [out, in]) with fp32 accumulation (gemm.cu): for many rows the wgmma product on Hopper and
- * the mma.sync tile kernel elsewhere, a decode-sized tensor-core product for few rows (the
- * CUDA-core GEMV stays for comparison), batches with strides, and the expert-grouped form.
+ * [out, in]) with fp32 accumulation (gemm.cu). Up to 8 rows: a decode-sized tensor-core product
+ * streaming the weights (the CUDA-core GEMV stays for comparison). More rows: on Hopper the
+ * wgmma product, or for up to 64 rows against weights too narrow to fill the machine with its
+ * tiles, a product with K split over a cluster; elsewhere the mma.sync tile kernel. Batches
+ * with strides, and the expert-grouped form (skinny, tile or Hopper kernel by rows per step).
  */
 public final class GemmKernel {
     /** Output element type. */
@@ -21,6 +23,9 @@ public final class GemmKernel {
     private static final int H_SMEM = 4 * (128 + 256) * 64 * 2 + 1024 + 2 * 4 * 8;
     /** Rows per tile of the tile kernel's grouped form. */
     public static final int GROUPED_TILE_ROWS = 64;
+    /** Rows per tile, and most routed rows, of the grouped form on the skinny kernel (decode sizes). */
+    static final int GROUPED_SKINNY_TILE_ROWS = 8;
+    static final int GROUPED_SKINNY_MAX_ROWS = 256;
     /** Routed rows above which the grouped product runs on the Hopper kernel (prefill sizes). */
     static final int GROUPED_HOPPER_MIN_ROWS = 2048;
     /**
@@ -35,16 +40,14 @@ public final class GemmKernel {
     private static final int SPLIT_SLICES = 8;
     private static final int SPLIT_ROWS = 128;
     /**
-     * Least N and K for the split product: where the weights are large enough to be worth
-     * streaming over the whole machine (smaller products keep the tile kernel's summation order).
+     * When the split product takes decode-sized rows on Hopper: K of at least SPLIT_MIN_K, and
+     * fewer Hopper tiles than a SPLIT_TILE_SHARE-th of the multiprocessors. Measured on the H100
+     * with 64 rows: o_proj 2304 x 4096 (9 tiles) 0.027 ms split, 0.086 ms on the tile kernel;
+     * 12320 x 2304 (49 tiles) 0.032 ms Hopper, 0.073 ms split (there its mma.sync work and
+     * shared-memory reads no longer hide under the weight stream), 0.056 ms tile kernel.
      */
-    static final int SPLIT_MIN = 1024;
-    /**
-     * Most rows the split product takes (H100, 12320 x 2304 weights: 16 rows 0.052 -> 0.037 ms,
-     * 32 rows 0.053 -> 0.045 ms, 64 rows 0.056 -> 0.073 ms against the tile kernel, where its
-     * mma.sync work and shared-memory reads stop hiding under the weight stream).
-     */
-    static final int SPLIT_MAX_ROWS = 32;
+    static final int SPLIT_MIN_K = 1024;
+    static final int SPLIT_TILE_SHARE = 4;
 
     private GemmKernel() {
     }
@@ -72,12 +75,16 @@ public final class GemmKernel {
             skinny(ctx, a, lda, sA, b, ldb, sB, c, ldc, sC, out, m, n, k, batch, alpha, beta);
             return;
         }
-        if (m <= SPLIT_MAX_ROWS && batch == 1 && n >= SPLIT_MIN && k >= SPLIT_MIN && hopper(ctx)) {
-            skinnySplit(ctx, a, lda, b, ldb, c, ldc, out, m, n, k, alpha, beta);
-            return;
-        }
-        if (m > 64 && hopper(ctx)) {
-            warpgroups(ctx, a, lda, sA, b, ldb, sB, c, ldc, sC, out, m, n, k, batch, alpha, beta);
+        if (hopper(ctx)) {
+            // few tiles of 128 x 256 leave most multiprocessors idle; for decode-sized rows and a
+            // long K the split product spreads the weights over the machine instead
+            long tiles = (long) Launch.ceilDiv(m, H_BM) * Launch.ceilDiv(n, H_BN) * batch;
+            if (m <= SKINNY_MAX_ROWS && batch == 1 && k >= SPLIT_MIN_K
+                    && tiles * SPLIT_TILE_SHARE < ctx.device().multiprocessors()) {
+                skinnySplit(ctx, a, lda, b, ldb, c, ldc, out, m, n, k, alpha, beta);
+            } else {
+                warpgroups(ctx, a, lda, sA, b, ldb, sB, c, ldc, sC, out, m, n, k, batch, alpha, beta);
+            }
             return;
         }
         tiled(ctx, a, lda, sA, b, ldb, sB, c, ldc, sC, out, m, n, k, batch, alpha, beta);
@@ -150,7 +157,7 @@ public final class GemmKernel {
     }
 
     /**
-     * 9 to {@value #SKINNY_MAX_ROWS} rows on Hopper (gemm_skinny_split_m*): K cut into
+     * Up to {@value #SKINNY_MAX_ROWS} rows on Hopper (gemm_skinny_split_m*): K cut into
      * {@value #SPLIT_SLICES} slices, one block each per 128 weight rows, the blocks of a column
      * tile a cluster whose partial sums are added in a fixed order in its first block.
      */
@@ -170,12 +177,15 @@ public final class GemmKernel {
     }
 
     /**
-     * Rows per tile of the expert-grouped product for {@code rows} routed rows: the Hopper
-     * product's 128 for prefill-sized work on an sm_90 device, else the tile kernel's 64 (decode
-     * steps stay on it: their few rows per expert are bound by the weight reads either way).
+     * Rows per tile of the expert-grouped product for {@code rows} routed rows: 8 (the skinny
+     * kernel, each expert's weights streamed once) for decode steps of a few tokens, the Hopper
+     * product's 128 for prefill-sized work on an sm_90 device, else the tile kernel's 64.
      * {@link MoeKernel#dispatch} plans with it and {@link #grouped} must be given the same.
      */
     public static int groupedTileRows(CudaContext ctx, int rows) {
+        if (rows <= GROUPED_SKINNY_MAX_ROWS) {
+            return GROUPED_SKINNY_TILE_ROWS;
+        }
         return rows > GROUPED_HOPPER_MIN_ROWS && hopper(ctx) ? H_BM : GROUPED_TILE_ROWS;
     }
 
@@ -198,9 +208,14 @@ public final class GemmKernel {
                     H_SMEM, a, lda, b, ldb, sB, c, ldc, offsets, tiles, numTiles, n, k, alpha, beta);
             return;
         }
+        if (tileRows == GROUPED_SKINNY_TILE_ROWS) {
+            Launch.run(ctx, "gemm_grouped_skinny", shapes, Launch.ceilDiv(n, 64), maxTiles, 1, 256, 0,
+                    a, lda, b, ldb, sB, c, ldc, offsets, tiles, numTiles, n, k, alpha, beta, out == Out.BF16 ? 1 : 0);
+            return;
+        }
         if (tileRows != GROUPED_TILE_ROWS) {
             throw new CudaException("gemm_grouped [" + shapes + "]: tiles of " + tileRows + " rows are not built ("
-                    + GROUPED_TILE_ROWS + " or, on sm_90, " + H_BM + ")");
+                    + GROUPED_SKINNY_TILE_ROWS + ", " + GROUPED_TILE_ROWS + " or, on sm_90, " + H_BM + ")");
         }
         String name = "gemm_grouped_bm64" + (out == Out.F32 ? "_f32" : "_bf16");
         Launch.run(ctx, name, shapes, Launch.ceilDiv(n, BN), maxTiles, 1, 256, smem(GROUPED_TILE_ROWS),

@@ -24,7 +24,7 @@ public final class MoeKernel {
 
     /** Most tiles the grouped product can need for {@code rows} routed rows (at any tile size it plans). */
     public static int maxTiles(int rows, int experts) {
-        return Launch.ceilDiv(rows, GemmKernel.GROUPED_TILE_ROWS) + experts;
+        return Launch.ceilDiv(rows, GemmKernel.GROUPED_SKINNY_TILE_ROWS) + experts;
     }
 
     /**
