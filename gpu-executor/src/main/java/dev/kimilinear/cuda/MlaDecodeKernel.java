@@ -98,9 +98,10 @@ public final class MlaDecodeKernel {
         int smem = decodeSharedBytes(r + dr);
         CUdeviceptr ml = partials.withByteOffset(4L * seqs * splits * heads * r);
         float scaleLog2 = (float) (scale / Math.log(2));
-        Launch.run(ctx, "mla_decode_split", shapes + " splits=" + splits, splits, seqs, 1, DECODE_THREADS, smem,
-                qa, q, ldq, cache, blockTables, maxPages, pageSize, ctxLens, partials, ml, out, heads, r, dr, dqk, dn,
-                scaleLog2);
+        int blocks = Math.min(seqs * splits, sms);
+        Launch.run(ctx, "mla_decode_split", shapes + " splits=" + splits, blocks, 1, 1, DECODE_THREADS, smem,
+                qa, q, ldq, cache, blockTables, maxPages, pageSize, ctxLens, partials, ml, out, seqs, splits, heads, r,
+                dr, dqk, dn, scaleLog2);
         if (splits > 1) {
             Launch.run(ctx, "mla_decode_combine", shapes + " splits=" + splits, seqs, heads, 1, COMBINE_THREADS,
                     4 * splits,
