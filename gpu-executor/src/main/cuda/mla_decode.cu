@@ -139,7 +139,7 @@ MLA_ATTENTION_ENTRY(mla_absorbed_attention_f32cache, float)
 // Needs r % 16 == 0, (r + dr) % 8 == 0, H <= 32.
 //
 // Two consumer groups (warps 0-3 and 4-7) take alternate tiles from a ring of MLA_STAGES
-// tiles of 32 rows, each group with its own online softmax over all heads, so one group's
+// tiles of MLA_DT rows, each group with its own online softmax over all heads, so one group's
 // products fill the other's waits; a group synchronises only its own 4 warps (named
 // barriers). Loads: on sm_90 one bulk copy per cached row (1152 contiguous bytes at
 // r + dr = 576) completing on the stage's `full` mbarrier; before sm_90 16-byte cp.async
@@ -148,16 +148,20 @@ MLA_ATTENTION_ENTRY(mla_absorbed_attention_f32cache, float)
 // same group, MLA_STAGES being even), so no warp is set aside for the loads and each keeps
 // the 255-register budget of 8 warps per SM. The groups are merged at the end of each item.
 // Per tile and group, on mma.sync (bf16, fp32 accumulation):
-// - scores S^T [32 rows x 32 heads] = C Q^T, the K = r + dr columns split over the 4 warps
-//   (each reads its quarter of the tile and of Q once; 8 independent accumulators), partial
-//   sums added in the softmax step;
-// - online softmax in base 2, 4 threads per head, each owning 8 rows;
+// - scores S^T [MLA_DT rows x 32 heads] = C Q^T, the K = r + dr columns split over the 4
+//   warps (each reads its quarter of the tile and of Q once; independent accumulators),
+//   partial sums added in the softmax step;
+// - online softmax in base 2, 4 threads per head, each owning MLA_DT / 4 rows;
 // - O^T [r x 32 heads] += C[:, :r]^T P^T, each warp owning every 4th block of 16 columns
 //   (A fragments straight from the row-major tile by ldmatrix.trans).
-#define MLA_STAGES 4
-#define MLA_DT 32                  // rows per tile of the split decode
-#define MLA_SPP 36                 // fp32 partial-score pitch (rows of one head)
-#define MLA_DPP 40                 // bf16 probability row pitch (conflict-free ldmatrix)
+#ifndef MLA_DT
+#define MLA_DT 32                  // rows per tile of the split decode (16 or 32; 16 measured slower)
+#endif
+#define MLA_STAGES (MLA_DT == 16 ? 8 : 4)   // a ring of 150 KB either way
+#define MLA_MT (MLA_DT / 16)       // 16-row blocks per tile
+#define MLA_RPT (MLA_DT / 4)       // rows per softmax thread
+#define MLA_SPP (MLA_DT + 4)       // fp32 partial-score pitch (rows of one head)
+#define MLA_DPP (MLA_DT + 8)       // bf16 probability row pitch (conflict-free ldmatrix)
 #define MLA_DTHREADS 256           // two groups of 4 warps
 #define MLA_CONSUMERS 256
 
@@ -256,37 +260,49 @@ __device__ __forceinline__ void mla_decode_split_body(
     }
     __syncthreads();
 
-    // one warp loads block tile t into stage t % MLA_STAGES (free: first use, or handed back)
-    auto load = [&](int t) {
-        const int st = t % MLA_STAGES;
+    // one warp loads block tile t into stage t % MLA_STAGES (free: first use, or handed back),
+    // in two steps: where its rows are (global reads of lengths and the block table, issued
+    // early so their latency passes under the products), then the copies
+    struct TileSrc {
+        const bf16* row;    // this lane's row (bulk copies)
+        const int* table;   // the sequence's pages (cp.async)
+        int base, rows;
+    };
+    auto locate = [&](int t) {
         int item = it0, s, j0, j1, nt = itemRange(item, s, j0, j1);
         while (t >= nt) {
             t -= nt;
             nt = itemRange(++item, s, j0, j1);
         }
-        const int* table = blockTables + (long)s * maxPages;
-        const int base = j0 + t * MLA_DT, rows = min(MLA_DT, j1 - base);
+        TileSrc ts;
+        ts.table = blockTables + (long)s * maxPages;
+        ts.base = j0 + t * MLA_DT;
+        ts.rows = min(MLA_DT, j1 - ts.base);
+        const int j = ts.base + min(lane, ts.rows - 1);
+        ts.row = MLA_BULK ? cache + ((long)ts.table[j / pageSize] * pageSize + j % pageSize) * W : nullptr;
+        return ts;
+    };
+    auto issue = [&](int t, const TileSrc& ts) {
+        const int st = t % MLA_STAGES;
         bf16* dst = Cs + st * MLA_DT * P;
 #if MLA_BULK
         if (lane == 0) {
             unsigned a = (unsigned)__cvta_generic_to_shared(&full[st]);
-            asm volatile("mbarrier.arrive.expect_tx.shared.b64 _, [%0], %1;\n" :: "r"(a), "r"(rows * W * 2)
+            asm volatile("mbarrier.arrive.expect_tx.shared.b64 _, [%0], %1;\n" :: "r"(a), "r"(ts.rows * W * 2)
                          : "memory");
         }
         __syncwarp();
-        if (lane < rows) {
-            const int j = base + lane;
-            const bf16* src = cache + ((long)table[j / pageSize] * pageSize + j % pageSize) * W;
+        if (lane < ts.rows) {
             unsigned d = (unsigned)__cvta_generic_to_shared(dst + lane * P);
             unsigned b = (unsigned)__cvta_generic_to_shared(&full[st]);
             asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
-                         :: "r"(d), "l"(src), "r"(W * 2), "r"(b) : "memory");
+                         :: "r"(d), "l"(ts.row), "r"(W * 2), "r"(b) : "memory");
         }
 #else
         const int chunks = W >> 3;
-        for (int row = 0; row < rows; row++) {
-            const int j = base + row;
-            const bf16* src = cache + ((long)table[j / pageSize] * pageSize + j % pageSize) * W;
+        for (int row = 0; row < ts.rows; row++) {
+            const int j = ts.base + row;
+            const bf16* src = cache + ((long)ts.table[j / pageSize] * pageSize + j % pageSize) * W;
             for (int c = lane; c < chunks; c += 32) cp_async16(dst + row * P + c * 8, src + c * 8, 16);
         }
         unsigned b = (unsigned)__cvta_generic_to_shared(&full[st]);
@@ -294,7 +310,7 @@ __device__ __forceinline__ void mla_decode_split_body(
 #endif
     };
     if (MODE != 2 && warp == 0)
-        for (int t = 0; t < MLA_STAGES && t < ntiles; t++) load(t);
+        for (int t = 0; t < MLA_STAGES && t < ntiles; t++) issue(t, locate(t));
 
     const int grp = warp >> 2, wg = warp & 3, gtid = tid & 127;
     float* Sp = SpAll + grp * 4 * 32 * MLA_SPP;
@@ -339,13 +355,16 @@ __device__ __forceinline__ void mla_decode_split_body(
             const int st = t % MLA_STAGES;
             const int valid = min(MLA_DT, j1 - (j0 + (t - first) * MLA_DT));
             bf16* C = Cs + st * MLA_DT * P;
+            const bool refill = MODE != 2 && wg == 0 && t + MLA_STAGES < ntiles;
+            TileSrc next;
+            if (refill) next = locate(t + MLA_STAGES);
             if (MODE != 2) mla_bar_wait(&full[st], (t / MLA_STAGES) & 1);
             if (MODE == 1) {
                 __syncwarp();
                 if (lane == 0) mla_bar_arrive(&empty[st]);
-                if (wg == 0 && t + MLA_STAGES < ntiles) {
+                if (refill) {
                     mla_bar_wait(&empty[st], (t / MLA_STAGES) & 1);
-                    load(t + MLA_STAGES);
+                    issue(t + MLA_STAGES, next);
                 }
                 continue;
             }
@@ -357,26 +376,25 @@ __device__ __forceinline__ void mla_decode_split_body(
                 mla_named_bar(1 + grp, 128);
             }
             {   // partial scores over this warp's k-steps ks = wg, wg + 4, ...
-                float acc[2][4][4];
+                float acc[MLA_MT][4][4];
 #pragma unroll
-                for (int m = 0; m < 2; m++)
+                for (int m = 0; m < MLA_MT; m++)
 #pragma unroll
                     for (int n = 0; n < 4; n++)
 #pragma unroll
                         for (int e = 0; e < 4; e++) acc[m][n][e] = 0.f;
                 auto step = [&](int kk) {
-                    unsigned a0[4], a1[4], b0[4], b1[4];
-                    ldmatrix_x4(a0, &C[(lane & 15) * P + kk + (lane >> 4) * 8]);
-                    ldmatrix_x4(a1, &C[(16 + (lane & 15)) * P + kk + (lane >> 4) * 8]);
+                    unsigned a[MLA_MT][4], b0[4], b1[4];
+#pragma unroll
+                    for (int m = 0; m < MLA_MT; m++) ldmatrix_x4(a[m], &C[(m * 16 + (lane & 15)) * P + kk + (lane >> 4) * 8]);
                     const int qrow = (lane & 7) + ((lane >> 4) << 3), qcol = kk + ((lane >> 3) & 1) * 8;
                     ldmatrix_x4(b0, &Qs[qrow * P + qcol]);
                     ldmatrix_x4(b1, &Qs[(16 + qrow) * P + qcol]);
                     unsigned bb[4][2] = {{b0[0], b0[1]}, {b0[2], b0[3]}, {b1[0], b1[1]}, {b1[2], b1[3]}};
 #pragma unroll
-                    for (int n = 0; n < 4; n++) {
-                        mma_bf16_16816(acc[0][n], a0, bb[n]);
-                        mma_bf16_16816(acc[1][n], a1, bb[n]);
-                    }
+                    for (int n = 0; n < 4; n++)
+#pragma unroll
+                        for (int m = 0; m < MLA_MT; m++) mma_bf16_16816(acc[m][n], a[m], bb[n]);
                 };
                 if (R) {
                     constexpr int KS = R ? (R + DR + 15) / 16 : 4;
@@ -388,7 +406,7 @@ __device__ __forceinline__ void mla_decode_split_body(
                 }
                 float* mine = Sp + wg * 32 * MLA_SPP;
 #pragma unroll
-                for (int m = 0; m < 2; m++)
+                for (int m = 0; m < MLA_MT; m++)
 #pragma unroll
                     for (int n = 0; n < 4; n++)
 #pragma unroll
@@ -397,23 +415,23 @@ __device__ __forceinline__ void mla_decode_split_body(
                                 acc[m][n][e];
             }
             mla_named_bar(1 + grp, 128);
-            {   // online softmax: head sh, rows sq*8 .. sq*8 + 7. The reference max moves only when
+            {   // online softmax: head sh, rows sq*RPT .. sq*RPT + RPT - 1. The reference max moves only when
                 // a score exceeds it by more than 8 (probabilities stay <= 2^8), so most tiles need
                 // no rescaling of the context
-                float x[8];
+                float x[MLA_RPT];
 #pragma unroll
-                for (int i = 0; i < 8; i++) x[i] = 0.f;
+                for (int i = 0; i < MLA_RPT; i++) x[i] = 0.f;
 #pragma unroll
-                for (int w = 0; w < 4; w++) {
-                    const float4* p4 = reinterpret_cast<const float4*>(&Sp[(w * 32 + sh) * MLA_SPP + sq * 8]);
-                    const float4 u0 = p4[0], u1 = p4[1];
-                    x[0] += u0.x; x[1] += u0.y; x[2] += u0.z; x[3] += u0.w;
-                    x[4] += u1.x; x[5] += u1.y; x[6] += u1.z; x[7] += u1.w;
-                }
+                for (int w = 0; w < 4; w++)
+#pragma unroll
+                    for (int v = 0; v < MLA_RPT / 4; v++) {
+                        const float4 u = *reinterpret_cast<const float4*>(&Sp[(w * 32 + sh) * MLA_SPP + sq * MLA_RPT + 4 * v]);
+                        x[4 * v] += u.x; x[4 * v + 1] += u.y; x[4 * v + 2] += u.z; x[4 * v + 3] += u.w;
+                    }
                 float mx = -INFINITY;
 #pragma unroll
-                for (int i = 0; i < 8; i++) {
-                    x[i] = sq * 8 + i < valid ? x[i] * scaleLog2 : -INFINITY;
+                for (int i = 0; i < MLA_RPT; i++) {
+                    x[i] = sq * MLA_RPT + i < valid ? x[i] * scaleLog2 : -INFINITY;
                     mx = fmaxf(mx, x[i]);
                 }
                 mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
@@ -424,13 +442,16 @@ __device__ __forceinline__ void mla_decode_split_body(
                 float sum = 0.f;
                 unsigned pk[4];
 #pragma unroll
-                for (int i = 0; i < 4; i++) {
+                for (int i = 0; i < MLA_RPT / 2; i++) {
                     __nv_bfloat162 pp = __floats2bfloat162_rn(exp2f(x[2 * i] - mNew), exp2f(x[2 * i + 1] - mNew));
                     const float2 pf = __bfloat1622float2(pp);   // the sum sees the probabilities the products use
                     sum += pf.x + pf.y;
                     pk[i] = *reinterpret_cast<unsigned*>(&pp);
                 }
-                *reinterpret_cast<uint4*>(&Ps[sh * MLA_DPP + sq * 8]) = make_uint4(pk[0], pk[1], pk[2], pk[3]);
+                if (MLA_RPT == 8)
+                    *reinterpret_cast<uint4*>(&Ps[sh * MLA_DPP + sq * MLA_RPT]) = make_uint4(pk[0], pk[1], pk[2], pk[3]);
+                else
+                    *reinterpret_cast<uint2*>(&Ps[sh * MLA_DPP + sq * MLA_RPT]) = make_uint2(pk[0], pk[1]);
                 sum += __shfl_xor_sync(0xffffffffu, sum, 1);
                 sum += __shfl_xor_sync(0xffffffffu, sum, 2);
                 lRun = lRun * corr + sum;
@@ -478,15 +499,15 @@ __device__ __forceinline__ void mla_decode_split_body(
             if (MODE != 2) {
                 __syncwarp();
                 if (lane == 0) mla_bar_arrive(&empty[st]);
-                if (wg == 0 && t + MLA_STAGES < ntiles) {   // the group's 4 warps are done with the stage
+                if (refill) {   // once the group's 4 warps are done with the stage
                     mla_bar_wait(&empty[st], (t / MLA_STAGES) & 1);
-                    load(t + MLA_STAGES);
+                    issue(t + MLA_STAGES, next);
                 }
             }
         }
         first += nt;
 
-        // merge the two groups' statistics, then their contexts in two passes through the
+        // merge the two groups' statistics, then their contexts in four passes through the
         // partial-score buffers (the ring may already hold the next item's tiles)
         if (sq == 0) {
             sML[grp * 64 + sh] = mRun;
@@ -506,29 +527,29 @@ __device__ __forceinline__ void mla_decode_split_body(
                 f0[n][c] = g0 * inv;
                 f1[n][c] = g1 * inv;
             }
-        float4* X = reinterpret_cast<float4*>(SpAll);   // [4 warps][4][4][32 lanes]: 32 KB
+        float4* X = reinterpret_cast<float4*>(SpAll);   // [4 warps][2][4][32 lanes]: 16 KB
         const long pb = (long)item * heads;
 #pragma unroll
-        for (int pass = 0; pass < 2; pass++) {
+        for (int pass = 0; pass < 4; pass++) {
             if (grp == 1) {
 #pragma unroll
-                for (int ii = 0; ii < 4; ii++) {
-                    const int i = pass * 4 + ii;
+                for (int ii = 0; ii < 2; ii++) {
+                    const int i = pass * 2 + ii;
                     if ((wg + 4 * i) * 16 < r)
 #pragma unroll
                         for (int n = 0; n < 4; n++)
-                            X[((wg * 4 + ii) * 4 + n) * 32 + lane] = make_float4(o[i][n][0], o[i][n][1], o[i][n][2], o[i][n][3]);
+                            X[((wg * 2 + ii) * 4 + n) * 32 + lane] = make_float4(o[i][n][0], o[i][n][1], o[i][n][2], o[i][n][3]);
                 }
             }
             mla_named_bar(3, MLA_CONSUMERS);
             if (grp == 0) {
 #pragma unroll
-                for (int ii = 0; ii < 4; ii++) {
-                    const int i = pass * 4 + ii, n0 = (wg + 4 * i) * 16;
+                for (int ii = 0; ii < 2; ii++) {
+                    const int i = pass * 2 + ii, n0 = (wg + 4 * i) * 16;
                     if (n0 < r) {
 #pragma unroll
                         for (int n = 0; n < 4; n++) {
-                            const float4 x1 = X[((wg * 4 + ii) * 4 + n) * 32 + lane];
+                            const float4 x1 = X[((wg * 2 + ii) * 4 + n) * 32 + lane];
                             const float v[4] = {o[i][n][0] * f0[n][0] + x1.x * f1[n][0], o[i][n][1] * f0[n][1] + x1.y * f1[n][1],
                                                 o[i][n][2] * f0[n][0] + x1.z * f1[n][0], o[i][n][3] * f0[n][1] + x1.w * f1[n][1]};
 #pragma unroll
