@@ -129,39 +129,33 @@ __device__ __forceinline__ void mla_attention_body(
 MLA_ATTENTION_ENTRY(mla_absorbed_attention, bf16)
 MLA_ATTENTION_ENTRY(mla_absorbed_attention_f32cache, float)
 
-// Decode, split over the context. Work items (sequence s, slice) = s * splits + slice: the
-// slice-th of `splits` equal runs of whole tiles of sequence s's ctxLens[s] + 1 visible rows
-// (its own row written before). Grid min(N * splits, SMs), 256 threads, one block per SM
-// (about 225 KB of shared memory); each block takes a contiguous run of items and streams
-// their tiles through one ring, so the next item's rows arrive while the current one ends.
-// With one slice the block writes out [N, H, r] bf16 itself; otherwise partials:
-// opart [N, splits, H, r] unnormalised context, ml [N, splits, H, 2] (max in log2 units, sum).
+// Decode, split over the context. Grid (splits, N), 256 threads, one block per SM (about 225 KB of shared
+// memory); block (split, s) takes the split-th of `splits` equal runs of whole tiles of
+// sequence s's ctxLens[s] + 1 visible rows (its own row written before). With one split the
+// block writes out [N, H, r] bf16 itself; otherwise partials: opart [N, splits, H, r]
+// unnormalised context, ml [N, splits, H, 2] (running max in log2 units, sum).
 // Needs r % 16 == 0, (r + dr) % 8 == 0, H <= 32.
 //
 // Two consumer groups (warps 0-3 and 4-7) take alternate tiles from a ring of MLA_STAGES
-// tiles of MLA_DT rows, each group with its own online softmax over all heads, so one group's
+// tiles of 32 rows, each group with its own online softmax over all heads, so one group's
 // products fill the other's waits; a group synchronises only its own 4 warps (named
 // barriers). Loads: on sm_90 one bulk copy per cached row (1152 contiguous bytes at
 // r + dr = 576) completing on the stage's `full` mbarrier; before sm_90 16-byte cp.async
 // that arrive on the same barrier. When a group's 4 warps have read a stage (its `empty`
 // mbarrier), the group's first warp refills it with the tile MLA_STAGES ahead (a tile of the
 // same group, MLA_STAGES being even), so no warp is set aside for the loads and each keeps
-// the 255-register budget of 8 warps per SM. The groups are merged at the end of each item.
+// the 255-register budget of 8 warps per SM. The groups are merged once at the end.
 // Per tile and group, on mma.sync (bf16, fp32 accumulation):
-// - scores S^T [MLA_DT rows x 32 heads] = C Q^T, the K = r + dr columns split over the 4
-//   warps (each reads its quarter of the tile and of Q once; independent accumulators),
-//   partial sums added in the softmax step;
-// - online softmax in base 2, 4 threads per head, each owning MLA_DT / 4 rows;
+// - scores S^T [32 rows x 32 heads] = C Q^T, the K = r + dr columns split over the 4 warps
+//   (each reads its quarter of the tile and of Q once; 8 independent accumulators), partial
+//   sums added in the softmax step;
+// - online softmax in base 2, 4 threads per head, each owning 8 rows;
 // - O^T [r x 32 heads] += C[:, :r]^T P^T, each warp owning every 4th block of 16 columns
 //   (A fragments straight from the row-major tile by ldmatrix.trans).
-#ifndef MLA_DT
-#define MLA_DT 32                  // rows per tile of the split decode (16 or 32; 16 measured slower)
-#endif
-#define MLA_STAGES (MLA_DT == 16 ? 8 : 4)   // a ring of 150 KB either way
-#define MLA_MT (MLA_DT / 16)       // 16-row blocks per tile
-#define MLA_RPT (MLA_DT / 4)       // rows per softmax thread
-#define MLA_SPP (MLA_DT + 4)       // fp32 partial-score pitch (rows of one head)
-#define MLA_DPP (MLA_DT + 8)       // bf16 probability row pitch (conflict-free ldmatrix)
+#define MLA_STAGES 4
+#define MLA_DT 32                  // rows per tile of the split decode
+#define MLA_SPP 36                 // fp32 partial-score pitch (rows of one head)
+#define MLA_DPP 40                 // bf16 probability row pitch (conflict-free ldmatrix)
 #define MLA_DTHREADS 256           // two groups of 4 warps
 #define MLA_CONSUMERS 256
 
@@ -204,14 +198,14 @@ __host__ __device__ constexpr int mla_decode_smem(int w) {
            + 2 * 2 * 32 * MLA_DPP + 4 * 2 * 32 + 4 * 2 * 2 * 32 + 8 * 2 * MLA_STAGES;
 }
 
-// R, DR: compile-time shape (0: taken from the arguments). MODE: 0 the decode; 1 the ring
-// without the products, 2 the products without the ring (each measures one side alone).
-template <int R, int DR, int MODE>
+// R, DR: compile-time shape (0: taken from the arguments). STREAM_ONLY: the ring without the
+// products (measures the copy side alone).
+template <int R, int DR, bool STREAM_ONLY>
 __device__ __forceinline__ void mla_decode_split_body(
         const float* __restrict__ qa, const float* __restrict__ q, long ldq, const bf16* __restrict__ cache,
         const int* __restrict__ blockTables, int maxPages, int pageSize, const int* __restrict__ ctxLens,
-        float* __restrict__ opart, float* __restrict__ ml, bf16* __restrict__ out, int seqs, int splits, int heads,
-        int rArg, int drArg, int dqk, int dn, float scaleLog2) {
+        float* __restrict__ opart, float* __restrict__ ml, bf16* __restrict__ out, int heads, int rArg, int drArg,
+        int dqk, int dn, float scaleLog2) {
     const int r = R ? R : rArg, dr = R ? DR : drArg;
     const int W = r + dr, Kp = (W + 15) & ~15, P = Kp + 8;
     extern __shared__ __align__(16) unsigned char mla_ds[];
@@ -223,26 +217,15 @@ __device__ __forceinline__ void mla_decode_split_body(
     float* sML = corrAll + 2 * 32;                       // [group][m, l][head]
     uint64_t* full = reinterpret_cast<uint64_t*>(sML + 2 * 2 * 32);
     uint64_t* empty = full + MLA_STAGES;
+    const int split = blockIdx.x, splits = gridDim.x, s = blockIdx.y;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    // work items (sequence s, slice) = s * splits + slice, a contiguous run of them per block;
     // each sequence's own length is cut into `splits` slices of whole tiles, so the grid can
     // be sized for a bound on the context (a captured graph replays it as contexts grow)
-    const int items = seqs * splits;
-    const int it0 = (int)((long)blockIdx.x * items / gridDim.x), it1 = (int)((long)(blockIdx.x + 1) * items / gridDim.x);
-    // rows [j0, j1) of sequence s in item `item`; returns its tiles
-    auto itemRange = [&](int item, int& s, int& j0, int& j1) {
-        s = item / splits;
-        const int len = ctxLens[s] + 1;
-        const int perSplit = ((len + MLA_DT - 1) / MLA_DT + splits - 1) / splits * MLA_DT;
-        j0 = (item - s * splits) * perSplit;
-        j1 = min(len, j0 + perSplit);
-        return j1 > j0 ? (j1 - j0 + MLA_DT - 1) / MLA_DT : 0;
-    };
-    int ntiles = 0;   // tiles of the whole block: one ring across its items
-    for (int item = it0; item < it1; item++) {
-        int s, j0, j1;
-        ntiles += itemRange(item, s, j0, j1);
-    }
+    const int len = ctxLens[s] + 1;
+    const int perSplit = ((len + MLA_DT - 1) / MLA_DT + splits - 1) / splits * MLA_DT;
+    const int j0 = split * perSplit, j1 = min(len, j0 + perSplit);
+    const int ntiles = j1 > j0 ? (j1 - j0 + MLA_DT - 1) / MLA_DT : 0;
+    const int* table = blockTables + (long)s * maxPages;
 
     // pad columns: never written by the tile loads, must not hold NaN patterns
     if (Kp > W) {
@@ -260,260 +243,232 @@ __device__ __forceinline__ void mla_decode_split_body(
     }
     __syncthreads();
 
-    // one warp loads block tile t into stage t % MLA_STAGES (free: first use, or handed back),
-    // in two steps: where its rows are (global reads of lengths and the block table, issued
-    // early so their latency passes under the products), then the copies
-    struct TileSrc {
-        const bf16* row;    // this lane's row (bulk copies)
-        const int* table;   // the sequence's pages (cp.async)
-        int base, rows;
-    };
-    auto locate = [&](int t) {
-        int item = it0, s, j0, j1, nt = itemRange(item, s, j0, j1);
-        while (t >= nt) {
-            t -= nt;
-            nt = itemRange(++item, s, j0, j1);
-        }
-        TileSrc ts;
-        ts.table = blockTables + (long)s * maxPages;
-        ts.base = j0 + t * MLA_DT;
-        ts.rows = min(MLA_DT, j1 - ts.base);
-        const int j = ts.base + min(lane, ts.rows - 1);
-        ts.row = MLA_BULK ? cache + ((long)ts.table[j / pageSize] * pageSize + j % pageSize) * W : nullptr;
-        return ts;
-    };
-    auto issue = [&](int t, const TileSrc& ts) {
-        const int st = t % MLA_STAGES;
+    // one warp loads tile t into stage t % MLA_STAGES (free: first use, or handed back)
+    auto load = [&](int t) {
+        const int st = t % MLA_STAGES, base = j0 + t * MLA_DT, rows = min(MLA_DT, j1 - base);
         bf16* dst = Cs + st * MLA_DT * P;
 #if MLA_BULK
         if (lane == 0) {
             unsigned a = (unsigned)__cvta_generic_to_shared(&full[st]);
-            asm volatile("mbarrier.arrive.expect_tx.shared.b64 _, [%0], %1;\n" :: "r"(a), "r"(ts.rows * W * 2)
+            asm volatile("mbarrier.arrive.expect_tx.shared.b64 _, [%0], %1;\n" :: "r"(a), "r"(rows * W * 2)
                          : "memory");
         }
         __syncwarp();
-        if (lane < ts.rows) {
+        if (lane < rows) {
+            const int j = base + lane;
+            const bf16* src = cache + ((long)table[j / pageSize] * pageSize + j % pageSize) * W;
             unsigned d = (unsigned)__cvta_generic_to_shared(dst + lane * P);
             unsigned b = (unsigned)__cvta_generic_to_shared(&full[st]);
             asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
-                         :: "r"(d), "l"(ts.row), "r"(W * 2), "r"(b) : "memory");
+                         :: "r"(d), "l"(src), "r"(W * 2), "r"(b) : "memory");
         }
 #else
         const int chunks = W >> 3;
-        for (int row = 0; row < ts.rows; row++) {
-            const int j = ts.base + row;
-            const bf16* src = cache + ((long)ts.table[j / pageSize] * pageSize + j % pageSize) * W;
+        for (int row = 0; row < rows; row++) {
+            const int j = base + row;
+            const bf16* src = cache + ((long)table[j / pageSize] * pageSize + j % pageSize) * W;
             for (int c = lane; c < chunks; c += 32) cp_async16(dst + row * P + c * 8, src + c * 8, 16);
         }
         unsigned b = (unsigned)__cvta_generic_to_shared(&full[st]);
         asm volatile("cp.async.mbarrier.arrive.noinc.shared.b64 [%0];\n" :: "r"(b) : "memory");
 #endif
     };
-    if (MODE != 2 && warp == 0)
-        for (int t = 0; t < MLA_STAGES && t < ntiles; t++) issue(t, locate(t));
+    if (warp == 0)
+        for (int t = 0; t < MLA_STAGES && t < ntiles; t++) load(t);
+    {
+        // queries as bf16 [32][P] (heads past `heads` and columns past r + dr zero), float4
+        // loads with several in flight while the first tiles stream in
+        const int r4 = r >> 2;
+#pragma unroll 8
+        for (int i = tid; i < 32 * r4; i += MLA_CONSUMERS) {
+            const int h = i / r4, c4 = i % r4;
+            float4 v = h < heads ? reinterpret_cast<const float4*>(qa + ((long)s * heads + h) * r)[c4]
+                                 : make_float4(0.f, 0.f, 0.f, 0.f);
+            __nv_bfloat162* d2 = reinterpret_cast<__nv_bfloat162*>(Qs + h * P + 4 * c4);
+            d2[0] = __floats2bfloat162_rn(v.x, v.y);
+            d2[1] = __floats2bfloat162_rn(v.z, v.w);
+        }
+        for (int i = tid; i < 32 * (Kp - r); i += MLA_CONSUMERS) {
+            const int h = i / (Kp - r), c = i % (Kp - r);
+            float v = h < heads && c < dr ? q[(long)s * ldq + (long)h * dqk + dn + c] : 0.f;
+            Qs[h * P + r + c] = f2bf(v);
+        }
+    }
+    __syncthreads();
 
     const int grp = warp >> 2, wg = warp & 3, gtid = tid & 127;
     float* Sp = SpAll + grp * 4 * 32 * MLA_SPP;
     bf16* Ps = PsAll + grp * 32 * MLA_DPP;
     float* corrS = corrAll + grp * 32;
     const int sh = gtid >> 2, sq = gtid & 3;   // softmax: head, quarter of the tile's rows
-    int first = 0;                              // block tile index of the item's first tile
-    for (int item = it0; item < it1; item++) {
-        int s, j0, j1;
-        const int nt = itemRange(item, s, j0, j1);
-        {   // queries as bf16 [32][P] (heads past `heads` and columns past r + dr zero), float4
-            // loads with several in flight while the item's first tiles stream in
-            const int r4 = r >> 2;
-#pragma unroll 8
-            for (int i = tid; i < 32 * r4; i += MLA_CONSUMERS) {
-                const int h = i / r4, c4 = i % r4;
-                float4 v = h < heads ? reinterpret_cast<const float4*>(qa + ((long)s * heads + h) * r)[c4]
-                                     : make_float4(0.f, 0.f, 0.f, 0.f);
-                __nv_bfloat162* d2 = reinterpret_cast<__nv_bfloat162*>(Qs + h * P + 4 * c4);
-                d2[0] = __floats2bfloat162_rn(v.x, v.y);
-                d2[1] = __floats2bfloat162_rn(v.z, v.w);
+    float mRun = -INFINITY, lRun = 0.f;
+    float o[8][4][4];
+#pragma unroll
+    for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int n = 0; n < 4; n++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) o[i][n][e] = 0.f;
+
+    for (int it = grp; it < ntiles; it += 2) {
+        const int st = it % MLA_STAGES;
+        const int valid = min(MLA_DT, j1 - (j0 + it * MLA_DT));
+        bf16* C = Cs + st * MLA_DT * P;
+        mla_bar_wait(&full[st], (it / MLA_STAGES) & 1);
+        if (STREAM_ONLY) {
+            __syncwarp();
+            if (lane == 0) mla_bar_arrive(&empty[st]);
+            if (wg == 0 && it + MLA_STAGES < ntiles) {
+                mla_bar_wait(&empty[st], (it / MLA_STAGES) & 1);
+                load(it + MLA_STAGES);
             }
-            for (int i = tid; i < 32 * (Kp - r); i += MLA_CONSUMERS) {
-                const int h = i / (Kp - r), c = i % (Kp - r);
-                float v = h < heads && c < dr ? q[(long)s * ldq + (long)h * dqk + dn + c] : 0.f;
-                Qs[h * P + r + c] = f2bf(v);
-            }
+            continue;
         }
-        mla_named_bar(3, MLA_CONSUMERS);
-
-        float mRun = -INFINITY, lRun = 0.f;
-        float o[8][4][4];
-#pragma unroll
-        for (int i = 0; i < 8; i++)
-#pragma unroll
-            for (int n = 0; n < 4; n++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) o[i][n][e] = 0.f;
-
-        // block tiles of this group (stage t % MLA_STAGES always serves group t & 1)
-        for (int t = first + ((first & 1) ^ grp); t < first + nt; t += 2) {
-            const int st = t % MLA_STAGES;
-            const int valid = min(MLA_DT, j1 - (j0 + (t - first) * MLA_DT));
-            bf16* C = Cs + st * MLA_DT * P;
-            const bool refill = MODE != 2 && wg == 0 && t + MLA_STAGES < ntiles;
-            TileSrc next;
-            if (refill) next = locate(t + MLA_STAGES);
-            if (MODE != 2) mla_bar_wait(&full[st], (t / MLA_STAGES) & 1);
-            if (MODE == 1) {
-                __syncwarp();
-                if (lane == 0) mla_bar_arrive(&empty[st]);
-                if (refill) {
-                    mla_bar_wait(&empty[st], (t / MLA_STAGES) & 1);
-                    issue(t + MLA_STAGES, next);
-                }
-                continue;
-            }
-            if (valid < MLA_DT) {   // last tile: rows past the end hold stale data; P is 0 there, 0 * NaN is not
-                for (int i = gtid; i < (MLA_DT - valid) * Kp; i += 128) C[(valid + i / Kp) * P + i % Kp] = f2bf(0.f);
-#if MLA_BULK
-                asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");   // the copy engine refills it later
-#endif
-                mla_named_bar(1 + grp, 128);
-            }
-            {   // partial scores over this warp's k-steps ks = wg, wg + 4, ...
-                float acc[MLA_MT][4][4];
-#pragma unroll
-                for (int m = 0; m < MLA_MT; m++)
-#pragma unroll
-                    for (int n = 0; n < 4; n++)
-#pragma unroll
-                        for (int e = 0; e < 4; e++) acc[m][n][e] = 0.f;
-                auto step = [&](int kk) {
-                    unsigned a[MLA_MT][4], b0[4], b1[4];
-#pragma unroll
-                    for (int m = 0; m < MLA_MT; m++) ldmatrix_x4(a[m], &C[(m * 16 + (lane & 15)) * P + kk + (lane >> 4) * 8]);
-                    const int qrow = (lane & 7) + ((lane >> 4) << 3), qcol = kk + ((lane >> 3) & 1) * 8;
-                    ldmatrix_x4(b0, &Qs[qrow * P + qcol]);
-                    ldmatrix_x4(b1, &Qs[(16 + qrow) * P + qcol]);
-                    unsigned bb[4][2] = {{b0[0], b0[1]}, {b0[2], b0[3]}, {b1[0], b1[1]}, {b1[2], b1[3]}};
-#pragma unroll
-                    for (int n = 0; n < 4; n++)
-#pragma unroll
-                        for (int m = 0; m < MLA_MT; m++) mma_bf16_16816(acc[m][n], a[m], bb[n]);
-                };
-                if (R) {
-                    constexpr int KS = R ? (R + DR + 15) / 16 : 4;
-#pragma unroll
-                    for (int u = 0; u < (KS + 3) / 4; u++)
-                        if (KS % 4 == 0 || wg + 4 * u < KS) step((wg + 4 * u) * 16);
-                } else {
-                    for (int ks = wg; ks < Kp / 16; ks += 4) step(ks * 16);
-                }
-                float* mine = Sp + wg * 32 * MLA_SPP;
-#pragma unroll
-                for (int m = 0; m < MLA_MT; m++)
-#pragma unroll
-                    for (int n = 0; n < 4; n++)
-#pragma unroll
-                        for (int e = 0; e < 4; e++)
-                            mine[(n * 8 + (lane & 3) * 2 + (e & 1)) * MLA_SPP + m * 16 + (lane >> 2) + (e >> 1) * 8] =
-                                acc[m][n][e];
-            }
+        if (valid < MLA_DT) {   // last tile: rows past the end hold stale data; P is 0 there, 0 * NaN is not
+            for (int i = gtid; i < (MLA_DT - valid) * Kp; i += 128) C[(valid + i / Kp) * P + i % Kp] = f2bf(0.f);
             mla_named_bar(1 + grp, 128);
-            {   // online softmax: head sh, rows sq*RPT .. sq*RPT + RPT - 1. The reference max moves only when
-                // a score exceeds it by more than 8 (probabilities stay <= 2^8), so most tiles need
-                // no rescaling of the context
-                float x[MLA_RPT];
+        }
+        {   // partial scores over this warp's k-steps ks = wg, wg + 4, ...
+            float acc[2][4][4];
 #pragma unroll
-                for (int i = 0; i < MLA_RPT; i++) x[i] = 0.f;
+            for (int m = 0; m < 2; m++)
 #pragma unroll
-                for (int w = 0; w < 4; w++)
+                for (int n = 0; n < 4; n++)
 #pragma unroll
-                    for (int v = 0; v < MLA_RPT / 4; v++) {
-                        const float4 u = *reinterpret_cast<const float4*>(&Sp[(w * 32 + sh) * MLA_SPP + sq * MLA_RPT + 4 * v]);
-                        x[4 * v] += u.x; x[4 * v + 1] += u.y; x[4 * v + 2] += u.z; x[4 * v + 3] += u.w;
-                    }
-                float mx = -INFINITY;
-#pragma unroll
-                for (int i = 0; i < MLA_RPT; i++) {
-                    x[i] = sq * MLA_RPT + i < valid ? x[i] * scaleLog2 : -INFINITY;
-                    mx = fmaxf(mx, x[i]);
-                }
-                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-                // finite: row 0 of a tile is always valid
-                const float mNew = mx > mRun + 8.f ? mx : mRun;
-                const float corr = exp2f(mRun - mNew);
-                float sum = 0.f;
-                unsigned pk[4];
-#pragma unroll
-                for (int i = 0; i < MLA_RPT / 2; i++) {
-                    __nv_bfloat162 pp = __floats2bfloat162_rn(exp2f(x[2 * i] - mNew), exp2f(x[2 * i + 1] - mNew));
-                    const float2 pf = __bfloat1622float2(pp);   // the sum sees the probabilities the products use
-                    sum += pf.x + pf.y;
-                    pk[i] = *reinterpret_cast<unsigned*>(&pp);
-                }
-                if (MLA_RPT == 8)
-                    *reinterpret_cast<uint4*>(&Ps[sh * MLA_DPP + sq * MLA_RPT]) = make_uint4(pk[0], pk[1], pk[2], pk[3]);
-                else
-                    *reinterpret_cast<uint2*>(&Ps[sh * MLA_DPP + sq * MLA_RPT]) = make_uint2(pk[0], pk[1]);
-                sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-                sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-                lRun = lRun * corr + sum;
-                mRun = mNew;
-                if (sq == 0) corrS[sh] = corr;
-            }
-            mla_named_bar(1 + grp, 128);
-            {   // O^T = O^T diag(corr) + C[:, :r]^T P^T: columns (wg + 4i)*16.., all 32 heads
-                float cr[4][2];
-                bool rescale = false;
+                    for (int e = 0; e < 4; e++) acc[m][n][e] = 0.f;
+            auto step = [&](int kk) {
+                unsigned a0[4], a1[4], b0[4], b1[4];
+                ldmatrix_x4(a0, &C[(lane & 15) * P + kk + (lane >> 4) * 8]);
+                ldmatrix_x4(a1, &C[(16 + (lane & 15)) * P + kk + (lane >> 4) * 8]);
+                const int qrow = (lane & 7) + ((lane >> 4) << 3), qcol = kk + ((lane >> 3) & 1) * 8;
+                ldmatrix_x4(b0, &Qs[qrow * P + qcol]);
+                ldmatrix_x4(b1, &Qs[(16 + qrow) * P + qcol]);
+                unsigned bb[4][2] = {{b0[0], b0[1]}, {b0[2], b0[3]}, {b1[0], b1[1]}, {b1[2], b1[3]}};
 #pragma unroll
                 for (int n = 0; n < 4; n++) {
-                    const float2 c2 = *reinterpret_cast<const float2*>(&corrS[n * 8 + (lane & 3) * 2]);
-                    cr[n][0] = c2.x;
-                    cr[n][1] = c2.y;
-                    rescale |= c2.x != 1.f || c2.y != 1.f;
+                    mma_bf16_16816(acc[0][n], a0, bb[n]);
+                    mma_bf16_16816(acc[1][n], a1, bb[n]);
                 }
-                if (__any_sync(0xffffffffu, rescale)) {
+            };
+            if (R) {
+                constexpr int KS = R ? (R + DR + 15) / 16 : 4;
 #pragma unroll
-                    for (int i = 0; i < 8; i++)
+                for (int u = 0; u < (KS + 3) / 4; u++)
+                    if (KS % 4 == 0 || wg + 4 * u < KS) step((wg + 4 * u) * 16);
+            } else {
+                for (int ks = wg; ks < Kp / 16; ks += 4) step(ks * 16);
+            }
+            float* mine = Sp + wg * 32 * MLA_SPP;
 #pragma unroll
-                        for (int n = 0; n < 4; n++) {
-                            o[i][n][0] *= cr[n][0]; o[i][n][1] *= cr[n][1]; o[i][n][2] *= cr[n][0]; o[i][n][3] *= cr[n][1];
-                        }
+            for (int m = 0; m < 2; m++)
+#pragma unroll
+                for (int n = 0; n < 4; n++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++)
+                        mine[(n * 8 + (lane & 3) * 2 + (e & 1)) * MLA_SPP + m * 16 + (lane >> 2) + (e >> 1) * 8] =
+                            acc[m][n][e];
+        }
+        mla_named_bar(1 + grp, 128);
+        {   // online softmax: head sh, rows sq*8 .. sq*8 + 7
+            float x[8];
+#pragma unroll
+            for (int i = 0; i < 8; i++) x[i] = 0.f;
+#pragma unroll
+            for (int w = 0; w < 4; w++) {
+                const float4* p4 = reinterpret_cast<const float4*>(&Sp[(w * 32 + sh) * MLA_SPP + sq * 8]);
+                const float4 u0 = p4[0], u1 = p4[1];
+                x[0] += u0.x; x[1] += u0.y; x[2] += u0.z; x[3] += u0.w;
+                x[4] += u1.x; x[5] += u1.y; x[6] += u1.z; x[7] += u1.w;
+            }
+            float mx = -INFINITY;
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                x[i] = sq * 8 + i < valid ? x[i] * scaleLog2 : -INFINITY;
+                mx = fmaxf(mx, x[i]);
+            }
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            const float mNew = fmaxf(mRun, mx);   // finite: row 0 of a tile is always valid
+            const float corr = exp2f(mRun - mNew);
+            float sum = 0.f;
+            unsigned pk[4];
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                __nv_bfloat162 pp = __floats2bfloat162_rn(exp2f(x[2 * i] - mNew), exp2f(x[2 * i + 1] - mNew));
+                const float2 pf = __bfloat1622float2(pp);   // the sum sees the probabilities the products use
+                sum += pf.x + pf.y;
+                pk[i] = *reinterpret_cast<unsigned*>(&pp);
+            }
+            *reinterpret_cast<uint4*>(&Ps[sh * MLA_DPP + sq * 8]) = make_uint4(pk[0], pk[1], pk[2], pk[3]);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            lRun = lRun * corr + sum;
+            mRun = mNew;
+            if (sq == 0) corrS[sh] = corr;
+        }
+        mla_named_bar(1 + grp, 128);
+        {   // O^T = O^T diag(corr) + C[:, :r]^T P^T: columns (wg + 4i)*16.., all 32 heads
+            float cr[4][2];
+#pragma unroll
+            for (int n = 0; n < 4; n++) {
+                const float2 c2 = *reinterpret_cast<const float2*>(&corrS[n * 8 + (lane & 3) * 2]);
+                cr[n][0] = c2.x;
+                cr[n][1] = c2.y;
+            }
+#pragma unroll
+            for (int i = 0; i < 8; i++)
+#pragma unroll
+                for (int n = 0; n < 4; n++) {
+                    o[i][n][0] *= cr[n][0]; o[i][n][1] *= cr[n][1]; o[i][n][2] *= cr[n][0]; o[i][n][3] *= cr[n][1];
                 }
 #pragma unroll
-                for (int kk = 0; kk < MLA_DT; kk += 16) {
-                    unsigned p0[4], p1[4];
-                    const int prow = (lane & 7) + ((lane >> 4) << 3), pcol = kk + ((lane >> 3) & 1) * 8;
-                    ldmatrix_x4(p0, &Ps[prow * MLA_DPP + pcol]);
-                    ldmatrix_x4(p1, &Ps[(16 + prow) * MLA_DPP + pcol]);
-                    unsigned bb[4][2] = {{p0[0], p0[1]}, {p0[2], p0[3]}, {p1[0], p1[1]}, {p1[2], p1[3]}};
+            for (int kk = 0; kk < MLA_DT; kk += 16) {
+                unsigned p0[4], p1[4];
+                const int prow = (lane & 7) + ((lane >> 4) << 3), pcol = kk + ((lane >> 3) & 1) * 8;
+                ldmatrix_x4(p0, &Ps[prow * MLA_DPP + pcol]);
+                ldmatrix_x4(p1, &Ps[(16 + prow) * MLA_DPP + pcol]);
+                unsigned bb[4][2] = {{p0[0], p0[1]}, {p0[2], p0[3]}, {p1[0], p1[1]}, {p1[2], p1[3]}};
 #pragma unroll
-                    for (int i = 0; i < 8; i++) {
-                        const int n0 = (wg + 4 * i) * 16;
-                        if (n0 < r) {
-                            unsigned a[4];
-                            ldmatrix_x4_trans(a, &C[(kk + (lane & 7) + ((lane >> 4) << 3)) * P + n0 + ((lane >> 3) & 1) * 8]);
+                for (int i = 0; i < 8; i++) {
+                    const int n0 = (wg + 4 * i) * 16;
+                    if (n0 < r) {
+                        unsigned a[4];
+                        ldmatrix_x4_trans(a, &C[(kk + (lane & 7) + ((lane >> 4) << 3)) * P + n0 + ((lane >> 3) & 1) * 8]);
 #pragma unroll
-                            for (int n = 0; n < 4; n++) mma_bf16_16816(o[i][n], a, bb[n]);
-                        }
+                        for (int n = 0; n < 4; n++) mma_bf16_16816(o[i][n], a, bb[n]);
                     }
                 }
             }
-            if (MODE != 2) {
-                __syncwarp();
-                if (lane == 0) mla_bar_arrive(&empty[st]);
-                if (refill) {   // once the group's 4 warps are done with the stage
-                    mla_bar_wait(&empty[st], (t / MLA_STAGES) & 1);
-                    issue(t + MLA_STAGES, next);
-                }
-            }
         }
-        first += nt;
+        __syncwarp();
+        if (lane == 0) mla_bar_arrive(&empty[st]);
+        if (wg == 0 && it + MLA_STAGES < ntiles) {   // the group's 4 warps are done with the stage
+            mla_bar_wait(&empty[st], (it / MLA_STAGES) & 1);
+            load(it + MLA_STAGES);
+        }
+    }
 
-        // merge the two groups' statistics, then their contexts in four passes through the
-        // partial-score buffers (the ring may already hold the next item's tiles)
-        if (sq == 0) {
-            sML[grp * 64 + sh] = mRun;
-            sML[grp * 64 + 32 + sh] = lRun;
-        }
-        mla_named_bar(3, MLA_CONSUMERS);
+    // merge the two groups: group 1's context goes through the (now idle) stage ring
+    mla_named_bar(3, MLA_CONSUMERS);
+    // X [r / 16 column blocks][4][32 lanes] float4 (group 1's fragments), Y [32 heads][r + 4]
+    // the merged context: 256 r + 512 bytes, within the ring's 256 (r + 24)
+    float4* X = reinterpret_cast<float4*>(Cs);
+    float* Y = reinterpret_cast<float*>(X + (r >> 4) * 4 * 32);
+    const int YP = r + 4;
+    if (grp == 1) {
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+            if ((wg + 4 * i) * 16 < r)
+#pragma unroll
+                for (int n = 0; n < 4; n++)
+                    X[((wg + 4 * i) * 4 + n) * 32 + lane] = make_float4(o[i][n][0], o[i][n][1], o[i][n][2], o[i][n][3]);
+    }
+    if (sq == 0) {
+        sML[grp * 64 + sh] = mRun;
+        sML[grp * 64 + 32 + sh] = lRun;
+    }
+    mla_named_bar(3, MLA_CONSUMERS);
+    if (grp == 0) {
         float f0[4][2], f1[4][2];
 #pragma unroll
         for (int n = 0; n < 4; n++)
@@ -521,76 +476,71 @@ __device__ __forceinline__ void mla_decode_split_body(
             for (int c = 0; c < 2; c++) {
                 const int h = n * 8 + (lane & 3) * 2 + c;
                 const float m0 = sML[h], m1 = sML[64 + h], M = fmaxf(m0, m1);
-                const float g0 = m0 == -INFINITY ? 0.f : exp2f(m0 - M), g1 = m1 == -INFINITY ? 0.f : exp2f(m1 - M);
-                // one slice: normalise here
-                const float inv = splits == 1 ? 1.f / (sML[32 + h] * g0 + sML[96 + h] * g1) : 1.f;
-                f0[n][c] = g0 * inv;
-                f1[n][c] = g1 * inv;
+                f0[n][c] = m0 == -INFINITY ? 0.f : exp2f(m0 - M);
+                f1[n][c] = m1 == -INFINITY ? 0.f : exp2f(m1 - M);
             }
-        float4* X = reinterpret_cast<float4*>(SpAll);   // [4 warps][2][4][32 lanes]: 16 KB
-        const long pb = (long)item * heads;
 #pragma unroll
-        for (int pass = 0; pass < 4; pass++) {
-            if (grp == 1) {
+        for (int i = 0; i < 8; i++) {
+            const int n0 = (wg + 4 * i) * 16;
+            if (n0 < r) {
 #pragma unroll
-                for (int ii = 0; ii < 2; ii++) {
-                    const int i = pass * 2 + ii;
-                    if ((wg + 4 * i) * 16 < r)
+                for (int n = 0; n < 4; n++) {
+                    const float4 x1 = X[((wg + 4 * i) * 4 + n) * 32 + lane];
+                    const float v[4] = {o[i][n][0] * f0[n][0] + x1.x * f1[n][0], o[i][n][1] * f0[n][1] + x1.y * f1[n][1],
+                                        o[i][n][2] * f0[n][0] + x1.z * f1[n][0], o[i][n][3] * f0[n][1] + x1.w * f1[n][1]};
 #pragma unroll
-                        for (int n = 0; n < 4; n++)
-                            X[((wg * 2 + ii) * 4 + n) * 32 + lane] = make_float4(o[i][n][0], o[i][n][1], o[i][n][2], o[i][n][3]);
+                    for (int e = 0; e < 4; e++)
+                        Y[(n * 8 + (lane & 3) * 2 + (e & 1)) * YP + n0 + (lane >> 2) + (e >> 1) * 8] = v[e];
                 }
             }
-            mla_named_bar(3, MLA_CONSUMERS);
-            if (grp == 0) {
-#pragma unroll
-                for (int ii = 0; ii < 2; ii++) {
-                    const int i = pass * 2 + ii, n0 = (wg + 4 * i) * 16;
-                    if (n0 < r) {
-#pragma unroll
-                        for (int n = 0; n < 4; n++) {
-                            const float4 x1 = X[((wg * 2 + ii) * 4 + n) * 32 + lane];
-                            const float v[4] = {o[i][n][0] * f0[n][0] + x1.x * f1[n][0], o[i][n][1] * f0[n][1] + x1.y * f1[n][1],
-                                                o[i][n][2] * f0[n][0] + x1.z * f1[n][0], o[i][n][3] * f0[n][1] + x1.w * f1[n][1]};
-#pragma unroll
-                            for (int e = 0; e < 4; e++) {
-                                const int h = n * 8 + (lane & 3) * 2 + (e & 1), col = n0 + (lane >> 2) + (e >> 1) * 8;
-                                if (h < heads) {
-                                    if (splits == 1) out[((long)s * heads + h) * r + col] = f2bf(v[e]);
-                                    else opart[(pb + h) * r + col] = v[e];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            mla_named_bar(3, MLA_CONSUMERS);
         }
-        if (splits > 1 && tid < heads) {
-            const float m0 = sML[tid], m1 = sML[64 + tid], M = fmaxf(m0, m1);
-            const float L = (m0 == -INFINITY ? 0.f : sML[32 + tid] * exp2f(m0 - M)) +
-                            (m1 == -INFINITY ? 0.f : sML[96 + tid] * exp2f(m1 - M));
-            ml[(pb + tid) * 2] = M;
-            ml[(pb + tid) * 2 + 1] = L;
+    }
+    mla_named_bar(3, MLA_CONSUMERS);
+    if (splits == 1) {   // the whole context in this block: normalise and write the output
+        const int r8 = r >> 3;
+        for (int i = tid; i < heads * r8; i += MLA_CONSUMERS) {
+            const int h = i / r8, c = (i % r8) * 8;
+            const float m0 = sML[h], m1 = sML[64 + h], M = fmaxf(m0, m1);
+            const float L = (m0 == -INFINITY ? 0.f : sML[32 + h] * exp2f(m0 - M)) +
+                            (m1 == -INFINITY ? 0.f : sML[96 + h] * exp2f(m1 - M));
+            const float inv = 1.f / L;
+            const float4 u0 = *reinterpret_cast<const float4*>(&Y[h * YP + c]);
+            const float4 u1 = *reinterpret_cast<const float4*>(&Y[h * YP + c + 4]);
+            __nv_bfloat162 w0 = __floats2bfloat162_rn(u0.x * inv, u0.y * inv), w1 = __floats2bfloat162_rn(u0.z * inv, u0.w * inv),
+                           w2 = __floats2bfloat162_rn(u1.x * inv, u1.y * inv), w3 = __floats2bfloat162_rn(u1.z * inv, u1.w * inv);
+            *reinterpret_cast<uint4*>(&out[((long)s * heads + h) * r + c]) =
+                make_uint4(*reinterpret_cast<unsigned*>(&w0), *reinterpret_cast<unsigned*>(&w1),
+                           *reinterpret_cast<unsigned*>(&w2), *reinterpret_cast<unsigned*>(&w3));
         }
-        // (the last barrier above also keeps the next item's queries from overwriting these)
+        return;
+    }
+    const long pb = ((long)s * splits + split) * heads;
+    const int r4 = r >> 2;
+    for (int i = tid; i < heads * r4; i += MLA_CONSUMERS) {
+        const int h = i / r4, c = (i % r4) * 4;
+        *reinterpret_cast<float4*>(&opart[(pb + h) * r + c]) = *reinterpret_cast<const float4*>(&Y[h * YP + c]);
+    }
+    if (tid < heads) {
+        const float m0 = sML[tid], m1 = sML[64 + tid], M = fmaxf(m0, m1);
+        const float L = (m0 == -INFINITY ? 0.f : sML[32 + tid] * exp2f(m0 - M)) +
+                        (m1 == -INFINITY ? 0.f : sML[96 + tid] * exp2f(m1 - M));
+        ml[(pb + tid) * 2] = M;
+        ml[(pb + tid) * 2 + 1] = L;
     }
 }
 
 #define MLA_DECODE_ARGS                                                                                        \
     const float *__restrict__ qa, const float *__restrict__ q, long ldq, const bf16 *__restrict__ cache,      \
         const int *__restrict__ blockTables, int maxPages, int pageSize, const int *__restrict__ ctxLens,      \
-        float *__restrict__ opart, float *__restrict__ ml, bf16 *__restrict__ out, int seqs, int splits,       \
-        int heads, int r, int dr, int dqk, int dn, float scaleLog2
-#define MLA_DECODE_PASS                                                                                        \
-    qa, q, ldq, cache, blockTables, maxPages, pageSize, ctxLens, opart, ml, out, seqs, splits, heads, r, dr, dqk, dn, \
-        scaleLog2
+        float *__restrict__ opart, float *__restrict__ ml, bf16 *__restrict__ out, int heads, int r, int dr,   \
+        int dqk, int dn, float scaleLog2
+#define MLA_DECODE_PASS qa, q, ldq, cache, blockTables, maxPages, pageSize, ctxLens, opart, ml, out, heads, r, dr, dqk, dn, scaleLog2
 
 extern "C" __global__ void __launch_bounds__(MLA_DTHREADS, 1) mla_decode_split(MLA_DECODE_ARGS) {
     if (r == 512 && dr == 64)   // Kimi-Linear's shape, fully unrolled
-        mla_decode_split_body<512, 64, 0>(MLA_DECODE_PASS);
+        mla_decode_split_body<512, 64, false>(MLA_DECODE_PASS);
     else
-        mla_decode_split_body<0, 0, 0>(MLA_DECODE_PASS);
+        mla_decode_split_body<0, 0, false>(MLA_DECODE_PASS);
 }
 
 // out [N, H, r] bf16 = the slices merged: sum_s O_s 2^(m_s - M) / sum_s l_s 2^(m_s - M).

@@ -19,8 +19,8 @@ public final class MlaDecodeKernel {
     /** Threads of a split-decode block: two groups of 4 warps taking alternate tiles. */
     static final int DECODE_THREADS = 256;
     /** fp32 partial-score pitch and bf16 probability pitch of the split decode's shared memory. */
-    private static final int SCORE_PITCH = DECODE_TILE + 4;
-    private static final int PROB_PITCH = DECODE_TILE + 8;
+    private static final int SCORE_PITCH = 36;
+    private static final int PROB_PITCH = 40;
     /** Threads of a merge block. */
     static final int COMBINE_THREADS = 512;
 
@@ -98,10 +98,9 @@ public final class MlaDecodeKernel {
         int smem = decodeSharedBytes(r + dr);
         CUdeviceptr ml = partials.withByteOffset(4L * seqs * splits * heads * r);
         float scaleLog2 = (float) (scale / Math.log(2));
-        int blocks = Math.min(seqs * splits, sms);
-        Launch.run(ctx, "mla_decode_split", shapes + " splits=" + splits, blocks, 1, 1, DECODE_THREADS, smem,
-                qa, q, ldq, cache, blockTables, maxPages, pageSize, ctxLens, partials, ml, out, seqs, splits, heads, r,
-                dr, dqk, dn, scaleLog2);
+        Launch.run(ctx, "mla_decode_split", shapes + " splits=" + splits, splits, seqs, 1, DECODE_THREADS, smem,
+                qa, q, ldq, cache, blockTables, maxPages, pageSize, ctxLens, partials, ml, out, heads, r, dr, dqk, dn,
+                scaleLog2);
         if (splits > 1) {
             Launch.run(ctx, "mla_decode_combine", shapes + " splits=" + splits, seqs, heads, 1, COMBINE_THREADS,
                     4 * splits,
@@ -121,11 +120,11 @@ public final class MlaDecodeKernel {
     }
 
     /**
-     * Context slices per sequence: a block per SM streams its run of slices, so the choice
-     * weighs the waves of slices times the rows each reads (plus a start-up of about 64 rows)
-     * against the merge's partial results (about 64 rows' worth per slice, spread over the
-     * SMs, and a merge block walks every slice of its sequence and head: about 4 rows per
-     * slice, measured at N=1). One slice writes the output directly.
+     * Context slices per sequence: one block per SM streams its slice, so the choice weighs
+     * the waves of blocks times the rows each reads (plus a fixed start-up of about two tiles)
+     * against the merge's partial results (about two tiles' worth per slice, spread over the
+     * SMs, and a merge block walks every slice of its sequence and head in turn: about a tile
+     * per 8 slices, measured at N=1). One slice writes the output directly.
      */
     static int splits(int seqs, int len, int sms) {
         int tiles = Launch.ceilDiv(len, DECODE_TILE);
@@ -133,8 +132,7 @@ public final class MlaDecodeKernel {
         double bestCost = Double.MAX_VALUE;
         for (int s = 1; s <= tiles && (long) seqs * s <= seqs + 2L * sms; s++) {
             long waves = Launch.ceilDiv((long) seqs * s, sms);
-            double cost = waves * ((double) Launch.ceilDiv(tiles, s) * DECODE_TILE + 64.0)
-                    + (s > 1 ? 64.0 * seqs * s / sms + 4.0 * s : 0);
+            double cost = waves * (Launch.ceilDiv(tiles, s) + 2.0) + (s > 1 ? 2.0 * seqs * s / sms + s / 8.0 : 0);
             if (cost < bestCost) {
                 bestCost = cost;
                 best = s;
