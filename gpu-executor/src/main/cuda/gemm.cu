@@ -1,8 +1,10 @@
 // Matrix products C = alpha * A * B^T + beta * C with A [M,K] and B [N,K] bf16 (B is a
-// weight stored [out, in]), fp32 accumulation on the tensor cores (mma.sync m16n8k16),
+// weight stored [out, in]), fp32 accumulation on the tensor cores (mma.sync, or wgmma on Hopper),
 // fp32 or bf16 output. K and every leading dimension must be multiples of 8 (16-byte rows).
-// Three entry shapes: plain/batched (gridDim.z batches with strides), grouped by expert
-// (a device-side tile list over rows permuted per expert), and a GEMV for a few rows.
+// Families of entries: the mma.sync tile kernel, plain/batched (gridDim.z batches with
+// strides) and grouped by expert (a device-side tile list over rows permuted per expert); for
+// few rows a GEMV and the skinny tensor-core product (also grouped, for decode-sized routing);
+// on Hopper the wgmma kernel (plain/batched and grouped) and the K-split decode-sized product.
 #include "common.cuh"
 
 #define GEMM_BN 128
