@@ -13,12 +13,13 @@
 //   T = (I + Akk)^-1 in fp32: the four 16x16 diagonal blocks by forward substitution, then the
 //   off-diagonal blocks level by level, T_IJ = -T_II sum_K Akk_IK T_KJ.
 //   W = T (beta k e^G) and U = T (beta v) on the tensor cores.
-//   Outputs (bf16): W, U, Qg = q e^G, Kd = k e^(G_last - G) [64, D], Aqk [64, 64]; gl = e^G_last (fp32).
+//   Outputs (bf16): W, U, Qg = q e^G, Kd = k e^(G_last - G) [64, D], Aqk [64, 64]; gl = e^G_last (fp32),
+//   in the layout of KdaScratch.
 // kda_chunk_recur, a block per (sequence, head, 32 value columns), chunk after chunk
 // (kda_chunk_recur_wide: 64 columns a block, two slices sharing each chunk's tiles):
 //   V' = U - W S;  O = Qg S + Aqk V';  S <- diag(gl) S + Kd^T V'.
 //   S lives in fp32 registers (the accumulators of its own update); a bf16 copy in shared memory
-//   feeds the products. The next chunk's tiles stream in (cp.async) while this one computes.
+//   feeds the products. The next chunk's tiles stream in while this one computes.
 #include "common.cuh"
 
 #define KDA_TC_C 64
@@ -40,6 +41,32 @@ __device__ __forceinline__ void mma_pair(float (*acc)[4], const unsigned* a, con
     mma_bf16_16816(acc[0], a, b4);
     mma_bf16_16816(acc[1], a, b4 + 2);
 }
+
+// The stages' scratch, per (chunk, head): a record [W | Qg | Kd | Aqk | gl] that the recurrence
+// moves into shared memory as it is (one bulk copy), and U as D / 32 column slices [64][32], each
+// contiguous (a recurrence block takes its own). Rows are dense; their 16-byte pieces are permuted
+// (XOR with bits of the row) so that ldmatrix reads of 8 rows at one logical piece fall in 8
+// different bank groups. Every byte is written, so no 32-byte sector is left partly written.
+template <int D>
+struct KdaScratch {
+    static constexpr int OFF_W = 0;   // byte offsets in a record
+    static constexpr int OFF_Q = 2 * 64 * D;
+    static constexpr int OFF_K = 4 * 64 * D;
+    static constexpr int OFF_A = 6 * 64 * D;
+    static constexpr int OFF_GL = OFF_A + 2 * 64 * 64;
+    static constexpr int REC = OFF_GL + 4 * D;   // bytes of a record
+    static constexpr int USLICE = 2 * 64 * 32;   // bytes of one U slice
+    static constexpr int UREC = (D / 32) * USLICE;
+    static_assert(REC % 16 == 0, "bulk copies move multiples of 16 bytes");
+    // offset (elements) of row i, column j in a [64][COLS] bf16 tile
+    template <int COLS>
+    static __device__ __forceinline__ int at(int i, int j) {
+        constexpr int P = COLS / 8;   // pieces per row
+        static_assert(P == 4 || P % 8 == 0, "rows of 4 or a multiple of 8 pieces");
+        const int piece = (j >> 3) ^ (P >= 8 ? (i & 7) : ((i >> 1) & 3));
+        return i * COLS + piece * 8 + (j & 7);
+    }
+};
 
 template <int D>
 struct KdaIntraLayout {
@@ -70,10 +97,9 @@ template <int D>
 __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q, const float* __restrict__ k,
                                                      const float* __restrict__ v, const float* __restrict__ g,
                                                      const float* __restrict__ beta, const int* __restrict__ chunks,
-                                                     int heads, bf16* __restrict__ Wo, bf16* __restrict__ Uo,
-                                                     bf16* __restrict__ Qgo, bf16* __restrict__ Kdo,
-                                                     bf16* __restrict__ Aqko, float* __restrict__ glo) {
+                                                     int heads, unsigned char* __restrict__ rec, bf16* __restrict__ Uo) {
     using L = KdaIntraLayout<D>;
+    using X = KdaScratch<D>;
     constexpr int NT = KDA_INTRA_THREADS;
     constexpr int PW = L::PW, TP = L::TP, SP = L::SP, GP = L::GP;
     constexpr int GI = 64 * D / 4 / NT;    // rows of g per thread (consecutive, one float4 of channels)
@@ -99,6 +125,13 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
     const long base = (long)c * heads + h;
     const long rowStride = (long)heads * D;
     const long row0 = ((long)t0 * heads + h) * D;   // element offset of row 0 of this chunk and head
+    unsigned char* const myRec = rec + base * X::REC;
+    bf16* const Wo = reinterpret_cast<bf16*>(myRec + X::OFF_W);
+    bf16* const Qgo = reinterpret_cast<bf16*>(myRec + X::OFF_Q);
+    bf16* const Kdo = reinterpret_cast<bf16*>(myRec + X::OFF_K);
+    bf16* const Aqko = reinterpret_cast<bf16*>(myRec + X::OFF_A);
+    float* const glo = reinterpret_cast<float*>(myRec + X::OFF_GL);
+    bf16* const Ub = Uo + base * (X::UREC / 2);
 
     // every global load of a thread is issued before the first use, and the next phase's loads
     // are issued before the current phase's products, so each block waits on few round trips
@@ -160,7 +193,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             x.x += pre.x; x.y += pre.y; x.z += pre.z; x.w += pre.w;
             *reinterpret_cast<float4*>(sG + (grp * GI + u) * GP + dq) = x;
             if (grp * GI + u == 63)
-                *reinterpret_cast<float4*>(glo + base * D + dq) =
+                *reinterpret_cast<float4*>(glo + dq) =
                     make_float4(__expf(x.x), __expf(x.y), __expf(x.z), __expf(x.w));
         }
     }
@@ -222,7 +255,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             float a0 = __expf(G.x - Gr.x), a1 = __expf(G.y - Gr.y), a2 = __expf(G.z - Gr.z), a3 = __expf(G.w - Gr.w);
             store_bf16x4(tile + i * TP + cl, qx.x * a0, qx.y * a1, qx.z * a2, qx.w * a3);
             store_bf16x4(tile + (64 + i) * TP + cl, kx.x * a0, kx.y * a1, kx.z * a2, kx.w * a3);
-            const long o = base * 64 * D + i * D + d;
+            const int o = X::template at<D>(i, d);
 #pragma unroll
             for (int I = 0; I < 4; I++) {
                 if (I < I0) continue;
@@ -275,7 +308,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             if (isQ) {
                 x0 = j <= i ? x0 : 0.f;
                 x1 = j + 1 <= i ? x1 : 0.f;
-                *reinterpret_cast<unsigned*>(Aqko + base * 4096 + i * 64 + j) = pack_bf16(x0, x1);
+                *reinterpret_cast<unsigned*>(Aqko + X::template at<64>(i, j)) = pack_bf16(x0, x1);
             } else {
                 const float b = sBeta[i];
                 sAkk[i * 65 + j] = j < i ? b * x0 : 0.f;
@@ -363,13 +396,13 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
                 mma_pair(&o[2 * npl], a, b);
             }
         }
-        bf16* dst = (isU ? Uo : Wo) + base * 64 * D;
 #pragma unroll
         for (int ntl = 0; ntl < 2 * HP; ntl++)
 #pragma unroll
             for (int hh = 0; hh < 2; hh++) {
                 const int i = 16 * rq + gq + 8 * hh, j = 8 * (2 * HP * ch + ntl) + 2 * tq;
-                *reinterpret_cast<unsigned*>(dst + i * D + j) = pack_bf16(o[ntl][2 * hh], o[ntl][2 * hh + 1]);
+                bf16* dst = isU ? Ub + (j >> 5) * 64 * 32 + X::template at<32>(i, j & 31) : Wo + X::template at<D>(i, j);
+                *reinterpret_cast<unsigned*>(dst) = pack_bf16(o[ntl][2 * hh], o[ntl][2 * hh + 1]);
             }
     }
 }
@@ -378,24 +411,55 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
 // buffers in flight (the next STAGES - 1 chunks stream in while one computes).
 template <int D, int CS, int STAGES>
 struct KdaRecurLayout {
-    static constexpr int SP = D + 8;
-    static constexpr int CP = 32 * CS + 8;                                       // pitch of S, V', U (halves)
-    static constexpr int BUF = 2 * (3 * 64 * SP + 64 * 72 + 64 * CP) + 4 * D;   // bytes per chunk buffer
+    using X = KdaScratch<D>;
+    static constexpr int CP = 32 * CS + 8;                 // pitch of S and V' (halves)
+    static constexpr int BUF = X::REC + CS * X::USLICE;    // bytes per chunk buffer: a record, the block's U slices
     static constexpr int OFF_S = STAGES * BUF;
     static constexpr int OFF_V = OFF_S + 2 * D * CP;
-    static constexpr int BYTES = OFF_V + 2 * 64 * CP;
+    static constexpr int OFF_BAR = OFF_V + 2 * 64 * CP;    // mbarriers of the bulk-copy form
+    static constexpr int BYTES = OFF_BAR + 8 * STAGES;
 };
 
-// seqChunks [N + 1]: chunk range of each sequence; chunks [numChunks, 2]: first token, length.
-template <int D, int CS, int STAGES>
-__device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W, const bf16* __restrict__ U,
-                                                     const bf16* __restrict__ Qg, const bf16* __restrict__ Kd,
-                                                     const bf16* __restrict__ Aqk, const float* __restrict__ gl,
+// Bulk-copy primitives of the sm_90 recurrence (no-ops before sm_90, where the cp.async form runs).
+__device__ __forceinline__ void kda_mbar_init(unsigned bar, unsigned count) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("mbarrier.init.shared.b64 [%0], %1;\n" :: "r"(bar), "r"(count) : "memory");
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void kda_mbar_expect_tx(unsigned bar, unsigned bytes) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("mbarrier.arrive.expect_tx.shared.b64 _, [%0], %1;\n" :: "r"(bar), "r"(bytes) : "memory");
+#endif
+}
+__device__ __forceinline__ void kda_mbar_wait(unsigned bar, unsigned parity) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    unsigned done = 0;
+    while (!done)
+        asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.shared.b64 p, [%1], %2;\n"
+                     " selp.u32 %0, 1, 0, p;\n}\n" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+#endif
+}
+// bulk copy global -> this block's shared memory, completing on its mbarrier
+__device__ __forceinline__ void kda_bulk(unsigned dst, const void* src, unsigned bytes, unsigned bar) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
+                 :: "r"(dst), "l"(src), "r"(bytes), "r"(bar) : "memory");
+#endif
+}
+// rec, U: kda_chunk_intra's scratch (KdaScratch); seqChunks [N + 1]: chunk range of each sequence;
+// chunks [numChunks, 2]: first token, length.
+// LOAD: how chunks reach shared memory. 0: cp.async, 16 bytes a thread at a time (before sm_90);
+// 1: two bulk copies a chunk (the record, the block's U slices) issued by one thread, completing on
+// the buffer's mbarrier (no per-thread address work, the whole chunk in flight at once).
+template <int D, int CS, int STAGES, int LOAD>
+__device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __restrict__ rec, const bf16* __restrict__ U,
                                                      const int* __restrict__ chunks, const int* __restrict__ seqChunks,
                                                      const int* __restrict__ slots, float* __restrict__ state,
                                                      float* __restrict__ out, int heads) {
     using L = KdaRecurLayout<D, CS, STAGES>;
-    constexpr int SP = L::SP, CP = L::CP, MT = D / 16, NT = 128 * CS, CW = 32 * CS;
+    using X = KdaScratch<D>;
+    constexpr int CP = L::CP, MT = D / 16, NT = 128 * CS;
     extern __shared__ __align__(16) unsigned char kr_smem[];
     bf16* sS = reinterpret_cast<bf16*>(kr_smem + L::OFF_S);   // [D][CP] state columns, bf16
     bf16* sV = reinterpret_cast<bf16*>(kr_smem + L::OFF_V);   // [64][CP] V'
@@ -403,36 +467,27 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, gq = lane >> 2, tq = lane & 3;
     const int wr = CS == 1 ? warp : warp & 3;                  // row block of the chunk
     const int cb = CS == 1 ? 0 : 32 * (warp >> 2);             // column base of the warp's slice in the block
-    const int blockCol = blockIdx.z * CW, col0 = blockCol + cb;
+    const int blockCol = blockIdx.z * 32 * CS, col0 = blockCol + cb;
     float* S = state + ((long)slots[seq] * heads + h) * D * D;
 
-    auto buffer = [&](int b) { return kr_smem + b * L::BUF; };
-    auto issue = [&](int cIdx, int b) {
-        const long base = (long)cIdx * heads + h;
-        unsigned char* p = buffer(b);
-        bf16* sW = reinterpret_cast<bf16*>(p);
-        bf16* sQ = sW + 64 * SP;
-        bf16* sK = sQ + 64 * SP;
-        bf16* sA = sK + 64 * SP;
-        bf16* sU = sA + 64 * 72;
-        float* sg = reinterpret_cast<float*>(sU + 64 * CP);
-        constexpr int RC = D / 8;   // 16-byte pieces per row
-        for (int idx = tid; idx < 64 * RC; idx += NT) {
-            const int r = idx / RC, cc = (idx % RC) * 8;
-            const long o = (base * 64 + r) * D + cc;
-            cp_async16(sW + r * SP + cc, W + o, 16);
-            cp_async16(sQ + r * SP + cc, Qg + o, 16);
-            cp_async16(sK + r * SP + cc, Kd + o, 16);
-        }
-        for (int idx = tid; idx < 64 * 8; idx += NT) {
-            const int r = idx >> 3, cc = (idx & 7) * 8;
-            cp_async16(sA + r * 72 + cc, Aqk + base * 4096 + r * 64 + cc, 16);
-        }
-        for (int idx = tid; idx < 64 * (CW / 8); idx += NT) {
-            const int r = idx / (CW / 8), cc = (idx % (CW / 8)) * 8;
-            cp_async16(sU + r * CP + cc, U + (base * 64 + r) * D + blockCol + cc, 16);
-        }
-        for (int idx = tid; idx < D / 4; idx += NT) cp_async16(sg + 4 * idx, gl + base * D + 4 * idx, 16);
+    const unsigned smemBase = (unsigned)__cvta_generic_to_shared(kr_smem);
+    auto fullBar = [&](int b) { return smemBase + L::OFF_BAR + 8 * b; };
+    auto recOf = [&](int cIdx) { return rec + ((long)cIdx * heads + h) * X::REC; };
+    auto uOf = [&](int cIdx) {
+        return reinterpret_cast<const unsigned char*>(U) + ((long)cIdx * heads + h) * X::UREC + blockIdx.z * CS * X::USLICE;
+    };
+    auto issueAsync = [&](int cIdx, int b) {
+        unsigned char* p = kr_smem + b * L::BUF;
+        const unsigned char* r = recOf(cIdx);
+        for (int idx = tid; idx < X::REC / 16; idx += NT) cp_async16(p + 16 * idx, r + 16 * idx, 16);
+        const unsigned char* u = uOf(cIdx);
+        for (int idx = tid; idx < CS * X::USLICE / 16; idx += NT) cp_async16(p + X::REC + 16 * idx, u + 16 * idx, 16);
+    };
+    auto issueBulk = [&](int cIdx, int b) {   // one thread
+        const unsigned p = smemBase + b * L::BUF, bar = fullBar(b);
+        kda_mbar_expect_tx(bar, L::BUF);
+        kda_bulk(p, recOf(cIdx), X::REC, bar);
+        kda_bulk(p + X::REC, uOf(cIdx), CS * X::USLICE, bar);
     };
 
     // the state's [D, 32] slice of this warp group as accumulators: warp owns row tiles wr and wr + 4
@@ -461,23 +516,38 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
     }
 
     const int cBeg = seqChunks[seq], cEnd = seqChunks[seq + 1];
-#pragma unroll
+    if constexpr (LOAD == 1) {
+        if (tid < STAGES) kda_mbar_init(fullBar(tid), 1);
+        __syncthreads();
+    }
     for (int s = 0; s < STAGES - 1; s++) {
-        if (cBeg + s < cEnd) issue(cBeg + s, s);
-        cp_async_commit();
+        if constexpr (LOAD == 0) {
+            if (cBeg + s < cEnd) issueAsync(cBeg + s, s);
+            cp_async_commit();
+        } else if (tid == 0 && cBeg + s < cEnd) {
+            issueBulk(cBeg + s, s);
+        }
     }
     for (int cIdx = cBeg; cIdx < cEnd; cIdx++) {
-        const int b = (unsigned)(cIdx - cBeg) % STAGES;
-        cp_async_wait<STAGES - 2>();
-        __syncthreads();
-        if (cIdx + STAGES - 1 < cEnd) issue(cIdx + STAGES - 1, (unsigned)(cIdx - cBeg + STAGES - 1) % STAGES);
-        cp_async_commit();
-        const bf16* sW = reinterpret_cast<const bf16*>(buffer(b));
-        const bf16* sQ = sW + 64 * SP;
-        const bf16* sK = sQ + 64 * SP;
-        const bf16* sA = sK + 64 * SP;
-        const bf16* sU = sA + 64 * 72;
-        const float* sg = reinterpret_cast<const float*>(sU + 64 * CP);
+        const int it = cIdx - cBeg, b = (unsigned)it % STAGES;
+        const int nextC = cIdx + STAGES - 1, nextB = (unsigned)(it + STAGES - 1) % STAGES;   // nextB held chunk cIdx - 1
+        if constexpr (LOAD == 0) {
+            cp_async_wait<STAGES - 2>();
+            __syncthreads();
+            if (nextC < cEnd) issueAsync(nextC, nextB);
+            cp_async_commit();
+        } else {
+            __syncthreads();   // every thread is done with chunk cIdx - 1, so its buffer is free
+            if (tid == 0 && nextC < cEnd) issueBulk(nextC, nextB);
+            kda_mbar_wait(fullBar(b), ((unsigned)it / STAGES) & 1);
+        }
+        const unsigned char* buf = kr_smem + b * L::BUF;
+        const bf16* sW = reinterpret_cast<const bf16*>(buf + X::OFF_W);
+        const bf16* sQ = reinterpret_cast<const bf16*>(buf + X::OFF_Q);
+        const bf16* sK = reinterpret_cast<const bf16*>(buf + X::OFF_K);
+        const bf16* sA = reinterpret_cast<const bf16*>(buf + X::OFF_A);
+        const float* sg = reinterpret_cast<const float*>(buf + X::OFF_GL);
+        const bf16* sU = reinterpret_cast<const bf16*>(buf + X::REC) + (cb >> 5) * 64 * 32;   // the warp's slice
         const int t0 = chunks[2 * cIdx], len = chunks[2 * cIdx + 1];
 
         // P = W S and O = Qg S for rows 16 wr .. +15
@@ -489,8 +559,8 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
 #pragma unroll
         for (int kk = 0; kk < D; kk += 16) {
             unsigned aw[4], aq[4];
-            ldmatrix_x4(aw, sW + (16 * wr + (lane & 15)) * SP + kk + (lane >> 4) * 8);
-            ldmatrix_x4(aq, sQ + (16 * wr + (lane & 15)) * SP + kk + (lane >> 4) * 8);
+            ldmatrix_x4(aw, sW + X::template at<D>(16 * wr + (lane & 15), kk + (lane >> 4) * 8));
+            ldmatrix_x4(aq, sQ + X::template at<D>(16 * wr + (lane & 15), kk + (lane >> 4) * 8));
 #pragma unroll
             for (int np = 0; np < 2; np++) {
                 unsigned bs[4];
@@ -505,7 +575,7 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
 #pragma unroll
             for (int hh = 0; hh < 2; hh++) {
                 const int row = 16 * wr + gq + 8 * hh, col = cb + 8 * nt + 2 * tq;
-                const __nv_bfloat162 u = *reinterpret_cast<const __nv_bfloat162*>(sU + row * CP + col);
+                const __nv_bfloat162 u = *reinterpret_cast<const __nv_bfloat162*>(sU + X::template at<32>(row, 8 * nt + 2 * tq));
                 const float v0 = __low2float(u) - p[nt][2 * hh], v1 = __high2float(u) - p[nt][2 * hh + 1];
                 *reinterpret_cast<unsigned*>(sV + row * CP + col) = pack_bf16(v0, v1);
             }
@@ -513,7 +583,7 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
         // O += Aqk V' (causal: column blocks up to this warp's row block)
         for (int kk = 0; kk <= 16 * wr; kk += 16) {
             unsigned a[4];
-            ldmatrix_x4(a, sA + (16 * wr + (lane & 15)) * 72 + kk + (lane >> 4) * 8);
+            ldmatrix_x4(a, sA + X::template at<64>(16 * wr + (lane & 15), kk + (lane >> 4) * 8));
 #pragma unroll
             for (int np = 0; np < 2; np++) {
                 unsigned bv[4];
@@ -545,7 +615,7 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
 #pragma unroll
             for (int kk = 0; kk < 64; kk += 16) {
                 unsigned a[4];
-                ldmatrix_x4_trans(a, sK + (kk + (lane & 7) + (lane >> 4) * 8) * SP + 16 * mt + ((lane >> 3) & 1) * 8);
+                ldmatrix_x4_trans(a, sK + X::template at<D>(kk + (lane & 7) + (lane >> 4) * 8, 16 * mt + ((lane >> 3) & 1) * 8));
 #pragma unroll
                 for (int np = 0; np < 2; np++) {
                     unsigned bv[4];
@@ -563,7 +633,7 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
                 }
         }
     }
-    cp_async_wait<0>();
+    if constexpr (LOAD == 0) cp_async_wait<0>();
 #pragma unroll
     for (int sl = 0; sl < 2; sl++) {
         const int mt = wr + 4 * sl;
@@ -580,24 +650,29 @@ __device__ __forceinline__ void kda_chunk_recur_body(const bf16* __restrict__ W,
 }
 
 // kda_chunk_recur_d*: a block per 32 value columns (fills the GPU at one sequence);
-// kda_chunk_recur_wide_d*: a block per 64 columns sharing each chunk's W, Qg, Kd and Aqk tiles
-// between two slices (half the shared-memory fills, for batches with blocks to spare).
+// kda_chunk_recur_wide_d*: a block per 64 columns sharing each chunk's record between two slices
+// (half the shared-memory fills, for batches with blocks to spare). Bulk copies on sm_90, cp.async before.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define KDA_RECUR_LOAD 1
+#else
+#define KDA_RECUR_LOAD 0
+#endif
 #define KDA_CHUNK_TC_ENTRY(D)                                                                                 \
     extern "C" __global__ void __launch_bounds__(KDA_INTRA_THREADS, 2) kda_chunk_intra_d##D(                 \
         const float* q, const float* k, const float* v, const float* g, const float* beta, const int* chunks,  \
-        int heads, bf16* W, bf16* U, bf16* Qg, bf16* Kd, bf16* Aqk, float* gl) {                              \
-        kda_chunk_intra_body<D>(q, k, v, g, beta, chunks, heads, W, U, Qg, Kd, Aqk, gl);                      \
+        int heads, unsigned char* rec, bf16* U) {                                                             \
+        kda_chunk_intra_body<D>(q, k, v, g, beta, chunks, heads, rec, U);                                     \
     }                                                                                                         \
     extern "C" __global__ void __launch_bounds__(128) kda_chunk_recur_d##D(                                   \
-        const bf16* W, const bf16* U, const bf16* Qg, const bf16* Kd, const bf16* Aqk, const float* gl,       \
-        const int* chunks, const int* seqChunks, const int* slots, float* state, float* out, int heads) {     \
-        kda_chunk_recur_body<D, 1, 2>(W, U, Qg, Kd, Aqk, gl, chunks, seqChunks, slots, state, out, heads);    \
+        const unsigned char* rec, const bf16* U, const int* chunks, const int* seqChunks, const int* slots,   \
+        float* state, float* out, int heads) {                                                                \
+        kda_chunk_recur_body<D, 1, 2, KDA_RECUR_LOAD>(rec, U, chunks, seqChunks, slots, state, out, heads);   \
     }
 #define KDA_CHUNK_TC_WIDE_ENTRY(D)                                                                            \
     extern "C" __global__ void __launch_bounds__(256) kda_chunk_recur_wide_d##D(                              \
-        const bf16* W, const bf16* U, const bf16* Qg, const bf16* Kd, const bf16* Aqk, const float* gl,       \
-        const int* chunks, const int* seqChunks, const int* slots, float* state, float* out, int heads) {     \
-        kda_chunk_recur_body<D, 2, 2>(W, U, Qg, Kd, Aqk, gl, chunks, seqChunks, slots, state, out, heads);    \
+        const unsigned char* rec, const bf16* U, const int* chunks, const int* seqChunks, const int* slots,   \
+        float* state, float* out, int heads) {                                                                \
+        kda_chunk_recur_body<D, 2, 2, KDA_RECUR_LOAD>(rec, U, chunks, seqChunks, slots, state, out, heads);   \
     }
 KDA_CHUNK_TC_ENTRY(32)
 KDA_CHUNK_TC_ENTRY(64)

@@ -10,6 +10,8 @@ import jcuda.driver.CUdeviceptr;
  * sub-chunk reference so the scores are tensor-core products with bf16 operands), then
  * kda_chunk_recur carries the fp32 state across each sequence's chunks, 32 value columns a block
  * (64 columns sharing each chunk's tiles when the batch has blocks enough to fill the GPU twice).
+ * Between the two, per chunk and head: a record [W | Qg | Kd | Aqk | gl] the recurrence copies
+ * into shared memory whole, and U in 32-column slices (KdaScratch in the kernel file).
  *
  * <p>{@link Form#EXACT} (kda_chunk.cu): the same algorithm in fp32 on the CUDA cores, the decay
  * taken pairwise; for parity runs that need the reference to fp32 rounding.
@@ -41,11 +43,21 @@ public final class KdaChunkKernel {
     /** Threads of kda_chunk_intra. */
     static final int INTRA_THREADS = 512;
 
+    /** Bytes of one (chunk, head) record of the tensor-core form: W, Qg, Kd [64, D], Aqk [64, 64] bf16, gl [D] fp32. */
+    static long recordBytes(int dim) {
+        return 2L * 3 * CHUNK * dim + 2L * CHUNK * CHUNK + 4L * dim;
+    }
+
+    /** Bytes of U for one (chunk, head): D / 32 slices [64, 32] bf16. */
+    static long uBytes(int dim) {
+        return 2L * CHUNK * dim;
+    }
+
     /** Dynamic shared memory of kda_chunk_recur with {@code slices} 32-column slices a block (mirrors KdaRecurLayout, 2 stages). */
     static int recurSmem(int dim, int slices) {
         int cp = 32 * slices + 8;
-        int buf = 2 * (3 * 64 * (dim + 8) + 64 * 72 + 64 * cp) + 4 * dim;
-        return 2 * buf + 2 * dim * cp + 2 * 64 * cp;
+        int buf = (int) recordBytes(dim) + slices * 2 * CHUNK * 32;
+        return 2 * buf + 2 * dim * cp + 2 * 64 * cp + 8 * 2;
     }
 
     /**
@@ -107,13 +119,10 @@ public final class KdaChunkKernel {
         recur(ctx, chunks, seqChunks, slots, state, out, scratch, numChunks, seqs, heads, dim);
     }
 
-    /** The tensor-core form's scratch: W, U, Qg, Kd, Aqk (bf16), gl (fp32), in this order. */
+    /** The tensor-core form's scratch: the records, then U (fits in {@link #scratchBytes}). */
     private static CUdeviceptr[] tensorCoreScratch(CUdeviceptr scratch, int numChunks, int heads, int dim) {
         long per = (long) numChunks * heads;
-        long tile = Workspace.aligned(2L * per * CHUNK * dim);
-        return new CUdeviceptr[] {scratch, scratch.withByteOffset(tile), scratch.withByteOffset(2 * tile),
-                scratch.withByteOffset(3 * tile), scratch.withByteOffset(4 * tile),
-                scratch.withByteOffset(4 * tile + Workspace.aligned(2L * per * CHUNK * CHUNK))};
+        return new CUdeviceptr[] {scratch, scratch.withByteOffset(Workspace.aligned(per * recordBytes(dim)))};
     }
 
     /** Stage 1 of the tensor-core form alone (every chunk and head at once); numChunks > 0. */
@@ -121,7 +130,7 @@ public final class KdaChunkKernel {
                       CUdeviceptr chunks, CUdeviceptr scratch, int numChunks, int heads, int dim) {
         CUdeviceptr[] s = tensorCoreScratch(scratch, numChunks, heads, dim);
         Launch.run(ctx, "kda_chunk_intra_d" + dim, "chunks=" + numChunks + " H=" + heads + " D=" + dim, numChunks,
-                heads, 1, INTRA_THREADS, intraSmem(dim), q, k, v, g, beta, chunks, heads, s[0], s[1], s[2], s[3], s[4], s[5]);
+                heads, 1, INTRA_THREADS, intraSmem(dim), q, k, v, g, beta, chunks, heads, s[0], s[1]);
     }
 
     /** Stage 2 of the tensor-core form alone: the state across each sequence's chunks, and the output. */
@@ -138,7 +147,6 @@ public final class KdaChunkKernel {
         int slices = wide ? 2 : 1;
         Launch.run(ctx, (wide ? "kda_chunk_recur_wide_d" : "kda_chunk_recur_d") + dim,
                 "chunks=" + numChunks + " N=" + seqs + " H=" + heads + " D=" + dim, seqs, heads, dim / (32 * slices),
-                128 * slices, recurSmem(dim, slices), s[0], s[1], s[2], s[3], s[4], s[5], chunks, seqChunks, slots,
-                state, out, heads);
+                128 * slices, recurSmem(dim, slices), s[0], s[1], chunks, seqChunks, slots, state, out, heads);
     }
 }
