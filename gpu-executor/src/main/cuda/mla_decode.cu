@@ -10,9 +10,9 @@
 //   own online softmax. Reads the cache once per head.
 // - mla_decode_split: one decode token per sequence; a block per (context slice, sequence)
 //   holds every head's query (H <= 32) and reads each cached row of its slice once, in tiles
-//   of 64 rows (cp.async, double-buffered): scores [32 x 64] = Q [32 x (r+dr)] C^T and the
-//   context update O [32 x r] += P C[:, :r] on the tensor cores, online softmax in base 2.
-//   mla_decode_combine merges the slices.
+//   of 32 rows streamed by a loading warp: scores = C Q^T and the context update
+//   O^T += C[:, :r]^T P^T on the tensor cores, online softmax in base 2.
+//   mla_decode_combine merges the slices (mla_decode_split_pair merges two in a cluster).
 #include "common.cuh"
 
 #define MLA_MAX_PAIRS_PER_LANE 8   // r <= 512
@@ -129,35 +129,35 @@ __device__ __forceinline__ void mla_attention_body(
 MLA_ATTENTION_ENTRY(mla_absorbed_attention, bf16)
 MLA_ATTENTION_ENTRY(mla_absorbed_attention_f32cache, float)
 
-// Decode, split over the context. Grid (splits, N), 256 threads, one block per SM (about 225 KB of shared
-// memory); block (split, s) takes the split-th of `splits` equal runs of whole tiles of
+// Decode, split over the context. Grid (splits, N), 288 threads, one block per SM (about 208 KB of
+// shared memory); block (split, s) takes the split-th of `splits` equal runs of whole tiles of
 // sequence s's ctxLens[s] + 1 visible rows (its own row written before). With one split the
 // block writes out [N, H, r] bf16 itself; otherwise partials: opart [N, splits, H, r]
-// unnormalised context, ml [N, splits, H, 2] (running max in log2 units, sum).
-// Needs r % 16 == 0, (r + dr) % 8 == 0, H <= 32.
+// unnormalised context, ml [N, splits, H, 2] (running max in log2 units, sum). The pair form
+// (sm_90, two slices) merges its two blocks through distributed shared memory instead.
+// Needs r % 16 == 0, (r + dr) % 8 == 0, r + dr <= 16 * 4 * MLA_KS, H <= 32.
 //
-// Two consumer groups (warps 0-3 and 4-7) take alternate tiles from a ring of MLA_STAGES
-// tiles of 32 rows, each group with its own online softmax over all heads, so one group's
-// products fill the other's waits; a group synchronises only its own 4 warps (named
-// barriers). Loads: on sm_90 one bulk copy per cached row (1152 contiguous bytes at
-// r + dr = 576) completing on the stage's `full` mbarrier; before sm_90 16-byte cp.async
-// that arrive on the same barrier. When a group's 4 warps have read a stage (its `empty`
-// mbarrier), the group's first warp refills it with the tile MLA_STAGES ahead (a tile of the
-// same group, MLA_STAGES being even), so no warp is set aside for the loads and each keeps
-// the 255-register budget of 8 warps per SM. The groups are merged once at the end.
+// Warp-specialised: warp 8 only streams tiles of 32 rows into a ring of MLA_STAGES stages (on
+// sm_90 one bulk copy per cached row, 1152 contiguous bytes at r + dr = 576, completing on the
+// stage's `full` mbarrier; before sm_90 16-byte cp.async arriving on the same barrier) and
+// refills a stage as soon as all 8 consumer warps have handed it back (`empty`), so while the
+// consumers work on one tile the other stages are all in flight. Consumers: two groups of 4
+// warps, group g owning heads 16g .. 16g + 15 of every tile with its own online softmax and
+// only named barriers of its 4 warps, so the groups drift freely within the ring.
 // Per tile and group, on mma.sync (bf16, fp32 accumulation):
-// - scores S^T [32 rows x 32 heads] = C Q^T, the K = r + dr columns split over the 4 warps
-//   (each reads its quarter of the tile and of Q once; 8 independent accumulators), partial
-//   sums added in the softmax step;
-// - online softmax in base 2, 4 threads per head, each owning 8 rows;
-// - O^T [r x 32 heads] += C[:, :r]^T P^T, each warp owning every 4th block of 16 columns
+// - scores S^T [32 rows x 16 heads] = C Q^T, the K = r + dr columns split over the 4 warps,
+//   each warp's query fragments held in registers for the whole block (loaded once, no
+//   shared-memory traffic), partial sums added in the softmax step;
+// - online softmax in base 2, 8 threads per head, each owning 4 rows;
+// - O^T [r x 16 heads] += C[:, :r]^T P^T, each warp owning every 4th block of 16 columns
 //   (A fragments straight from the row-major tile by ldmatrix.trans).
-#define MLA_STAGES 4
+#define MLA_STAGES 5
 #define MLA_DT 32                  // rows per tile of the split decode
 #define MLA_SPP 36                 // fp32 partial-score pitch (rows of one head)
 #define MLA_DPP 40                 // bf16 probability row pitch (conflict-free ldmatrix)
-#define MLA_DTHREADS 256           // two groups of 4 warps
-#define MLA_CONSUMERS 256
+#define MLA_CONSUMERS 256          // two groups of 4 warps
+#define MLA_DTHREADS (MLA_CONSUMERS + 32)   // and the loading warp
+#define MLA_KS 10                  // k-steps of 16 columns per warp: r + dr <= 640
 
 // The cp.async ring is the path before sm_90; defining MLA_DECODE_CPASYNC takes it on sm_90
 // too (to exercise it on Hopper).
@@ -165,6 +165,13 @@ MLA_ATTENTION_ENTRY(mla_absorbed_attention_f32cache, float)
 #define MLA_BULK 1
 #else
 #define MLA_BULK 0
+#endif
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define MLA_HAS_CLUSTER 1
+#define MLA_PAIR_CLUSTER __cluster_dims__(2, 1, 1)
+#else
+#define MLA_HAS_CLUSTER 0
+#define MLA_PAIR_CLUSTER
 #endif
 
 __device__ __forceinline__ void mla_bar_init(uint64_t* bar, unsigned count) {
@@ -191,16 +198,45 @@ __device__ __forceinline__ void mla_bar_wait(uint64_t* bar, unsigned parity) {
 __device__ __forceinline__ void mla_named_bar(int id, int count) {
     asm volatile("bar.sync %0, %1;\n" :: "r"(id), "r"(count) : "memory");
 }
+__device__ __forceinline__ void mla_cluster_sync() {
+#if MLA_HAS_CLUSTER
+    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+#endif
+}
+// the same shared-memory address in the cluster's block `rank`
+__device__ __forceinline__ unsigned mla_peer_addr(const void* p, int rank) {
+    unsigned a = (unsigned)__cvta_generic_to_shared(p), remote = a;
+#if MLA_HAS_CLUSTER
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(a), "r"(rank));
+#endif
+    return remote;
+}
+__device__ __forceinline__ float4 mla_peer_load4(unsigned addr) {
+    float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
+#if MLA_HAS_CLUSTER
+    asm volatile("ld.shared::cluster.v4.f32 {%0, %1, %2, %3}, [%4];\n"
+                 : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w) : "r"(addr) : "memory");
+#endif
+    return v;
+}
+__device__ __forceinline__ float mla_peer_load(unsigned addr) {
+    float v = 0.f;
+#if MLA_HAS_CLUSTER
+    asm volatile("ld.shared::cluster.f32 %0, [%1];\n" : "=f"(v) : "r"(addr) : "memory");
+#endif
+    return v;
+}
 
 // Shared-memory bytes of mla_decode_split for a row width of r + dr (the launcher's formula).
 __host__ __device__ constexpr int mla_decode_smem(int w) {
-    return 2 * (((w + 15) & ~15) + 8) * (32 + MLA_STAGES * MLA_DT) + 4 * 2 * 4 * 32 * MLA_SPP
-           + 2 * 2 * 32 * MLA_DPP + 4 * 2 * 32 + 4 * 2 * 2 * 32 + 8 * 2 * MLA_STAGES;
+    return 2 * (((w + 15) & ~15) + 8) * MLA_STAGES * MLA_DT + 4 * 2 * 4 * 16 * MLA_SPP + 2 * 2 * 16 * MLA_DPP
+           + 4 * 32 + 4 * 2 * 32 + 8 * 2 * MLA_STAGES;
 }
 
-// R, DR: compile-time shape (0: taken from the arguments). STREAM_ONLY: the ring without the
-// products (measures the copy side alone).
-template <int R, int DR, bool STREAM_ONLY>
+// R, DR: compile-time shape (0: taken from the arguments). MODE 0: the kernel; 1: the ring
+// without the products (the copy side alone); 2: the products without the copies.
+// PAIR: two slices in a cluster, merged by block 0 through distributed shared memory.
+template <int R, int DR, int MODE, bool PAIR>
 __device__ __forceinline__ void mla_decode_split_body(
         const float* __restrict__ qa, const float* __restrict__ q, long ldq, const bf16* __restrict__ cache,
         const int* __restrict__ blockTables, int maxPages, int pageSize, const int* __restrict__ ctxLens,
@@ -209,13 +245,13 @@ __device__ __forceinline__ void mla_decode_split_body(
     const int r = R ? R : rArg, dr = R ? DR : drArg;
     const int W = r + dr, Kp = (W + 15) & ~15, P = Kp + 8;
     extern __shared__ __align__(16) unsigned char mla_ds[];
-    bf16* Qs = reinterpret_cast<bf16*>(mla_ds);
-    bf16* Cs = Qs + 32 * P;
+    bf16* Cs = reinterpret_cast<bf16*>(mla_ds);
     float* SpAll = reinterpret_cast<float*>(Cs + MLA_STAGES * MLA_DT * P);
-    bf16* PsAll = reinterpret_cast<bf16*>(SpAll + 2 * 4 * 32 * MLA_SPP);
-    float* corrAll = reinterpret_cast<float*>(PsAll + 2 * 32 * MLA_DPP);
-    float* sML = corrAll + 2 * 32;                       // [group][m, l][head]
-    uint64_t* full = reinterpret_cast<uint64_t*>(sML + 2 * 2 * 32);
+    bf16* PsAll = reinterpret_cast<bf16*>(SpAll + 2 * 4 * 16 * MLA_SPP);
+    float* corrAll = reinterpret_cast<float*>(PsAll + 2 * 16 * MLA_DPP);
+    float* sM = corrAll + 32;                            // per head: running max (log2 units), sum
+    float* sL = sM + 32;
+    uint64_t* full = reinterpret_cast<uint64_t*>(sL + 32);
     uint64_t* empty = full + MLA_STAGES;
     const int split = blockIdx.x, splits = gridDim.x, s = blockIdx.y;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -235,7 +271,7 @@ __device__ __forceinline__ void mla_decode_split_body(
     if (tid == 0) {
         for (int st = 0; st < MLA_STAGES; st++) {
             mla_bar_init(&full[st], MLA_BULK ? 1 : 32);
-            mla_bar_init(&empty[st], 4);
+            mla_bar_init(&empty[st], MLA_CONSUMERS / 32);
         }
 #if MLA_BULK
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
@@ -243,274 +279,261 @@ __device__ __forceinline__ void mla_decode_split_body(
     }
     __syncthreads();
 
-    // one warp loads tile t into stage t % MLA_STAGES (free: first use, or handed back)
-    auto load = [&](int t) {
-        const int st = t % MLA_STAGES, base = j0 + t * MLA_DT, rows = min(MLA_DT, j1 - base);
-        bf16* dst = Cs + st * MLA_DT * P;
-#if MLA_BULK
-        if (lane == 0) {
-            unsigned a = (unsigned)__cvta_generic_to_shared(&full[st]);
-            asm volatile("mbarrier.arrive.expect_tx.shared.b64 _, [%0], %1;\n" :: "r"(a), "r"(rows * W * 2)
-                         : "memory");
-        }
-        __syncwarp();
-        if (lane < rows) {
-            const int j = base + lane;
-            const bf16* src = cache + ((long)table[j / pageSize] * pageSize + j % pageSize) * W;
-            unsigned d = (unsigned)__cvta_generic_to_shared(dst + lane * P);
-            unsigned b = (unsigned)__cvta_generic_to_shared(&full[st]);
-            asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
-                         :: "r"(d), "l"(src), "r"(W * 2), "r"(b) : "memory");
-        }
-#else
-        const int chunks = W >> 3;
-        for (int row = 0; row < rows; row++) {
-            const int j = base + row;
-            const bf16* src = cache + ((long)table[j / pageSize] * pageSize + j % pageSize) * W;
-            for (int c = lane; c < chunks; c += 32) cp_async16(dst + row * P + c * 8, src + c * 8, 16);
-        }
-        unsigned b = (unsigned)__cvta_generic_to_shared(&full[st]);
-        asm volatile("cp.async.mbarrier.arrive.noinc.shared.b64 [%0];\n" :: "r"(b) : "memory");
-#endif
-    };
-    if (warp == 0)
-        for (int t = 0; t < MLA_STAGES && t < ntiles; t++) load(t);
-    {
-        // queries as bf16 [32][P] (heads past `heads` and columns past r + dr zero), float4
-        // loads with several in flight while the first tiles stream in
-        const int r4 = r >> 2;
-#pragma unroll 8
-        for (int i = tid; i < 32 * r4; i += MLA_CONSUMERS) {
-            const int h = i / r4, c4 = i % r4;
-            float4 v = h < heads ? reinterpret_cast<const float4*>(qa + ((long)s * heads + h) * r)[c4]
-                                 : make_float4(0.f, 0.f, 0.f, 0.f);
-            __nv_bfloat162* d2 = reinterpret_cast<__nv_bfloat162*>(Qs + h * P + 4 * c4);
-            d2[0] = __floats2bfloat162_rn(v.x, v.y);
-            d2[1] = __floats2bfloat162_rn(v.z, v.w);
-        }
-        for (int i = tid; i < 32 * (Kp - r); i += MLA_CONSUMERS) {
-            const int h = i / (Kp - r), c = i % (Kp - r);
-            float v = h < heads && c < dr ? q[(long)s * ldq + (long)h * dqk + dn + c] : 0.f;
-            Qs[h * P + r + c] = f2bf(v);
-        }
-    }
-    __syncthreads();
-
-    const int grp = warp >> 2, wg = warp & 3, gtid = tid & 127;
-    float* Sp = SpAll + grp * 4 * 32 * MLA_SPP;
-    bf16* Ps = PsAll + grp * 32 * MLA_DPP;
-    float* corrS = corrAll + grp * 32;
-    const int sh = gtid >> 2, sq = gtid & 3;   // softmax: head, quarter of the tile's rows
-    float mRun = -INFINITY, lRun = 0.f;
-    float o[8][4][4];
-#pragma unroll
-    for (int i = 0; i < 8; i++)
-#pragma unroll
-        for (int n = 0; n < 4; n++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) o[i][n][e] = 0.f;
-
-    for (int it = grp; it < ntiles; it += 2) {
-        const int st = it % MLA_STAGES;
-        const int valid = min(MLA_DT, j1 - (j0 + it * MLA_DT));
-        bf16* C = Cs + st * MLA_DT * P;
-        mla_bar_wait(&full[st], (it / MLA_STAGES) & 1);
-        if (STREAM_ONLY) {
-            __syncwarp();
-            if (lane == 0) mla_bar_arrive(&empty[st]);
-            if (wg == 0 && it + MLA_STAGES < ntiles) {
-                mla_bar_wait(&empty[st], (it / MLA_STAGES) & 1);
-                load(it + MLA_STAGES);
-            }
-            continue;
-        }
-        if (valid < MLA_DT) {   // last tile: rows past the end hold stale data; P is 0 there, 0 * NaN is not
-            for (int i = gtid; i < (MLA_DT - valid) * Kp; i += 128) C[(valid + i / Kp) * P + i % Kp] = f2bf(0.f);
-            mla_named_bar(1 + grp, 128);
-        }
-        {   // partial scores over this warp's k-steps ks = wg, wg + 4, ...
-            float acc[2][4][4];
-#pragma unroll
-            for (int m = 0; m < 2; m++)
-#pragma unroll
-                for (int n = 0; n < 4; n++)
-#pragma unroll
-                    for (int e = 0; e < 4; e++) acc[m][n][e] = 0.f;
-            auto step = [&](int kk) {
-                unsigned a0[4], a1[4], b0[4], b1[4];
-                ldmatrix_x4(a0, &C[(lane & 15) * P + kk + (lane >> 4) * 8]);
-                ldmatrix_x4(a1, &C[(16 + (lane & 15)) * P + kk + (lane >> 4) * 8]);
-                const int qrow = (lane & 7) + ((lane >> 4) << 3), qcol = kk + ((lane >> 3) & 1) * 8;
-                ldmatrix_x4(b0, &Qs[qrow * P + qcol]);
-                ldmatrix_x4(b1, &Qs[(16 + qrow) * P + qcol]);
-                unsigned bb[4][2] = {{b0[0], b0[1]}, {b0[2], b0[3]}, {b1[0], b1[1]}, {b1[2], b1[3]}};
-#pragma unroll
-                for (int n = 0; n < 4; n++) {
-                    mma_bf16_16816(acc[0][n], a0, bb[n]);
-                    mma_bf16_16816(acc[1][n], a1, bb[n]);
-                }
+    const int YP = r + 4;   // the merged context [32 heads][YP] fp32 goes through the idle ring at the end
+    float* Y = reinterpret_cast<float*>(Cs);
+    if (warp == MLA_CONSUMERS / 32) {
+        // ---- loading warp: lane i copies row i of each tile; the next tile's row address is
+        // read from the block table before waiting for its stage
+        if (MODE != 2 && ntiles > 0) {
+            auto rowSrc = [&](int t) {
+                const int j = min(j0 + t * MLA_DT + lane, j1 - 1);
+                return cache + ((long)__ldg(&table[j / pageSize]) * pageSize + j % pageSize) * W;
             };
-            if (R) {
-                constexpr int KS = R ? (R + DR + 15) / 16 : 4;
-#pragma unroll
-                for (int u = 0; u < (KS + 3) / 4; u++)
-                    if (KS % 4 == 0 || wg + 4 * u < KS) step((wg + 4 * u) * 16);
-            } else {
-                for (int ks = wg; ks < Kp / 16; ks += 4) step(ks * 16);
+            const bf16* next = rowSrc(0);
+            for (int t = 0; t < ntiles; t++) {
+                const int st = t % MLA_STAGES, rows = min(MLA_DT, j1 - (j0 + t * MLA_DT));
+                const bf16* src = next;
+                if (t + 1 < ntiles) next = rowSrc(t + 1);
+                if (t >= MLA_STAGES) mla_bar_wait(&empty[st], (t / MLA_STAGES - 1) & 1);
+                bf16* dst = Cs + st * MLA_DT * P;
+#if MLA_BULK
+                if (rows < MLA_DT) {   // last tile: rows past the end are zeros (P is 0 there, 0 * NaN is not)
+                    const int k8 = Kp >> 3;
+                    for (int i = lane; i < (MLA_DT - rows) * k8; i += 32)
+                        *reinterpret_cast<uint4*>(dst + (rows + i / k8) * P + (i % k8) * 8) = make_uint4(0, 0, 0, 0);
+                    __syncwarp();
+                }
+                if (lane == 0) {
+                    unsigned a = (unsigned)__cvta_generic_to_shared(&full[st]);
+                    asm volatile("mbarrier.arrive.expect_tx.shared.b64 _, [%0], %1;\n" :: "r"(a), "r"(rows * W * 2)
+                                 : "memory");
+                }
+                __syncwarp();
+                if (lane < rows) {
+                    unsigned d = (unsigned)__cvta_generic_to_shared(dst + lane * P);
+                    unsigned b = (unsigned)__cvta_generic_to_shared(&full[st]);
+                    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
+                                 :: "r"(d), "l"(src), "r"(W * 2), "r"(b) : "memory");
+                }
+#else
+                const int chunks = W >> 3;
+                for (int row = 0; row < MLA_DT; row++) {
+                    const bf16* rs = reinterpret_cast<const bf16*>(
+                            __shfl_sync(0xffffffffu, reinterpret_cast<unsigned long long>(src), row));
+                    for (int c = lane; c < chunks; c += 32)   // rows past the end: zero-filled
+                        cp_async16(dst + row * P + c * 8, row < rows ? rs + c * 8 : cache, row < rows ? 16 : 0);
+                }
+                unsigned b = (unsigned)__cvta_generic_to_shared(&full[st]);
+                asm volatile("cp.async.mbarrier.arrive.noinc.shared.b64 [%0];\n" :: "r"(b) : "memory");
+#endif
             }
-            float* mine = Sp + wg * 32 * MLA_SPP;
-#pragma unroll
-            for (int m = 0; m < 2; m++)
-#pragma unroll
-                for (int n = 0; n < 4; n++)
-#pragma unroll
-                    for (int e = 0; e < 4; e++)
-                        mine[(n * 8 + (lane & 3) * 2 + (e & 1)) * MLA_SPP + m * 16 + (lane >> 2) + (e >> 1) * 8] =
-                            acc[m][n][e];
         }
-        mla_named_bar(1 + grp, 128);
-        {   // online softmax: head sh, rows sq*8 .. sq*8 + 7
-            float x[8];
+    } else {
+        // ---- consumers
+        const int grp = warp >> 2, wg = warp & 3, gtid = tid & 127, h0 = grp * 16;
+        float* Sp = SpAll + grp * 4 * 16 * MLA_SPP;
+        bf16* Ps = PsAll + grp * 16 * MLA_DPP;
+        float* corrS = corrAll + grp * 16;
+        const int sh = gtid >> 3, sq = gtid & 7;   // softmax: head (of the group's 16), rows sq*4 .. sq*4 + 3
+        constexpr int QN = R ? ((R + DR + 15) / 16 + 3) / 4 : MLA_KS;   // k-steps per warp (bound)
+        const int nks = (Kp / 16 - wg + 3) / 4;
+        // B fragments of Q^T for k-steps wg + 4u: heads h0 + 8n + lane/4, columns (lane%4)*2 (+8)
+        unsigned qf[QN][2][2];
 #pragma unroll
-            for (int i = 0; i < 8; i++) x[i] = 0.f;
+        for (int u = 0; u < QN; u++)
 #pragma unroll
-            for (int w = 0; w < 4; w++) {
-                const float4* p4 = reinterpret_cast<const float4*>(&Sp[(w * 32 + sh) * MLA_SPP + sq * 8]);
-                const float4 u0 = p4[0], u1 = p4[1];
-                x[0] += u0.x; x[1] += u0.y; x[2] += u0.z; x[3] += u0.w;
-                x[4] += u1.x; x[5] += u1.y; x[6] += u1.z; x[7] += u1.w;
+            for (int n = 0; n < 2; n++)
+#pragma unroll
+                for (int hf = 0; hf < 2; hf++) {
+                    const int h = h0 + n * 8 + (lane >> 2), k = (wg + 4 * u) * 16 + (lane & 3) * 2 + hf * 8;
+                    float2 v = make_float2(0.f, 0.f);
+                    if (u < nks && h < heads) {
+                        if (k < r) {
+                            v = *reinterpret_cast<const float2*>(qa + ((long)s * heads + h) * r + k);
+                        } else if (k < W) {
+                            const float* qr = q + (long)s * ldq + (long)h * dqk + dn + (k - r);
+                            v = make_float2(qr[0], qr[1]);
+                        }
+                    }
+                    __nv_bfloat162 b2 = __floats2bfloat162_rn(v.x, v.y);
+                    qf[u][n][hf] = *reinterpret_cast<unsigned*>(&b2);
+                }
+        float mRun = -INFINITY, lRun = 0.f;
+        float o[8][2][4];
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+#pragma unroll
+            for (int n = 0; n < 2; n++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) o[i][n][e] = 0.f;
+
+        for (int it = 0; it < ntiles; it++) {
+            const int st = it % MLA_STAGES;
+            const int valid = min(MLA_DT, j1 - (j0 + it * MLA_DT));
+            const bf16* C = Cs + st * MLA_DT * P;
+            if (MODE != 2) mla_bar_wait(&full[st], (it / MLA_STAGES) & 1);
+            if (MODE == 1) {
+                __syncwarp();
+                if (lane == 0) mla_bar_arrive(&empty[st]);
+                continue;
             }
-            float mx = -INFINITY;
+            {   // partial scores over this warp's k-steps; two accumulator sets halve the chains
+                float acc[2][2][2][4];
 #pragma unroll
-            for (int i = 0; i < 8; i++) {
-                x[i] = sq * 8 + i < valid ? x[i] * scaleLog2 : -INFINITY;
-                mx = fmaxf(mx, x[i]);
+                for (int a = 0; a < 2; a++)
+#pragma unroll
+                    for (int m = 0; m < 2; m++)
+#pragma unroll
+                        for (int n = 0; n < 2; n++)
+#pragma unroll
+                            for (int e = 0; e < 4; e++) acc[a][m][n][e] = 0.f;
+#pragma unroll
+                for (int u = 0; u < QN; u++) {
+                    if (R ? (u * 4 + wg < (R + DR + 15) / 16) : u < nks) {
+                        const int kk = (wg + 4 * u) * 16;
+                        unsigned a0[4], a1[4];
+                        ldmatrix_x4(a0, &C[(lane & 15) * P + kk + (lane >> 4) * 8]);
+                        ldmatrix_x4(a1, &C[(16 + (lane & 15)) * P + kk + (lane >> 4) * 8]);
+#pragma unroll
+                        for (int n = 0; n < 2; n++) {
+                            mma_bf16_16816(acc[u & 1][0][n], a0, qf[u][n]);
+                            mma_bf16_16816(acc[u & 1][1][n], a1, qf[u][n]);
+                        }
+                    }
+                }
+                float* mine = Sp + wg * 16 * MLA_SPP;
+#pragma unroll
+                for (int m = 0; m < 2; m++)
+#pragma unroll
+                    for (int n = 0; n < 2; n++)
+#pragma unroll
+                        for (int e = 0; e < 4; e++)
+                            mine[(n * 8 + (lane & 3) * 2 + (e & 1)) * MLA_SPP + m * 16 + (lane >> 2) + (e >> 1) * 8] =
+                                acc[0][m][n][e] + acc[1][m][n][e];
             }
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-            const float mNew = fmaxf(mRun, mx);   // finite: row 0 of a tile is always valid
-            const float corr = exp2f(mRun - mNew);
-            float sum = 0.f;
-            unsigned pk[4];
+            mla_named_bar(1 + grp, 128);
+            {   // online softmax: head h0 + sh, rows sq*4 .. sq*4 + 3
+                float x[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
-            for (int i = 0; i < 4; i++) {
-                __nv_bfloat162 pp = __floats2bfloat162_rn(exp2f(x[2 * i] - mNew), exp2f(x[2 * i + 1] - mNew));
-                const float2 pf = __bfloat1622float2(pp);   // the sum sees the probabilities the products use
-                sum += pf.x + pf.y;
-                pk[i] = *reinterpret_cast<unsigned*>(&pp);
+                for (int w = 0; w < 4; w++) {
+                    const float4 u = *reinterpret_cast<const float4*>(&Sp[(w * 16 + sh) * MLA_SPP + sq * 4]);
+                    x[0] += u.x; x[1] += u.y; x[2] += u.z; x[3] += u.w;
+                }
+                float mx = -INFINITY;
+#pragma unroll
+                for (int i = 0; i < 4; i++) {
+                    x[i] = sq * 4 + i < valid ? x[i] * scaleLog2 : -INFINITY;
+                    mx = fmaxf(mx, x[i]);
+                }
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 4));
+                const float mNew = fmaxf(mRun, mx);   // finite: row 0 of a tile is always valid
+                const float corr = exp2f(mRun - mNew);
+                const __nv_bfloat162 p01 = __floats2bfloat162_rn(exp2f(x[0] - mNew), exp2f(x[1] - mNew));
+                const __nv_bfloat162 p23 = __floats2bfloat162_rn(exp2f(x[2] - mNew), exp2f(x[3] - mNew));
+                const float2 f01 = __bfloat1622float2(p01), f23 = __bfloat1622float2(p23);
+                float sum = (f01.x + f01.y) + (f23.x + f23.y);   // the probabilities the products use
+                *reinterpret_cast<uint2*>(&Ps[sh * MLA_DPP + sq * 4]) =
+                        make_uint2(*reinterpret_cast<const unsigned*>(&p01), *reinterpret_cast<const unsigned*>(&p23));
+                sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+                sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+                sum += __shfl_xor_sync(0xffffffffu, sum, 4);
+                lRun = lRun * corr + sum;
+                mRun = mNew;
+                if (sq == 0) corrS[sh] = corr;
             }
-            *reinterpret_cast<uint4*>(&Ps[sh * MLA_DPP + sq * 8]) = make_uint4(pk[0], pk[1], pk[2], pk[3]);
-            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-            lRun = lRun * corr + sum;
-            mRun = mNew;
-            if (sq == 0) corrS[sh] = corr;
-        }
-        mla_named_bar(1 + grp, 128);
-        {   // O^T = O^T diag(corr) + C[:, :r]^T P^T: columns (wg + 4i)*16.., all 32 heads
-            float cr[4][2];
+            mla_named_bar(1 + grp, 128);
+            {   // O^T = O^T diag(corr) + C[:, :r]^T P^T: columns (wg + 4i)*16.., the group's 16 heads
+                float cr[2][2];
 #pragma unroll
-            for (int n = 0; n < 4; n++) {
-                const float2 c2 = *reinterpret_cast<const float2*>(&corrS[n * 8 + (lane & 3) * 2]);
-                cr[n][0] = c2.x;
-                cr[n][1] = c2.y;
-            }
+                for (int n = 0; n < 2; n++) {
+                    const float2 c2 = *reinterpret_cast<const float2*>(&corrS[n * 8 + (lane & 3) * 2]);
+                    cr[n][0] = c2.x;
+                    cr[n][1] = c2.y;
+                }
+                if (__any_sync(0xffffffffu, cr[0][0] != 1.f || cr[0][1] != 1.f || cr[1][0] != 1.f || cr[1][1] != 1.f)) {
 #pragma unroll
-            for (int i = 0; i < 8; i++)
+                    for (int i = 0; i < 8; i++)
 #pragma unroll
-                for (int n = 0; n < 4; n++) {
-                    o[i][n][0] *= cr[n][0]; o[i][n][1] *= cr[n][1]; o[i][n][2] *= cr[n][0]; o[i][n][3] *= cr[n][1];
+                        for (int n = 0; n < 2; n++) {
+                            o[i][n][0] *= cr[n][0]; o[i][n][1] *= cr[n][1]; o[i][n][2] *= cr[n][0]; o[i][n][3] *= cr[n][1];
+                        }
                 }
 #pragma unroll
-            for (int kk = 0; kk < MLA_DT; kk += 16) {
-                unsigned p0[4], p1[4];
-                const int prow = (lane & 7) + ((lane >> 4) << 3), pcol = kk + ((lane >> 3) & 1) * 8;
-                ldmatrix_x4(p0, &Ps[prow * MLA_DPP + pcol]);
-                ldmatrix_x4(p1, &Ps[(16 + prow) * MLA_DPP + pcol]);
-                unsigned bb[4][2] = {{p0[0], p0[1]}, {p0[2], p0[3]}, {p1[0], p1[1]}, {p1[2], p1[3]}};
+                for (int kk = 0; kk < MLA_DT; kk += 16) {
+                    unsigned pb[4];
+                    ldmatrix_x4(pb, &Ps[((lane & 7) + ((lane >> 4) << 3)) * MLA_DPP + kk + ((lane >> 3) & 1) * 8]);
+                    const unsigned bb[2][2] = {{pb[0], pb[1]}, {pb[2], pb[3]}};
 #pragma unroll
-                for (int i = 0; i < 8; i++) {
-                    const int n0 = (wg + 4 * i) * 16;
-                    if (n0 < r) {
-                        unsigned a[4];
-                        ldmatrix_x4_trans(a, &C[(kk + (lane & 7) + ((lane >> 4) << 3)) * P + n0 + ((lane >> 3) & 1) * 8]);
-#pragma unroll
-                        for (int n = 0; n < 4; n++) mma_bf16_16816(o[i][n], a, bb[n]);
+                    for (int i = 0; i < 8; i++) {
+                        const int n0 = (wg + 4 * i) * 16;
+                        if (n0 < r) {
+                            unsigned a[4];
+                            ldmatrix_x4_trans(a, &C[(kk + (lane & 7) + ((lane >> 4) << 3)) * P + n0 + ((lane >> 3) & 1) * 8]);
+                            mma_bf16_16816(o[i][0], a, bb[0]);
+                            mma_bf16_16816(o[i][1], a, bb[1]);
+                        }
                     }
                 }
             }
+            __syncwarp();
+            if (lane == 0) mla_bar_arrive(&empty[st]);
         }
-        __syncwarp();
-        if (lane == 0) mla_bar_arrive(&empty[st]);
-        if (wg == 0 && it + MLA_STAGES < ntiles) {   // the group's 4 warps are done with the stage
-            mla_bar_wait(&empty[st], (it / MLA_STAGES) & 1);
-            load(it + MLA_STAGES);
+        if (sq == 0) {
+            sM[h0 + sh] = mRun;
+            sL[h0 + sh] = lRun;
         }
-    }
-
-    // merge the two groups: group 1's context goes through the (now idle) stage ring
-    mla_named_bar(3, MLA_CONSUMERS);
-    // X [r / 16 column blocks][4][32 lanes] float4 (group 1's fragments), Y [32 heads][r + 4]
-    // the merged context: 256 r + 512 bytes, within the ring's 256 (r + 24)
-    float4* X = reinterpret_cast<float4*>(Cs);
-    float* Y = reinterpret_cast<float*>(X + (r >> 4) * 4 * 32);
-    const int YP = r + 4;
-    if (grp == 1) {
-#pragma unroll
-        for (int i = 0; i < 8; i++)
-            if ((wg + 4 * i) * 16 < r)
-#pragma unroll
-                for (int n = 0; n < 4; n++)
-                    X[((wg + 4 * i) * 4 + n) * 32 + lane] = make_float4(o[i][n][0], o[i][n][1], o[i][n][2], o[i][n][3]);
-    }
-    if (sq == 0) {
-        sML[grp * 64 + sh] = mRun;
-        sML[grp * 64 + 32 + sh] = lRun;
-    }
-    mla_named_bar(3, MLA_CONSUMERS);
-    if (grp == 0) {
-        float f0[4][2], f1[4][2];
-#pragma unroll
-        for (int n = 0; n < 4; n++)
-#pragma unroll
-            for (int c = 0; c < 2; c++) {
-                const int h = n * 8 + (lane & 3) * 2 + c;
-                const float m0 = sML[h], m1 = sML[64 + h], M = fmaxf(m0, m1);
-                f0[n][c] = m0 == -INFINITY ? 0.f : exp2f(m0 - M);
-                f1[n][c] = m1 == -INFINITY ? 0.f : exp2f(m1 - M);
-            }
+        mla_named_bar(3, MLA_CONSUMERS);   // both groups are done with the ring
 #pragma unroll
         for (int i = 0; i < 8; i++) {
             const int n0 = (wg + 4 * i) * 16;
-            if (n0 < r) {
+            if (n0 < r)
 #pragma unroll
-                for (int n = 0; n < 4; n++) {
-                    const float4 x1 = X[((wg + 4 * i) * 4 + n) * 32 + lane];
-                    const float v[4] = {o[i][n][0] * f0[n][0] + x1.x * f1[n][0], o[i][n][1] * f0[n][1] + x1.y * f1[n][1],
-                                        o[i][n][2] * f0[n][0] + x1.z * f1[n][0], o[i][n][3] * f0[n][1] + x1.w * f1[n][1]};
+                for (int n = 0; n < 2; n++)
 #pragma unroll
                     for (int e = 0; e < 4; e++)
-                        Y[(n * 8 + (lane & 3) * 2 + (e & 1)) * YP + n0 + (lane >> 2) + (e >> 1) * 8] = v[e];
-                }
+                        Y[(h0 + n * 8 + (lane & 3) * 2 + (e & 1)) * YP + n0 + (lane >> 2) + (e >> 1) * 8] = o[i][n][e];
+        }
+        mla_named_bar(3, MLA_CONSUMERS);
+    }
+
+    auto storeOut = [&](int h, int c, float4 u0, float4 u1, float inv) {
+        __nv_bfloat162 w0 = __floats2bfloat162_rn(u0.x * inv, u0.y * inv), w1 = __floats2bfloat162_rn(u0.z * inv, u0.w * inv),
+                       w2 = __floats2bfloat162_rn(u1.x * inv, u1.y * inv), w3 = __floats2bfloat162_rn(u1.z * inv, u1.w * inv);
+        *reinterpret_cast<uint4*>(&out[((long)s * heads + h) * r + c]) =
+            make_uint4(*reinterpret_cast<unsigned*>(&w0), *reinterpret_cast<unsigned*>(&w1),
+                       *reinterpret_cast<unsigned*>(&w2), *reinterpret_cast<unsigned*>(&w3));
+    };
+    const int r8 = r >> 3;
+    if (PAIR) {   // block 0 of the pair merges block 1's context and statistics from its shared memory
+        mla_cluster_sync();
+        if (split == 0 && tid < MLA_CONSUMERS) {
+            const unsigned peerY = mla_peer_addr(Y, 1), peerM = mla_peer_addr(sM, 1), peerL = mla_peer_addr(sL, 1);
+            for (int i = tid; i < heads * r8; i += MLA_CONSUMERS) {
+                const int h = i / r8, c = (i % r8) * 8;
+                const float m0 = sM[h], m1 = mla_peer_load(peerM + 4 * h), M = fmaxf(m0, m1);
+                const float f0 = m0 == -INFINITY ? 0.f : exp2f(m0 - M), f1 = m1 == -INFINITY ? 0.f : exp2f(m1 - M);
+                const float inv = 1.f / (sL[h] * f0 + mla_peer_load(peerL + 4 * h) * f1);
+                const float4 a0 = *reinterpret_cast<const float4*>(&Y[h * YP + c]);
+                const float4 a1 = *reinterpret_cast<const float4*>(&Y[h * YP + c + 4]);
+                const float4 b0 = mla_peer_load4(peerY + 4 * (h * YP + c));
+                const float4 b1 = mla_peer_load4(peerY + 4 * (h * YP + c + 4));
+                storeOut(h, c,
+                         make_float4(a0.x * f0 + b0.x * f1, a0.y * f0 + b0.y * f1, a0.z * f0 + b0.z * f1, a0.w * f0 + b0.w * f1),
+                         make_float4(a1.x * f0 + b1.x * f1, a1.y * f0 + b1.y * f1, a1.z * f0 + b1.z * f1, a1.w * f0 + b1.w * f1),
+                         inv);
             }
         }
+        mla_cluster_sync();   // block 1's shared memory stays until block 0 has read it
+        return;
     }
-    mla_named_bar(3, MLA_CONSUMERS);
+    if (tid >= MLA_CONSUMERS) return;
     if (splits == 1) {   // the whole context in this block: normalise and write the output
-        const int r8 = r >> 3;
         for (int i = tid; i < heads * r8; i += MLA_CONSUMERS) {
             const int h = i / r8, c = (i % r8) * 8;
-            const float m0 = sML[h], m1 = sML[64 + h], M = fmaxf(m0, m1);
-            const float L = (m0 == -INFINITY ? 0.f : sML[32 + h] * exp2f(m0 - M)) +
-                            (m1 == -INFINITY ? 0.f : sML[96 + h] * exp2f(m1 - M));
-            const float inv = 1.f / L;
-            const float4 u0 = *reinterpret_cast<const float4*>(&Y[h * YP + c]);
-            const float4 u1 = *reinterpret_cast<const float4*>(&Y[h * YP + c + 4]);
-            __nv_bfloat162 w0 = __floats2bfloat162_rn(u0.x * inv, u0.y * inv), w1 = __floats2bfloat162_rn(u0.z * inv, u0.w * inv),
-                           w2 = __floats2bfloat162_rn(u1.x * inv, u1.y * inv), w3 = __floats2bfloat162_rn(u1.z * inv, u1.w * inv);
-            *reinterpret_cast<uint4*>(&out[((long)s * heads + h) * r + c]) =
-                make_uint4(*reinterpret_cast<unsigned*>(&w0), *reinterpret_cast<unsigned*>(&w1),
-                           *reinterpret_cast<unsigned*>(&w2), *reinterpret_cast<unsigned*>(&w3));
+            storeOut(h, c, *reinterpret_cast<const float4*>(&Y[h * YP + c]),
+                     *reinterpret_cast<const float4*>(&Y[h * YP + c + 4]), 1.f / sL[h]);
         }
         return;
     }
@@ -521,11 +544,8 @@ __device__ __forceinline__ void mla_decode_split_body(
         *reinterpret_cast<float4*>(&opart[(pb + h) * r + c]) = *reinterpret_cast<const float4*>(&Y[h * YP + c]);
     }
     if (tid < heads) {
-        const float m0 = sML[tid], m1 = sML[64 + tid], M = fmaxf(m0, m1);
-        const float L = (m0 == -INFINITY ? 0.f : sML[32 + tid] * exp2f(m0 - M)) +
-                        (m1 == -INFINITY ? 0.f : sML[96 + tid] * exp2f(m1 - M));
-        ml[(pb + tid) * 2] = M;
-        ml[(pb + tid) * 2 + 1] = L;
+        ml[(pb + tid) * 2] = sM[tid];
+        ml[(pb + tid) * 2 + 1] = sL[tid];
     }
 }
 
@@ -538,9 +558,22 @@ __device__ __forceinline__ void mla_decode_split_body(
 
 extern "C" __global__ void __launch_bounds__(MLA_DTHREADS, 1) mla_decode_split(MLA_DECODE_ARGS) {
     if (r == 512 && dr == 64)   // Kimi-Linear's shape, fully unrolled
-        mla_decode_split_body<512, 64, false>(MLA_DECODE_PASS);
+        mla_decode_split_body<512, 64, 0, false>(MLA_DECODE_PASS);
     else
-        mla_decode_split_body<0, 0, false>(MLA_DECODE_PASS);
+        mla_decode_split_body<0, 0, 0, false>(MLA_DECODE_PASS);
+}
+
+// Two slices per sequence (grid (2, N)) as a cluster: block 0 writes the merged output, no
+// partials and no merge kernel. sm_90 only (the launcher takes it there).
+extern "C" __global__ void MLA_PAIR_CLUSTER __launch_bounds__(MLA_DTHREADS, 1) mla_decode_split_pair(MLA_DECODE_ARGS) {
+#if MLA_HAS_CLUSTER
+    if (r == 512 && dr == 64)
+        mla_decode_split_body<512, 64, 0, true>(MLA_DECODE_PASS);
+    else
+        mla_decode_split_body<0, 0, 0, true>(MLA_DECODE_PASS);
+#else
+    __trap();
+#endif
 }
 
 // out [N, H, r] bf16 = the slices merged: sum_s O_s 2^(m_s - M) / sum_s l_s 2^(m_s - M).

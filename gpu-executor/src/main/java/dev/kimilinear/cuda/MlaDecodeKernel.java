@@ -13,11 +13,13 @@ public final class MlaDecodeKernel {
     /** Cached rows per tile of the split decode. */
     static final int DECODE_TILE = 32;
     /** Tiles in flight or in use per block of the split decode. */
-    static final int DECODE_STAGES = 4;
+    static final int DECODE_STAGES = 5;
     /** Most heads the split decode holds in one block. */
     static final int MAX_HEADS = 32;
-    /** Threads of a split-decode block: two groups of 4 warps taking alternate tiles. */
-    static final int DECODE_THREADS = 256;
+    /** Threads of a split-decode block: two groups of 4 warps (16 heads each) and a loading warp. */
+    static final int DECODE_THREADS = 288;
+    /** Widest cached row (r + dr) of the split decode: 10 k-steps of 16 columns per warp of a group. */
+    static final int MAX_ROW_WIDTH = 640;
     /** fp32 partial-score pitch and bf16 probability pitch of the split decode's shared memory. */
     private static final int SCORE_PITCH = 36;
     private static final int PROB_PITCH = 40;
@@ -70,7 +72,7 @@ public final class MlaDecodeKernel {
 
     /** Whether {@link #decode} takes these shapes (otherwise {@link #attention} serves decode too). */
     public static boolean splitDecodeFits(int heads, int r, int dr) {
-        return heads <= MAX_HEADS && r % 16 == 0 && (r + dr) % 8 == 0 && r <= 512;
+        return heads <= MAX_HEADS && r % 16 == 0 && (r + dr) % 8 == 0 && r <= 512 && r + dr <= MAX_ROW_WIDTH;
     }
 
     /** Bytes of partial results {@link #decode} needs for up to {@code seqs} sequences. */
@@ -90,7 +92,7 @@ public final class MlaDecodeKernel {
         String shapes = "N=" + seqs + " H=" + heads + " r=" + r + " dr=" + dr + " ctx<=" + maxContext;
         if (!splitDecodeFits(heads, r, dr)) {
             throw new CudaException("mla_decode_split [" + shapes + "]: needs H <= " + MAX_HEADS
-                    + ", r a multiple of 16 (at most 512) and r + dr a multiple of 8");
+                    + ", r a multiple of 16 (at most 512) and r + dr a multiple of 8 (at most " + MAX_ROW_WIDTH + ")");
         }
         int sms = ctx.device().multiprocessors();
         int len = maxContext + 1;
@@ -98,10 +100,12 @@ public final class MlaDecodeKernel {
         int smem = decodeSharedBytes(r + dr);
         CUdeviceptr ml = partials.withByteOffset(4L * seqs * splits * heads * r);
         float scaleLog2 = (float) (scale / Math.log(2));
-        Launch.run(ctx, "mla_decode_split", shapes + " splits=" + splits, splits, seqs, 1, DECODE_THREADS, smem,
-                qa, q, ldq, cache, blockTables, maxPages, pageSize, ctxLens, partials, ml, out, heads, r, dr, dqk, dn,
-                scaleLog2);
-        if (splits > 1) {
+        // two slices on sm_90: the pair of blocks is a cluster merged through distributed shared memory
+        boolean pair = splits == 2 && ctx.device().major() >= 9;
+        Launch.run(ctx, pair ? "mla_decode_split_pair" : "mla_decode_split", shapes + " splits=" + splits, splits,
+                seqs, 1, DECODE_THREADS, smem, qa, q, ldq, cache, blockTables, maxPages, pageSize, ctxLens, partials,
+                ml, out, heads, r, dr, dqk, dn, scaleLog2);
+        if (splits > 1 && !pair) {
             Launch.run(ctx, "mla_decode_combine", shapes + " splits=" + splits, seqs, heads, 1, COMBINE_THREADS,
                     4 * splits,
                     partials, ml, splits, heads, r, out);
@@ -109,14 +113,16 @@ public final class MlaDecodeKernel {
     }
 
     /**
-     * Shared memory of a split-decode block (mla_decode_smem in mla_decode.cu): queries and a
-     * ring of tiles (bf16, rows padded to a multiple of 16 plus 8), per group partial scores,
-     * probabilities, corrections and softmax statistics, the stage barriers.
+     * Shared memory of a split-decode block (mla_decode_smem in mla_decode.cu): a ring of tiles
+     * (bf16, rows padded to a multiple of 16 plus 8), per group of 16 heads the 4 warps' partial
+     * scores and the probabilities, per head the corrections and softmax statistics, the stage
+     * barriers.
      */
     static int decodeSharedBytes(int width) {
         int pitch = ((width + 15) & ~15) + 8;
-        return 2 * pitch * (MAX_HEADS + DECODE_STAGES * DECODE_TILE) + 4 * 2 * 4 * MAX_HEADS * SCORE_PITCH
-                + 2 * 2 * MAX_HEADS * PROB_PITCH + 4 * 2 * MAX_HEADS + 4 * 2 * 2 * MAX_HEADS + 8 * 2 * DECODE_STAGES;
+        int groupHeads = MAX_HEADS / 2;
+        return 2 * pitch * DECODE_STAGES * DECODE_TILE + 4 * 2 * 4 * groupHeads * SCORE_PITCH
+                + 2 * 2 * groupHeads * PROB_PITCH + 4 * MAX_HEADS + 4 * 2 * MAX_HEADS + 8 * 2 * DECODE_STAGES;
     }
 
     /**
