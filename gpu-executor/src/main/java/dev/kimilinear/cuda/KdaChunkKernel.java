@@ -62,11 +62,12 @@ public final class KdaChunkKernel {
 
     /**
      * Whether the recurrence runs as kda_chunk_recur_wide (two column slices a block, sharing the
-     * chunk tiles): when even then the blocks fill every multiprocessor at least twice, so halving
-     * the block count costs no parallelism and halves the shared-memory fills.
+     * chunk tiles, half the shared-memory fills): once its blocks cover about three quarters of
+     * the multiprocessors. H100, H=32 D=128, T=8192 a sequence: B=1 (64 wide blocks) narrow 0.207
+     * ms, wide 0.284; B=2 narrow 0.518, wide 0.338; B=4 narrow 1.573, wide 0.921.
      */
     static boolean wideRecur(CudaContext ctx, int seqs, int heads, int dim) {
-        return dim >= 64 && (long) seqs * heads * (dim / 64) >= 2L * ctx.device().multiprocessors()
+        return dim >= 64 && 4L * seqs * heads * (dim / 64) >= 3L * ctx.device().multiprocessors()
                 && recurSmem(dim, 2) <= ctx.device().maxSharedPerBlock();
     }
 
