@@ -130,7 +130,7 @@ MLA_ATTENTION_ENTRY(mla_absorbed_attention, bf16)
 MLA_ATTENTION_ENTRY(mla_absorbed_attention_f32cache, float)
 
 // Decode, split over the context. Grid (splits, N), 288 threads, one block per SM (about 208 KB of
-// shared memory); block (split, s) takes the split-th of `splits` equal runs of whole tiles of
+// shared memory); block (split, s) takes the split-th of `splits` equal runs of rows of
 // sequence s's ctxLens[s] + 1 visible rows (its own row written before). With one split the
 // block writes out [N, H, r] bf16 itself; otherwise partials: opart [N, splits, H, r]
 // unnormalised context, ml [N, splits, H, 2] (running max in log2 units, sum). The pair form
@@ -255,13 +255,16 @@ __device__ __forceinline__ void mla_decode_split_body(
     uint64_t* empty = full + MLA_STAGES;
     const int split = blockIdx.x, splits = gridDim.x, s = blockIdx.y;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    // each sequence's own length is cut into `splits` slices of whole tiles, so the grid can
-    // be sized for a bound on the context (a captured graph replays it as contexts grow)
+    // each sequence's own length is cut into `splits` equal runs of rows (tiles need not meet
+    // pages: every row is looked up), so the grid can be sized for a bound on the context (a
+    // captured graph replays it as contexts grow)
     const int len = ctxLens[s] + 1;
-    const int perSplit = ((len + MLA_DT - 1) / MLA_DT + splits - 1) / splits * MLA_DT;
+    const int* table = blockTables + (long)s * maxPages;
+    if (warp == MLA_CONSUMERS / 32 && lane * 32 < maxPages)   // the table row into L2 while the length arrives
+        asm volatile("prefetch.global.L2 [%0];\n" :: "l"(table + lane * 32));
+    const int perSplit = (len + splits - 1) / splits;
     const int j0 = split * perSplit, j1 = min(len, j0 + perSplit);
     const int ntiles = j1 > j0 ? (j1 - j0 + MLA_DT - 1) / MLA_DT : 0;
-    const int* table = blockTables + (long)s * maxPages;
 
     // pad columns: never written by the tile loads, must not hold NaN patterns
     if (Kp > W) {
@@ -290,6 +293,10 @@ __device__ __forceinline__ void mla_decode_split_body(
                 return cache + ((long)__ldg(&table[j / pageSize]) * pageSize + j % pageSize) * W;
             };
             const bf16* next = rowSrc(0);
+#if MLA_BULK
+            unsigned long long policy;   // rows are read once: first out of L2
+            asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;\n" : "=l"(policy));
+#endif
             for (int t = 0; t < ntiles; t++) {
                 const int st = t % MLA_STAGES, rows = min(MLA_DT, j1 - (j0 + t * MLA_DT));
                 const bf16* src = next;
@@ -312,8 +319,8 @@ __device__ __forceinline__ void mla_decode_split_body(
                 if (lane < rows) {
                     unsigned d = (unsigned)__cvta_generic_to_shared(dst + lane * P);
                     unsigned b = (unsigned)__cvta_generic_to_shared(&full[st]);
-                    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
-                                 :: "r"(d), "l"(src), "r"(W * 2), "r"(b) : "memory");
+                    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1], %2, [%3], %4;\n"
+                                 :: "r"(d), "l"(src), "r"(W * 2), "r"(b), "l"(policy) : "memory");
                 }
 #else
                 const int chunks = W >> 3;
