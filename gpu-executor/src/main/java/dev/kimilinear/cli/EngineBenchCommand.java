@@ -137,12 +137,23 @@ public final class EngineBenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Random prompts of ordinary token ids (the model's special ids excluded). */
-    private static List<int[]> prompts(Random random, int count, int length, KimiLinearConfig cfg) {
+    /**
+     * Random prompts of ordinary token ids: those below the special ids where the vocabulary ends
+     * with them (Kimi's tokenizers), else those above.
+     */
+    static List<int[]> prompts(Random random, int count, int length, KimiLinearConfig cfg) {
+        int lowest = Math.min(Math.min(cfg.bosTokenId(), cfg.eosTokenId()), cfg.padTokenId());
+        int highest = Math.max(Math.max(cfg.bosTokenId(), cfg.eosTokenId()), cfg.padTokenId());
+        int from = lowest >= cfg.vocabSize() - highest ? 0 : highest + 1;
+        int to = lowest >= cfg.vocabSize() - highest ? lowest : cfg.vocabSize();
+        if (to - from < 2) {
+            throw new IllegalArgumentException("the model's special ids (bos " + cfg.bosTokenId() + ", eos "
+                    + cfg.eosTokenId() + ", pad " + cfg.padTokenId() + ") leave no ordinary ids in a vocabulary of "
+                    + cfg.vocabSize());
+        }
         List<int[]> prompts = new ArrayList<>();
-        int low = Math.max(Math.max(cfg.bosTokenId(), cfg.eosTokenId()), cfg.padTokenId()) + 1;
         for (int i = 0; i < count; i++) {
-            prompts.add(random.ints(length, low, cfg.vocabSize()).toArray());
+            prompts.add(random.ints(length, from, to).toArray());
         }
         return prompts;
     }

@@ -12,6 +12,39 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("gpu")
 class SamplingKernelTest {
 
+    /** Both load paths (16-byte aligned rows, and rows that are not) with ties, NaN and a maximum in the tail. */
+    @Test
+    void argmaxTakesTheLowestIndexOfTheMaximumAndSkipsNaN() {
+        CudaContext ctx = GpuTest.context();
+        Random rnd = new Random(5);
+        int rows = 4;
+        int vocab = 1030;
+        for (int ldl : new int[] {1032, 1031}) {
+            float[] logits = GpuTest.random(rnd, rows * ldl, 3f);
+            int[] expect = new int[rows];
+            for (int r = 0; r < rows; r++) {
+                int base = r * ldl;
+                logits[base + 3] = Float.NaN;
+                if (r == 3) {
+                    logits[base + vocab - 1] = 50f;   // the maximum past the last whole group of four
+                    expect[r] = vocab - 1;
+                } else {
+                    logits[base + 900] = 50f;
+                    logits[base + 7 + r] = 50f;   // a tie: the lower index wins
+                    expect[r] = 7 + r;
+                }
+            }
+            try (DeviceBuffer dl = DeviceBuffer.of(ctx, logits); DeviceBuffer out = DeviceBuffer.allocate(ctx, 4L * rows)) {
+                out.poison();
+                SamplingKernel.argmax(ctx, dl.ptr(), ldl, rows, vocab, out.ptr());
+                int[] arg = out.toInts();
+                for (int r = 0; r < rows; r++) {
+                    assertEquals(expect[r], arg[r], "argmax of row " + r + " with ldl " + ldl);
+                }
+            }
+        }
+    }
+
     @Test
     void argmaxAndTopPChooseFromTheRightSet() {
         CudaContext ctx = GpuTest.context();

@@ -1,0 +1,53 @@
+package dev.kimilinear.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kimilinear.model.KimiLinearConfig;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EngineBenchCommandTest {
+    private static final Path DEMO = Path.of("..", "conf", "demo", "model-config.json");
+
+    private static KimiLinearConfig withSpecials(int vocab, int bos, int eos, int pad) throws Exception {
+        ObjectNode root = (ObjectNode) new ObjectMapper().readTree(DEMO.toFile());
+        root.put("vocab_size", vocab).put("bos_token_id", bos).put("eos_token_id", eos).put("pad_token_id", pad);
+        return KimiLinearConfig.parse(root, "test config");
+    }
+
+    private static void assertIdsWithin(List<int[]> prompts, int from, int to) {
+        for (int[] p : prompts) {
+            assertEquals(50, p.length);
+            for (int id : p) {
+                assertTrue(id >= from && id < to, "id " + id + " outside [" + from + ", " + to + ")");
+            }
+        }
+    }
+
+    @Test
+    void promptsAvoidSpecialIdsAtTheEndOfTheVocabulary() throws Exception {
+        // Kimi's layout: the specials close the vocabulary, the last id is pad
+        List<int[]> prompts = EngineBenchCommand.prompts(new Random(1), 8, 50, withSpecials(4096, 4080, 4081, 4095));
+        assertIdsWithin(prompts, 0, 4080);
+    }
+
+    @Test
+    void promptsAvoidSpecialIdsAtTheStartOfTheVocabulary() throws Exception {
+        List<int[]> prompts = EngineBenchCommand.prompts(new Random(1), 8, 50, withSpecials(4096, 1, 2, 0));
+        assertIdsWithin(prompts, 3, 4096);
+    }
+
+    @Test
+    void aVocabularyOfSpecialsOnlyIsRefusedByName() throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> EngineBenchCommand.prompts(new Random(1), 1, 5, withSpecials(3, 0, 1, 2)));
+        assertTrue(e.getMessage().contains("special ids"), e.getMessage());
+    }
+}
