@@ -13,6 +13,8 @@
 //   of 32 rows streamed by a loading warp: scores = C Q^T and the context update
 //   O^T += C[:, :r]^T P^T on the tensor cores, online softmax in base 2.
 //   mla_decode_combine merges the slices (mla_decode_split_pair merges two in a cluster).
+//   mla_decode_split_persist: one slice per sequence when sequences outnumber the SMs, a block
+//   streaming several sequences' tiles through one ring.
 #include "common.cuh"
 
 #define MLA_MAX_PAIRS_PER_LANE 8   // r <= 512
@@ -236,12 +238,15 @@ __host__ __device__ constexpr int mla_decode_smem(int w) {
 // R, DR: compile-time shape (0: taken from the arguments). MODE 0: the kernel; 1: the ring
 // without the products (the copy side alone); 2: the products without the copies.
 // PAIR: two slices in a cluster, merged by block 0 through distributed shared memory.
-template <int R, int DR, int MODE, bool PAIR>
+// PERSIST: one slice per sequence, block y taking sequences y, y + gridDim.y, .. < seqs as one
+// stream of tiles through the ring (the loading warp runs on into the next sequence while the
+// consumers finish one), each sequence's output written straight from the fragments.
+template <int R, int DR, int MODE, bool PAIR, bool PERSIST = false>
 __device__ __forceinline__ void mla_decode_split_body(
         const float* __restrict__ qa, const float* __restrict__ q, long ldq, const bf16* __restrict__ cache,
         const int* __restrict__ blockTables, int maxPages, int pageSize, const int* __restrict__ ctxLens,
         float* __restrict__ opart, float* __restrict__ ml, bf16* __restrict__ out, int heads, int rArg, int drArg,
-        int dqk, int dn, float scaleLog2) {
+        int dqk, int dn, float scaleLog2, int seqs = 0) {
     const int r = R ? R : rArg, dr = R ? DR : drArg;
     const int W = r + dr, Kp = (W + 15) & ~15, P = Kp + 8;
     extern __shared__ __align__(16) unsigned char mla_ds[];
@@ -255,16 +260,18 @@ __device__ __forceinline__ void mla_decode_split_body(
     uint64_t* empty = full + MLA_STAGES;
     const int split = blockIdx.x, splits = gridDim.x, s = blockIdx.y;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int seqEnd = PERSIST ? seqs : s + 1, seqStep = PERSIST ? gridDim.y : 1;
     // each sequence's own length is cut into `splits` equal runs of rows (tiles need not meet
     // pages: every row is looked up), so the grid can be sized for a bound on the context (a
     // captured graph replays it as contexts grow)
-    const int len = ctxLens[s] + 1;
-    const int* table = blockTables + (long)s * maxPages;
+    auto rowRange = [&](int seq, int& j0, int& j1) {
+        const int len = ctxLens[seq] + 1, perSplit = (len + splits - 1) / splits;
+        j0 = split * perSplit;
+        j1 = min(len, j0 + perSplit);
+        return j1 > j0 ? (j1 - j0 + MLA_DT - 1) / MLA_DT : 0;
+    };
     if (warp == MLA_CONSUMERS / 32 && lane * 32 < maxPages)   // the table row into L2 while the length arrives
-        asm volatile("prefetch.global.L2 [%0];\n" :: "l"(table + lane * 32));
-    const int perSplit = (len + splits - 1) / splits;
-    const int j0 = split * perSplit, j1 = min(len, j0 + perSplit);
-    const int ntiles = j1 > j0 ? (j1 - j0 + MLA_DT - 1) / MLA_DT : 0;
+        asm volatile("prefetch.global.L2 [%0];\n" :: "l"(blockTables + (long)s * maxPages + lane * 32));
 
     // pad columns: never written by the tile loads, must not hold NaN patterns
     if (Kp > W) {
@@ -287,7 +294,12 @@ __device__ __forceinline__ void mla_decode_split_body(
     if (warp == MLA_CONSUMERS / 32) {
         // ---- loading warp: lane i copies row i of each tile; the next tile's row address is
         // read from the block table before waiting for its stage
-        if (MODE != 2 && ntiles > 0) {
+        int g = 0;   // tiles streamed so far (the ring position)
+        for (int seq = s; MODE != 2 && seq < seqEnd; seq += seqStep) {
+            int j0, j1;
+            const int ntiles = rowRange(seq, j0, j1);
+            if (ntiles == 0) continue;
+            const int* table = blockTables + (long)seq * maxPages;
             auto rowSrc = [&](int t) {
                 const int j = min(j0 + t * MLA_DT + lane, j1 - 1);
                 return cache + ((long)__ldg(&table[j / pageSize]) * pageSize + j % pageSize) * W;
@@ -297,11 +309,11 @@ __device__ __forceinline__ void mla_decode_split_body(
             unsigned long long policy;   // rows are read once: first out of L2
             asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;\n" : "=l"(policy));
 #endif
-            for (int t = 0; t < ntiles; t++) {
-                const int st = t % MLA_STAGES, rows = min(MLA_DT, j1 - (j0 + t * MLA_DT));
+            for (int t = 0; t < ntiles; t++, g++) {
+                const int st = g % MLA_STAGES, rows = min(MLA_DT, j1 - (j0 + t * MLA_DT));
                 const bf16* src = next;
                 if (t + 1 < ntiles) next = rowSrc(t + 1);
-                if (t >= MLA_STAGES) mla_bar_wait(&empty[st], (t / MLA_STAGES - 1) & 1);
+                if (g >= MLA_STAGES) mla_bar_wait(&empty[st], (g / MLA_STAGES - 1) & 1);
                 bf16* dst = Cs + st * MLA_DT * P;
 #if MLA_BULK
                 if (rows < MLA_DT) {   // last tile: rows past the end are zeros (P is 0 there, 0 * NaN is not)
@@ -344,6 +356,12 @@ __device__ __forceinline__ void mla_decode_split_body(
         const int sh = gtid >> 3, sq = gtid & 7;   // softmax: head (of the group's 16), rows sq*4 .. sq*4 + 3
         constexpr int QN = R ? ((R + DR + 15) / 16 + 3) / 4 : MLA_KS;   // k-steps per warp (bound)
         const int nks = (Kp / 16 - wg + 3) / 4;
+        float mRun = -INFINITY, lRun = 0.f;
+        float o[8][2][4];
+        int g = 0;   // tiles consumed so far (the ring position)
+        for (int seq = s; seq < seqEnd; seq += seqStep) {
+        int j0, j1;
+        const int ntiles = rowRange(seq, j0, j1);
         // B fragments of Q^T for k-steps wg + 4u: heads h0 + 8n + lane/4, columns (lane%4)*2 (+8)
         unsigned qf[QN][2][2];
 #pragma unroll
@@ -356,17 +374,17 @@ __device__ __forceinline__ void mla_decode_split_body(
                     float2 v = make_float2(0.f, 0.f);
                     if (u < nks && h < heads) {
                         if (k < r) {
-                            v = *reinterpret_cast<const float2*>(qa + ((long)s * heads + h) * r + k);
+                            v = *reinterpret_cast<const float2*>(qa + ((long)seq * heads + h) * r + k);
                         } else if (k < W) {
-                            const float* qr = q + (long)s * ldq + (long)h * dqk + dn + (k - r);
+                            const float* qr = q + (long)seq * ldq + (long)h * dqk + dn + (k - r);
                             v = make_float2(qr[0], qr[1]);
                         }
                     }
                     __nv_bfloat162 b2 = __floats2bfloat162_rn(v.x, v.y);
                     qf[u][n][hf] = *reinterpret_cast<unsigned*>(&b2);
                 }
-        float mRun = -INFINITY, lRun = 0.f;
-        float o[8][2][4];
+        mRun = -INFINITY;
+        lRun = 0.f;
 #pragma unroll
         for (int i = 0; i < 8; i++)
 #pragma unroll
@@ -374,11 +392,11 @@ __device__ __forceinline__ void mla_decode_split_body(
 #pragma unroll
                 for (int e = 0; e < 4; e++) o[i][n][e] = 0.f;
 
-        for (int it = 0; it < ntiles; it++) {
-            const int st = it % MLA_STAGES;
+        for (int it = 0; it < ntiles; it++, g++) {
+            const int st = g % MLA_STAGES;
             const int valid = min(MLA_DT, j1 - (j0 + it * MLA_DT));
             const bf16* C = Cs + st * MLA_DT * P;
-            if (MODE != 2) mla_bar_wait(&full[st], (it / MLA_STAGES) & 1);
+            if (MODE != 2) mla_bar_wait(&full[st], (g / MLA_STAGES) & 1);
             if (MODE == 1) {
                 __syncwarp();
                 if (lane == 0) mla_bar_arrive(&empty[st]);
@@ -487,6 +505,31 @@ __device__ __forceinline__ void mla_decode_split_body(
             __syncwarp();
             if (lane == 0) mla_bar_arrive(&empty[st]);
         }
+        if (PERSIST) {   // this sequence's output from the fragments (the ring is still streaming)
+            if (sq == 0) sL[h0 + sh] = lRun;
+            mla_named_bar(1 + grp, 128);
+            float inv[2][2];
+#pragma unroll
+            for (int n = 0; n < 2; n++)
+#pragma unroll
+                for (int e = 0; e < 2; e++) inv[n][e] = 1.f / sL[h0 + n * 8 + (lane & 3) * 2 + e];
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                const int n0 = (wg + 4 * i) * 16;
+                if (n0 < r)
+#pragma unroll
+                    for (int n = 0; n < 2; n++)
+#pragma unroll
+                        for (int e = 0; e < 4; e++) {
+                            const int h = h0 + n * 8 + (lane & 3) * 2 + (e & 1);
+                            if (h < heads)
+                                out[((long)seq * heads + h) * r + n0 + (lane >> 2) + (e >> 1) * 8] =
+                                    f2bf(o[i][n][e] * inv[n][e & 1]);
+                        }
+            }
+        }
+        }   // sequences
+        if (PERSIST) return;
         if (sq == 0) {
             sM[h0 + sh] = mRun;
             sL[h0 + sh] = lRun;
@@ -505,6 +548,7 @@ __device__ __forceinline__ void mla_decode_split_body(
         mla_named_bar(3, MLA_CONSUMERS);
     }
 
+    if (PERSIST) return;
     auto storeOut = [&](int h, int c, float4 u0, float4 u1, float inv) {
         __nv_bfloat162 w0 = __floats2bfloat162_rn(u0.x * inv, u0.y * inv), w1 = __floats2bfloat162_rn(u0.z * inv, u0.w * inv),
                        w2 = __floats2bfloat162_rn(u1.x * inv, u1.y * inv), w3 = __floats2bfloat162_rn(u1.z * inv, u1.w * inv);
@@ -568,6 +612,15 @@ extern "C" __global__ void __launch_bounds__(MLA_DTHREADS, 1) mla_decode_split(M
         mla_decode_split_body<512, 64, 0, false>(MLA_DECODE_PASS);
     else
         mla_decode_split_body<0, 0, 0, false>(MLA_DECODE_PASS);
+}
+
+// One slice per sequence, grid (1, G) with G < seqs: block y takes sequences y, y + G, ...
+// (for more sequences than multiprocessors: no second wave of block start-ups).
+extern "C" __global__ void __launch_bounds__(MLA_DTHREADS, 1) mla_decode_split_persist(MLA_DECODE_ARGS, int seqs) {
+    if (r == 512 && dr == 64)
+        mla_decode_split_body<512, 64, 0, false, true>(MLA_DECODE_PASS, seqs);
+    else
+        mla_decode_split_body<0, 0, 0, false, true>(MLA_DECODE_PASS, seqs);
 }
 
 // Two slices per sequence (grid (2, N)) as a cluster: block 0 writes the merged output, no

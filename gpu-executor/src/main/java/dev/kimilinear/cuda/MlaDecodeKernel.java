@@ -102,6 +102,15 @@ public final class MlaDecodeKernel {
         float scaleLog2 = (float) (scale / Math.log(2));
         // two slices on sm_90: the pair of blocks is a cluster merged through distributed shared memory
         boolean pair = splits == 2 && ctx.device().major() >= 9;
+        if (splits == 1 && seqs > sms) {
+            // more sequences than multiprocessors: each block takes every blocks-th sequence as one
+            // stream of tiles (no second wave of block start-ups), as evenly as the count allows
+            int blocks = Launch.ceilDiv(seqs, Launch.ceilDiv(seqs, sms));
+            Launch.run(ctx, "mla_decode_split_persist", shapes + " blocks=" + blocks, 1, blocks, 1, DECODE_THREADS,
+                    smem, qa, q, ldq, cache, blockTables, maxPages, pageSize, ctxLens, partials, ml, out, heads, r, dr,
+                    dqk, dn, scaleLog2, seqs);
+            return;
+        }
         Launch.run(ctx, pair ? "mla_decode_split_pair" : "mla_decode_split", shapes + " splits=" + splits, splits,
                 seqs, 1, DECODE_THREADS, smem, qa, q, ldq, cache, blockTables, maxPages, pageSize, ctxLens, partials,
                 ml, out, heads, r, dr, dqk, dn, scaleLog2);
