@@ -558,24 +558,20 @@ __device__ __forceinline__ void gemm90_mma_m64n256k16(float* d, uint64_t da, uin
 }
 #endif
 
-template <typename OutT>
-__device__ __forceinline__ void gemm90_store_pair(OutT* p, float v0, float v1, float beta, bool pair, bool second);
-template <>
-__device__ __forceinline__ void gemm90_store_pair<float>(float* p, float v0, float v1, float beta, bool pair, bool second) {
-    if (pair && beta == 0.f) {
-        *reinterpret_cast<float2*>(p) = make_float2(v0, v1);
-    } else {
-        store_out<float>(p, v0, beta);
-        if (second) store_out<float>(p + 1, v1, beta);
-    }
+__device__ __forceinline__ void gemm90_pair(float* p, float v0, float v1) {
+    *reinterpret_cast<float2*>(p) = make_float2(v0, v1);
 }
-template <>
-__device__ __forceinline__ void gemm90_store_pair<bf16>(bf16* p, float v0, float v1, float beta, bool pair, bool second) {
+__device__ __forceinline__ void gemm90_pair(bf16* p, float v0, float v1) {
+    *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(v0, v1);
+}
+// Two adjacent outputs: one aligned store when it can be, else one element at a time.
+template <typename OutT>
+__device__ __forceinline__ void gemm90_store_pair(OutT* p, float v0, float v1, float beta, bool pair, bool second) {
     if (pair && beta == 0.f) {
-        *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(v0, v1);
+        gemm90_pair(p, v0, v1);
     } else {
-        store_out<bf16>(p, v0, beta);
-        if (second) store_out<bf16>(p + 1, v1, beta);
+        store_out<OutT>(p, v0, beta);
+        if (second) store_out<OutT>(p + 1, v1, beta);
     }
 }
 

@@ -37,11 +37,7 @@ class GemmKernelTest {
             float[] c0 = GpuTest.random(rnd, m * n, 1f);
             c.upload(c0);
             GemmKernel.matmul(ctx, da.ptr(), k, dw.ptr(), k, c.ptr(), n, GemmKernel.Out.F32, m, n, k, 0.5f, 1f);
-            float[] acc = new float[m * n];
-            for (int i = 0; i < acc.length; i++) {
-                acc[i] = 0.5f * ref[i] + c0[i];
-            }
-            assertClose(c.toFloats(), acc, 1e-5, "gemm accumulate " + m + "x" + n + "x" + k);
+            assertClose(c.toFloats(), halfPlus(ref, c0), 1e-5, "gemm accumulate " + m + "x" + n + "x" + k);
         }
     }
 
@@ -124,11 +120,7 @@ class GemmKernelTest {
             assertClose(GpuTest.fromBf16(cb.toShorts()), ref, 5e-3, "split bf16 " + m + "x" + n + "x" + k);
             c.upload(c0);
             GemmKernel.skinnySplit(ctx, da.ptr(), k, dw.ptr(), k, c.ptr(), n, GemmKernel.Out.F32, m, n, k, 0.5f, 1f);
-            float[] acc = new float[m * n];
-            for (int i = 0; i < acc.length; i++) {
-                acc[i] = 0.5f * ref[i] + c0[i];
-            }
-            assertClose(c.toFloats(), acc, 1e-5, "split accumulate " + m + "x" + n + "x" + k);
+            assertClose(c.toFloats(), halfPlus(ref, c0), 1e-5, "split accumulate " + m + "x" + n + "x" + k);
         }
     }
 
@@ -247,5 +239,14 @@ class GemmKernelTest {
                     (long) heads * r, r, GemmKernel.Out.F32, t, r, dn, heads, 1f, 0f);
             assertClose(c.toFloats(), ref, 1e-5, "absorbed queries T=" + t + " H=" + heads);
         }
+    }
+
+    /** What C = 0.5 * A W^T + C should hold: 0.5 * product + c0. */
+    private static float[] halfPlus(float[] product, float[] c0) {
+        float[] acc = new float[product.length];
+        for (int i = 0; i < acc.length; i++) {
+            acc[i] = 0.5f * product[i] + c0[i];
+        }
+        return acc;
     }
 }
