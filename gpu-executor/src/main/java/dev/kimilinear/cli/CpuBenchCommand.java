@@ -1,6 +1,7 @@
 package dev.kimilinear.cli;
 
 import dev.kimilinear.cpu.CpuBackend;
+import dev.kimilinear.cpu.CpuOps;
 import dev.kimilinear.engine.StepBatch;
 import dev.kimilinear.model.KimiLinearConfig;
 import picocli.CommandLine;
@@ -111,7 +112,7 @@ public final class CpuBenchCommand implements Callable<Integer> {
         start = System.nanoTime();
         for (int i = 0; i < steps; i++) {
             for (int s = 0; s < b; s++) {
-                next[s] = argmax(logits, s * vocab, vocab);
+                next[s] = CpuOps.argmax(logits, s * vocab, vocab);
             }
             backend.forward(step, logits);
             for (int s = 0; s < b; s++) {
@@ -120,16 +121,6 @@ public final class CpuBenchCommand implements Callable<Integer> {
         }
         double decode = (double) b * steps / ((System.nanoTime() - start) / 1e9);
         return new double[]{prefill, decode};
-    }
-
-    private static int argmax(float[] x, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (x[off + i] > x[off + best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     public static void main(String[] args) {

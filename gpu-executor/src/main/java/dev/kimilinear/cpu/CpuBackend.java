@@ -102,8 +102,7 @@ public final class CpuBackend implements Backend {
         if (k == null) {
             return 0;
         }
-        long perLayer = 3L * k.width() * (k.convKernel() - 1) + (long) k.numHeads() * k.headDim() * k.headDim();
-        return perLayer * cfg.numKdaLayers() * Float.BYTES;
+        return k.stateFloats() * cfg.numKdaLayers() * Float.BYTES;
     }
 
     @Override

@@ -321,7 +321,7 @@ public final class CudaModel implements Backend {
         if (k == null) {
             return 0;
         }
-        return (long) cfg.numKdaLayers() * 4L * (3L * k.width() * (k.convKernel() - 1) + (long) k.numHeads() * k.headDim() * k.headDim());
+        return k.stateFloats() * cfg.numKdaLayers() * Float.BYTES;
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.function.DoubleUnaryOperator;
 
 /**
  * Times every kernel family at Kimi-Linear-48B-A3B shapes (hidden 2304; 32 KDA heads of 128;
@@ -61,30 +62,24 @@ public final class KernelBench {
     }
 
     private DeviceBuffer random(long floats, float scale) {
-        DeviceBuffer b = DeviceBuffer.allocate(ctx, floats * 4);
-        Random rnd = new Random(floats);
-        // one random block of 4M values, repeated: large inputs stay far beyond L2 without minutes of host work
-        int chunk = 1 << 22;
-        float[] tmp = new float[(int) Math.min(chunk, floats)];
-        for (int i = 0; i < tmp.length; i++) {
-            tmp[i] = (float) (rnd.nextGaussian() * scale);
-        }
-        for (long off = 0; off < floats; off += tmp.length) {
-            int n = (int) Math.min(tmp.length, floats - off);
-            b.upload(n == tmp.length ? tmp : Arrays.copyOf(tmp, n), off * 4);
-        }
-        buffers.add(b);
-        return b;
+        return repeated(floats, floats, x -> x * scale);
     }
 
     /** log(sigmoid(x)) of standard normal x, repeated as {@link #random}: a log decay below 0 like the model's gate. */
     private DeviceBuffer randomLogSigmoid(long floats) {
+        return repeated(floats, floats + 7, x -> -(x > 0 ? Math.log1p(Math.exp(-x)) : -x + Math.log1p(Math.exp(x))));
+    }
+
+    /**
+     * {@code floats} values f(x) of standard normal x: one random block of 4M values, repeated, so
+     * large inputs stay far beyond L2 without minutes of host work.
+     */
+    private DeviceBuffer repeated(long floats, long seed, DoubleUnaryOperator f) {
         DeviceBuffer b = DeviceBuffer.allocate(ctx, floats * 4);
-        Random rnd = new Random(floats + 7);
+        Random rnd = new Random(seed);
         float[] tmp = new float[(int) Math.min(1 << 22, floats)];
         for (int i = 0; i < tmp.length; i++) {
-            double x = rnd.nextGaussian();
-            tmp[i] = (float) -(x > 0 ? Math.log1p(Math.exp(-x)) : -x + Math.log1p(Math.exp(x)));
+            tmp[i] = (float) f.applyAsDouble(rnd.nextGaussian());
         }
         for (long off = 0; off < floats; off += tmp.length) {
             int n = (int) Math.min(tmp.length, floats - off);

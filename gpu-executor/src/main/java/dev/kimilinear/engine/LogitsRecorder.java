@@ -1,5 +1,7 @@
 package dev.kimilinear.engine;
 
+import dev.kimilinear.cpu.CpuOps;
+
 /**
  * Runs one token sequence through a backend the way the parity fixtures were recorded: the
  * logits of every prompt position, then greedy decoding where row 0 comes from the prompt's
@@ -51,7 +53,7 @@ public final class LogitsRecorder {
         int[] generated = new int[Math.max(0, decodeSteps)];
         if (decodeSteps > 0) {
             System.arraycopy(prefill, (inputIds.length - 1) * vocab, decode, 0, vocab);
-            generated[0] = argmax(decode, 0, vocab);
+            generated[0] = CpuOps.argmax(decode, 0, vocab);
             float[] step = new float[vocab];
             int[] token = new int[1];
             int[] cu = {0, 1};
@@ -64,19 +66,9 @@ public final class LogitsRecorder {
                 ctx[0] = inputIds.length + i - 1;
                 backend.forward(new StepBatch(token, cu, slot, ctx, tables, rows), step);
                 System.arraycopy(step, 0, decode, i * vocab, vocab);
-                generated[i] = argmax(step, 0, vocab);
+                generated[i] = CpuOps.argmax(step, 0, vocab);
             }
         }
         return new Recording(vocab, prefill, decode, generated);
-    }
-
-    private static int argmax(float[] x, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (x[off + i] > x[off + best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -47,6 +47,11 @@ public record KimiLinearConfig(
         public int width() {
             return numHeads * headDim;
         }
+
+        /** fp32 values of one sequence's state in one layer: the q, k, v conv tails and the recurrent state. */
+        public long stateFloats() {
+            return 3L * width() * (convKernel - 1) + (long) numHeads * headDim * headDim;
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.kimilinear.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kimilinear.model.KimiLinearConfig;
+import dev.kimilinear.model.ParityFixture;
 import dev.kimilinear.model.RandomCheckpoint;
 import dev.kimilinear.tokenizer.KimiTokenizer;
 import dev.kimilinear.tokenizer.TokenizerBuilder;
@@ -22,7 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The generate and bench commands on a small random model and on the fixture. */
 class GenerateCommandTest {
-    static final Path FIXTURE = Path.of("../../shared/fixtures/kimi-linear-tiny");
+    static final Path FIXTURE = ParityFixture.DIR;
     @TempDir
     static Path dir;
     static Path model;

@@ -2,6 +2,7 @@ package dev.kimilinear.cli;
 
 import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.cuda.CudaAvailability;
+import dev.kimilinear.model.ParityFixture;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /** {@code kimi logits --backend cuda} on the fixture against the reference's logits. */
 @Tag("gpu")
 class LogitsCommandCudaTest {
-    static final Path FIXTURE = Path.of("../../shared/fixtures/kimi-linear-tiny");
+    static final Path FIXTURE = ParityFixture.DIR;
 
     private static double relError(float[] out, float[] ref) {
         double num = 0;

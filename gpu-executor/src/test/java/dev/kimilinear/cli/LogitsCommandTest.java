@@ -1,6 +1,7 @@
 package dev.kimilinear.cli;
 
 import dev.kimilinear.checkpoint.Checkpoint;
+import dev.kimilinear.model.ParityFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -17,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class LogitsCommandTest {
-    static final Path FIXTURE = Path.of("../../shared/fixtures/kimi-linear-tiny");
+    static final Path FIXTURE = ParityFixture.DIR;
 
     private static int run(StringWriter err, String... args) {
         CommandLine cli = new CommandLine(new LogitsCommand());

@@ -1,8 +1,8 @@
 package dev.kimilinear.cpu;
 
-import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.engine.LogitsRecorder;
 import dev.kimilinear.engine.StepBatch;
+import dev.kimilinear.model.ParityFixture;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,11 +15,10 @@ import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The CPU forward against logits recorded with the reference implementation. */
 class FixtureParityTest {
-    static final Path FIXTURE = Path.of("../../shared/fixtures/kimi-linear-tiny");
+    static final Path FIXTURE = ParityFixture.DIR;
 
     static int[] inputIds;
     static float[] prefill;
@@ -29,13 +28,11 @@ class FixtureParityTest {
 
     @BeforeAll
     static void load() {
-        assumeTrue(Files.isDirectory(FIXTURE), "fixture folder absent: " + FIXTURE.toAbsolutePath());
-        try (Checkpoint ref = Checkpoint.open(FIXTURE.resolve("reference.safetensors"))) {
-            inputIds = ref.tensor("input_ids").toInts();
-            prefill = ref.tensor("prefill_logits").toFloats();
-            decode = ref.tensor("decode_logits").toFloats();
-            generated = ref.tensor("generated_ids").toInts();
-        }
+        ParityFixture f = ParityFixture.load();
+        inputIds = f.inputIds();
+        prefill = f.prefill();
+        decode = f.decode();
+        generated = f.generated();
         backend = CpuBackend.load(FIXTURE);
     }
 

@@ -1,5 +1,6 @@
 package dev.kimilinear.cuda;
 
+import dev.kimilinear.cpu.CpuOps;
 import dev.kimilinear.engine.StepBatch;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -75,7 +76,7 @@ class CudaGraphDecodeTest {
             float[] logits = new float[vocab];
             model.forward(new StepBatch(prompts[s], new int[] {0, n}, new int[] {s}, new int[] {0},
                     new int[][] {Arrays.copyOf(tables[s], (n + PAGE - 1) / PAGE)}, new int[] {n - 1}), logits);
-            next[s] = argmax(logits, 0, vocab);
+            next[s] = CpuOps.argmax(logits, 0, vocab);
             ctxLens[s] = n;
         }
         float[][] out = new float[STEPS][SEQS * vocab];
@@ -90,20 +91,10 @@ class CudaGraphDecodeTest {
             }
             model.forward(new StepBatch(next.clone(), cu, slots, ctxLens.clone(), stepTables, rows), out[step]);
             for (int s = 0; s < SEQS; s++) {
-                next[s] = argmax(out[step], s * vocab, vocab);
+                next[s] = CpuOps.argmax(out[step], s * vocab, vocab);
                 ctxLens[s]++;
             }
         }
         return out;
-    }
-
-    private static int argmax(float[] x, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (x[off + i] > x[off + best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -1,17 +1,15 @@
 package dev.kimilinear.cuda;
 
-import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.engine.LogitsRecorder;
+import dev.kimilinear.model.ParityFixture;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The whole model on the GPU against logits recorded with the fp32 reference implementation.
@@ -23,7 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @Tag("gpu")
 class CudaModelTest {
-    static final Path FIXTURE = Path.of("../../shared/fixtures/kimi-linear-tiny");
+    static final Path FIXTURE = ParityFixture.DIR;
     static final int VOCAB = 512;
 
     static int[] inputIds;
@@ -33,13 +31,11 @@ class CudaModelTest {
 
     @BeforeAll
     static void load() {
-        assumeTrue(Files.isDirectory(FIXTURE), "fixture folder absent: " + FIXTURE.toAbsolutePath());
-        try (Checkpoint ref = Checkpoint.open(FIXTURE.resolve("reference.safetensors"))) {
-            inputIds = ref.tensor("input_ids").toInts();
-            prefill = ref.tensor("prefill_logits").toFloats();
-            decode = ref.tensor("decode_logits").toFloats();
-            generated = ref.tensor("generated_ids").toInts();
-        }
+        ParityFixture f = ParityFixture.load();
+        inputIds = f.inputIds();
+        prefill = f.prefill();
+        decode = f.decode();
+        generated = f.generated();
     }
 
     private static String perRow(float[] logits) {

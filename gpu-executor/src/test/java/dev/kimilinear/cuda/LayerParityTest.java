@@ -1,22 +1,20 @@
 package dev.kimilinear.cuda;
 
-import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.cpu.CpuBackend;
 import dev.kimilinear.engine.Backend;
 import dev.kimilinear.engine.LayerProbe;
 import dev.kimilinear.engine.StepBatch;
+import dev.kimilinear.model.ParityFixture;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The fixture prompt through the CPU reference and the GPU model with the residual stream
@@ -25,7 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @Tag("gpu")
 class LayerParityTest {
-    static final Path FIXTURE = Path.of("../../shared/fixtures/kimi-linear-tiny");
+    static final Path FIXTURE = ParityFixture.DIR;
 
     private record Observation(int layer, LayerProbe.Block block, float[] hidden) {
     }
@@ -48,11 +46,7 @@ class LayerParityTest {
     @EnumSource(ActivationPrecision.class)
     void everyBlockTracksTheReference(ActivationPrecision precision) {
         CudaContext ctx = GpuTest.context();
-        assumeTrue(Files.isDirectory(FIXTURE), "fixture folder absent: " + FIXTURE.toAbsolutePath());
-        int[] ids;
-        try (Checkpoint ref = Checkpoint.open(FIXTURE.resolve("reference.safetensors"))) {
-            ids = ref.tensor("input_ids").toInts();
-        }
+        int[] ids = ParityFixture.load().inputIds();
         int[] table = new int[16];
         for (int i = 0; i < table.length; i++) {
             table[i] = i;

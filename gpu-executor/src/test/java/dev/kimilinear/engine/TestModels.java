@@ -3,6 +3,7 @@ package dev.kimilinear.engine;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kimilinear.model.KimiLinearConfig;
+import dev.kimilinear.model.ParityFixture;
 import dev.kimilinear.model.RandomCheckpoint;
 import dev.kimilinear.tokenizer.TokenizerBuilder;
 
@@ -17,7 +18,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Models and request helpers shared by the engine tests. */
 final class TestModels {
-    static final Path FIXTURE = Path.of("../../shared/fixtures/kimi-linear-tiny");
+    static final Path FIXTURE = ParityFixture.DIR;
 
     private TestModels() {
     }

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class KimiLinearConfigTest {
-    static final Path FIXTURE = Path.of("../../shared/fixtures/kimi-linear-tiny");
+    static final Path FIXTURE = ParityFixture.DIR;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
