@@ -14,6 +14,7 @@ import dev.kimilinear.data.input.BadEncodingException;
 import dev.kimilinear.data.input.FileKind;
 import dev.kimilinear.data.input.InputBytes;
 import dev.kimilinear.data.input.InputException;
+import dev.kimilinear.data.input.JsonFields;
 import dev.kimilinear.data.input.Lines;
 import dev.kimilinear.data.input.ParsedRows;
 import dev.kimilinear.data.input.StrictUtf8;
@@ -77,25 +78,15 @@ public final class HumanEvalReader {
             throw new IllegalArgumentException("expected a problem object, found " + node.getNodeType());
         }
         return new HumanEvalProblem(required(node, "task_id"), required(node, "prompt"),
-                optional(node, "canonical_solution"), required(node, "test"), required(node, "entry_point"));
+                JsonFields.optionalText(node, "canonical_solution"), required(node, "test"),
+                required(node, "entry_point"));
     }
 
     private static String required(JsonNode node, String field) {
-        String value = optional(node, field);
+        String value = JsonFields.optionalText(node, field);
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException("field " + field + " is " + (value == null ? "missing" : "empty"));
         }
         return value;
-    }
-
-    private static String optional(JsonNode node, String field) {
-        JsonNode value = node.get(field);
-        if (value == null || value.isNull()) {
-            return null;
-        }
-        if (!value.isTextual()) {
-            throw new IllegalArgumentException("field " + field + " must be a string, found " + value.getNodeType());
-        }
-        return value.asText();
     }
 }

@@ -12,6 +12,7 @@ import dev.kimilinear.data.input.BadEncodingException;
 import dev.kimilinear.data.input.FileKind;
 import dev.kimilinear.data.input.InputBytes;
 import dev.kimilinear.data.input.InputException;
+import dev.kimilinear.data.input.JsonFields;
 import dev.kimilinear.data.input.JsonArrayElements;
 import dev.kimilinear.data.input.ParquetRows;
 import dev.kimilinear.data.input.ParquetValues;
@@ -109,20 +110,10 @@ public final class MmluProReader {
                 options.add(option.asText());
             }
         }
-        return MmluProFields.validate(integer(node, "question_id"), text(node, "question"), options,
-                text(node, "answer"), integer(node, "answer_index"), text(node, "cot_content"),
-                text(node, "category"), text(node, "src"));
-    }
-
-    private static String text(JsonNode node, String field) {
-        JsonNode value = node.get(field);
-        if (value == null || value.isNull()) {
-            return null;
-        }
-        if (!value.isTextual()) {
-            throw new IllegalArgumentException("field " + field + " must be a string, found " + value.getNodeType());
-        }
-        return value.asText();
+        return MmluProFields.validate(integer(node, "question_id"), JsonFields.optionalText(node, "question"),
+                options, JsonFields.optionalText(node, "answer"), integer(node, "answer_index"),
+                JsonFields.optionalText(node, "cot_content"),
+                JsonFields.optionalText(node, "category"), JsonFields.optionalText(node, "src"));
     }
 
     private static Long integer(JsonNode node, String field) {

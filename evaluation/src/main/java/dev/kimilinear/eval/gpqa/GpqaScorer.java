@@ -9,7 +9,6 @@ import dev.kimilinear.eval.scoring.BenchmarkScorer;
 import dev.kimilinear.eval.scoring.References;
 import dev.kimilinear.eval.scoring.ScoringInput;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -44,9 +43,7 @@ public final class GpqaScorer implements BenchmarkScorer {
 
   @Override
   public List<MetricRecord> metrics(List<ScoreRecord> scores, Map<String, PromptRecord> promptsById) {
-    Map<String, List<ScoreRecord>> groups = new LinkedHashMap<>();
-    groups.put(MetricRecord.ALL, scores);
-    groups.putAll(Grouping.bySubset(scores));
+    Map<String, List<ScoreRecord>> groups = Grouping.allThenBySubset(scores);
     List<MetricRecord> out = new ArrayList<>();
     for (Map.Entry<String, List<ScoreRecord>> g : groups.entrySet()) {
       List<ScoreRecord> group = g.getValue();

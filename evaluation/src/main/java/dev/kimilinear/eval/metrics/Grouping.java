@@ -1,6 +1,8 @@
 package dev.kimilinear.eval.metrics;
 
+import dev.kimilinear.eval.records.MetricRecord;
 import dev.kimilinear.eval.records.ScoreRecord;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -23,6 +25,14 @@ public final class Grouping {
 
   public static Map<String, List<ScoreRecord>> bySubset(List<ScoreRecord> scores) {
     return by(scores, ScoreRecord::subset);
+  }
+
+  /** Every score under {@link MetricRecord#ALL} first, then the scores of each subset. */
+  public static Map<String, List<ScoreRecord>> allThenBySubset(List<ScoreRecord> scores) {
+    Map<String, List<ScoreRecord>> groups = new LinkedHashMap<>();
+    groups.put(MetricRecord.ALL, scores);
+    groups.putAll(bySubset(scores));
+    return groups;
   }
 
   public static double[] scoreValues(List<ScoreRecord> scores) {

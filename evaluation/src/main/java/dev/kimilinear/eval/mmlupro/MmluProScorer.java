@@ -83,9 +83,7 @@ public final class MmluProScorer implements BenchmarkScorer {
       fallbackHit.put(s.id(), count > 0 && officialFallbackIndex(count) == Integer.parseInt(index));
     }
     List<MetricRecord> out = new ArrayList<>();
-    Map<String, List<ScoreRecord>> groups = new java.util.LinkedHashMap<>();
-    groups.put(MetricRecord.ALL, scores);
-    groups.putAll(Grouping.bySubset(scores));
+    Map<String, List<ScoreRecord>> groups = Grouping.allThenBySubset(scores);
     for (Map.Entry<String, List<ScoreRecord>> g : groups.entrySet()) {
       List<ScoreRecord> group = g.getValue();
       long correct = group.stream().filter(ScoreRecord::correct).count();
