@@ -788,7 +788,8 @@ public final class CudaModel implements Backend {
                 mc.routedScalingFactor(), mc.activation() == KimiLinearConfig.RouterActivation.SOFTMAX, b.ids(), b.rw());
         int tileRows = MoeKernel.dispatch(ctx, b.ids(), t, topK, e, b.counts(), b.offsets(), b.tiles(), b.numTiles(), b.cursors(),
                 b.xn().hi(), b.xn().lo(), d, b.xperm().hi(), b.xperm().lo(), b.rowPos(), d);
-        int maxTiles = MoeKernel.maxTiles(t * topK, e);
+        // the launch grid follows the tile size planned, not the buffer's bound for the smallest
+        int maxTiles = MoeKernel.maxTiles(t * topK, e, tileRows);
         groupedProduct(b.xperm(), d, w.w13(), d, 2L * inter * d, b.gu(), 2L * inter, maxTiles, tileRows, 2 * inter, d);
         ActivationKernel.siluMul(ctx, b.gu(), 2L * inter, b.act().hi(), b.act().lo(), inter, t * topK, inter);
         groupedProduct(b.act(), inter, w.w2(), inter, (long) d * inter, b.down(), d, maxTiles, tileRows, d, inter);

@@ -24,7 +24,12 @@ public final class MoeKernel {
 
     /** Most tiles the grouped product can need for {@code rows} routed rows (at any tile size it plans). */
     public static int maxTiles(int rows, int experts) {
-        return Launch.ceilDiv(rows, GemmKernel.GROUPED_SKINNY_TILE_ROWS) + experts;
+        return maxTiles(rows, experts, GemmKernel.GROUPED_SKINNY_TILE_ROWS);
+    }
+
+    /** Most tiles {@link #dispatch} can plan for {@code rows} routed rows in tiles of {@code tileRows}. */
+    public static int maxTiles(int rows, int experts, int tileRows) {
+        return Launch.ceilDiv(rows, tileRows) + experts;
     }
 
     /**
