@@ -131,8 +131,10 @@ __device__ __forceinline__ void mla_attention_body(
 MLA_ATTENTION_ENTRY(mla_absorbed_attention, bf16)
 MLA_ATTENTION_ENTRY(mla_absorbed_attention_f32cache, float)
 
-// Decode, split over the context. Grid (splits, N), 288 threads, one block per SM (about 208 KB of
-// shared memory); block (split, s) takes the split-th of `splits` equal runs of rows of
+// Decode, split over the context. qa [N, H, r] bf16: the absorbed queries (the kernel's products
+// take bf16 operands, so the absorption product writes them in bf16 and the kernel reads half the
+// bytes); q_rot fp32 as in mla_absorbed_attention. Grid (splits, N), 288 threads, one block per SM
+// (about 208 KB of shared memory); block (split, s) takes the split-th of `splits` equal runs of rows of
 // sequence s's ctxLens[s] + 1 visible rows (its own row written before). With one split the
 // block writes out [N, H, r] bf16 itself; otherwise partials: opart [N, splits, H, r]
 // unnormalised context, ml [N, splits, H, 2] (running max in log2 units, sum). The pair form
@@ -237,13 +239,14 @@ __host__ __device__ constexpr int mla_decode_smem(int w) {
 
 // R, DR: compile-time shape (0: taken from the arguments). MODE 0: the kernel; 1: the ring
 // without the products (the copy side alone); 2: the products without the copies.
-// PAIR: two slices in a cluster, merged by block 0 through distributed shared memory.
+// PAIR: two slices in a cluster, merged through distributed shared memory (each block writes half
+// of the heads).
 // PERSIST: one slice per sequence, block y taking sequences y, y + gridDim.y, .. < seqs as one
 // stream of tiles through the ring (the loading warp runs on into the next sequence while the
 // consumers finish one), each sequence's output written straight from the fragments.
 template <int R, int DR, int MODE, bool PAIR, bool PERSIST = false>
 __device__ __forceinline__ void mla_decode_split_body(
-        const float* __restrict__ qa, const float* __restrict__ q, long ldq, const bf16* __restrict__ cache,
+        const bf16* __restrict__ qa, const float* __restrict__ q, long ldq, const bf16* __restrict__ cache,
         const int* __restrict__ blockTables, int maxPages, int pageSize, const int* __restrict__ ctxLens,
         float* __restrict__ opart, float* __restrict__ ml, bf16* __restrict__ out, int heads, int rArg, int drArg,
         int dqk, int dn, float scaleLog2, int seqs = 0) {
@@ -371,17 +374,17 @@ __device__ __forceinline__ void mla_decode_split_body(
 #pragma unroll
                 for (int hf = 0; hf < 2; hf++) {
                     const int h = h0 + n * 8 + (lane >> 2), k = (wg + 4 * u) * 16 + (lane & 3) * 2 + hf * 8;
-                    float2 v = make_float2(0.f, 0.f);
+                    unsigned bits = 0u;
                     if (u < nks && h < heads) {
                         if (k < r) {
-                            v = *reinterpret_cast<const float2*>(qa + ((long)seq * heads + h) * r + k);
+                            bits = __ldg(reinterpret_cast<const unsigned*>(qa + ((long)seq * heads + h) * r + k));
                         } else if (k < W) {
                             const float* qr = q + (long)seq * ldq + (long)h * dqk + dn + (k - r);
-                            v = make_float2(qr[0], qr[1]);
+                            __nv_bfloat162 b2 = __floats2bfloat162_rn(qr[0], qr[1]);
+                            bits = *reinterpret_cast<unsigned*>(&b2);
                         }
                     }
-                    __nv_bfloat162 b2 = __floats2bfloat162_rn(v.x, v.y);
-                    qf[u][n][hf] = *reinterpret_cast<unsigned*>(&b2);
+                    qf[u][n][hf] = bits;
                 }
         mRun = -INFINITY;
         lRun = 0.f;
@@ -557,26 +560,43 @@ __device__ __forceinline__ void mla_decode_split_body(
                        *reinterpret_cast<unsigned*>(&w2), *reinterpret_cast<unsigned*>(&w3));
     };
     const int r8 = r >> 3;
-    if (PAIR) {   // block 0 of the pair merges block 1's context and statistics from its shared memory
+    if (PAIR) {   // each block of the pair merges half of the heads, reading the other's context and statistics
         mla_cluster_sync();
-        if (split == 0 && tid < MLA_CONSUMERS) {
-            const unsigned peerY = mla_peer_addr(Y, 1), peerM = mla_peer_addr(sM, 1), peerL = mla_peer_addr(sL, 1);
-            for (int i = tid; i < heads * r8; i += MLA_CONSUMERS) {
-                const int h = i / r8, c = (i % r8) * 8;
-                const float m0 = sM[h], m1 = mla_peer_load(peerM + 4 * h), M = fmaxf(m0, m1);
-                const float f0 = m0 == -INFINITY ? 0.f : exp2f(m0 - M), f1 = m1 == -INFINITY ? 0.f : exp2f(m1 - M);
-                const float inv = 1.f / (sL[h] * f0 + mla_peer_load(peerL + 4 * h) * f1);
-                const float4 a0 = *reinterpret_cast<const float4*>(&Y[h * YP + c]);
-                const float4 a1 = *reinterpret_cast<const float4*>(&Y[h * YP + c + 4]);
-                const float4 b0 = mla_peer_load4(peerY + 4 * (h * YP + c));
-                const float4 b1 = mla_peer_load4(peerY + 4 * (h * YP + c + 4));
-                storeOut(h, c,
-                         make_float4(a0.x * f0 + b0.x * f1, a0.y * f0 + b0.y * f1, a0.z * f0 + b0.z * f1, a0.w * f0 + b0.w * f1),
-                         make_float4(a1.x * f0 + b1.x * f1, a1.y * f0 + b1.y * f1, a1.z * f0 + b1.z * f1, a1.w * f0 + b1.w * f1),
-                         inv);
+        if (tid < MLA_CONSUMERS) {
+            const int peer = split ^ 1, hBegin = split * ((heads + 1) / 2), hEnd = min(heads, hBegin + (heads + 1) / 2);
+            const unsigned peerY = mla_peer_addr(Y, peer), peerM = mla_peer_addr(sM, peer), peerL = mla_peer_addr(sL, peer);
+            const int items = (hEnd - hBegin) * r8;
+            // four items a thread, every peer load issued before any is used
+            for (int i0 = 0; i0 < items; i0 += 4 * MLA_CONSUMERS) {
+                float4 a[4][2], b[4][2];
+                float m1[4], l1[4];
+#pragma unroll
+                for (int u = 0; u < 4; u++) {
+                    const int i = i0 + tid + u * MLA_CONSUMERS, h = hBegin + min(i, items - 1) / r8, c = (min(i, items - 1) % r8) * 8;
+                    b[u][0] = mla_peer_load4(peerY + 4 * (h * YP + c));
+                    b[u][1] = mla_peer_load4(peerY + 4 * (h * YP + c + 4));
+                    m1[u] = mla_peer_load(peerM + 4 * h);
+                    l1[u] = mla_peer_load(peerL + 4 * h);
+                    a[u][0] = *reinterpret_cast<const float4*>(&Y[h * YP + c]);
+                    a[u][1] = *reinterpret_cast<const float4*>(&Y[h * YP + c + 4]);
+                }
+#pragma unroll
+                for (int u = 0; u < 4; u++) {
+                    const int i = i0 + tid + u * MLA_CONSUMERS;
+                    if (i >= items) break;
+                    const int h = hBegin + i / r8, c = (i % r8) * 8;
+                    const float m0 = sM[h], M = fmaxf(m0, m1[u]);
+                    const float f0 = m0 == -INFINITY ? 0.f : exp2f(m0 - M), f1 = m1[u] == -INFINITY ? 0.f : exp2f(m1[u] - M);
+                    const float inv = 1.f / (sL[h] * f0 + l1[u] * f1);
+                    const float4 a0 = a[u][0], a1 = a[u][1], b0 = b[u][0], b1 = b[u][1];
+                    storeOut(h, c,
+                             make_float4(a0.x * f0 + b0.x * f1, a0.y * f0 + b0.y * f1, a0.z * f0 + b0.z * f1, a0.w * f0 + b0.w * f1),
+                             make_float4(a1.x * f0 + b1.x * f1, a1.y * f0 + b1.y * f1, a1.z * f0 + b1.z * f1, a1.w * f0 + b1.w * f1),
+                             inv);
+                }
             }
         }
-        mla_cluster_sync();   // block 1's shared memory stays until block 0 has read it
+        mla_cluster_sync();   // each block's shared memory stays until the other has read it
         return;
     }
     if (tid >= MLA_CONSUMERS) return;
@@ -601,7 +621,7 @@ __device__ __forceinline__ void mla_decode_split_body(
 }
 
 #define MLA_DECODE_ARGS                                                                                        \
-    const float *__restrict__ qa, const float *__restrict__ q, long ldq, const bf16 *__restrict__ cache,      \
+    const bf16 *__restrict__ qa, const float *__restrict__ q, long ldq, const bf16 *__restrict__ cache,       \
         const int *__restrict__ blockTables, int maxPages, int pageSize, const int *__restrict__ ctxLens,      \
         float *__restrict__ opart, float *__restrict__ ml, bf16 *__restrict__ out, int heads, int r, int dr,   \
         int dqk, int dn, float scaleLog2

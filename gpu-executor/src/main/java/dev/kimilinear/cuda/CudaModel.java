@@ -743,11 +743,14 @@ public final class CudaModel implements Backend {
         NormKernel.rmsNorm(ctx, kva, projW, w.kvNorm(), c.normEps(), b.cnorm(), r, t, r, !split);
         MlaDecodeKernel.cacheWrite(ctx, kva, projW, b.cnorm(), m.rowOf, latent[idx].ptr(), t, r, dr, split);
         ActivationKernel.castBf16(ctx, b.proj(), projW, b.qb().hi(), b.qb().lo(), qw, t, qw);
-        batchedProduct(b.qb(), qw, dqk, w.wUkT(), dn, (long) r * dn, b.qa(), (long) heads * r, r, t, r, dn, heads);
         if (batch.isDecode() && b.splitDecode()) {
+            // the split decode takes its queries in bf16 (BF16 precision only: no remainder terms)
+            GemmKernel.batched(ctx, b.qb().hi(), qw, dqk, w.wUkT(), dn, (long) r * dn, b.qa(), (long) heads * r, r,
+                    GemmKernel.Out.BF16, t, r, dn, heads, 1f, 0f);
             MlaDecodeKernel.decode(ctx, b.qa(), b.proj(), projW, latent[idx].ptr(), m.blockTables, m.maxPages, pageSize,
                     m.ctxLens, m.maxContext, b.mlaPartials(), b.ctxLat().hi(), t, heads, r, dr, dqk, dn, scale);
         } else {
+            batchedProduct(b.qb(), qw, dqk, w.wUkT(), dn, (long) r * dn, b.qa(), (long) heads * r, r, t, r, dn, heads);
             MlaDecodeKernel.attention(ctx, b.qa(), b.proj(), projW, latent[idx].ptr(), split, m.blockTables, m.maxPages,
                     pageSize, m.cuSeqlens, m.ctxLens, m.seqOf, b.ctxLat().hi(), b.ctxLat().lo(), t, heads, r, dr, dqk,
                     dn, scale);

@@ -433,10 +433,16 @@ public final class KernelBench {
             row("mla_absorbed decode", "N=" + nseq + " ctx=" + ctxLen + " H=32", ms,
                     2.0 * nseq * (ctxLen + 1) * (r + dr), 0);
             DeviceBuffer partials = zeros(MlaDecodeKernel.partialBytes(nseq, heads, r, ctx.device().multiprocessors()));
-            ms = time(() -> MlaDecodeKernel.decode(ctx, qa.ptr(), q.ptr(), (long) heads * dqk, cache.ptr(), dt.ptr(),
+            DeviceBuffer qaBf16 = randomBf16((long) nseq * heads * r, 0.05f);
+            ms = time(() -> MlaDecodeKernel.decode(ctx, qaBf16.ptr(), q.ptr(), (long) heads * dqk, cache.ptr(), dt.ptr(),
                     pagesPer, page, dctx.ptr(), ctxLen, partials.ptr(), o.ptr(), nseq, heads, r, dr, dqk, dn, 0.07f));
-            row("mla_decode_split", "N=" + nseq + " ctx=" + ctxLen + " H=32", ms,
-                    2.0 * nseq * (ctxLen + 1) * (r + dr), 0);
+            // every byte the kernel must move: the cached rows, the queries (bf16 absorbed part,
+            // fp32 rotary part) and the bf16 output
+            double cacheBytes = 2.0 * nseq * (ctxLen + 1) * (r + dr);
+            double queryBytes = (double) nseq * heads * (2.0 * r + 4.0 * dr);
+            double outBytes = 2.0 * nseq * heads * r;
+            row("mla_decode_split", "N=" + nseq + " ctx=" + ctxLen + " H=32", ms, cacheBytes + queryBytes + outBytes, 0);
+            out.printf(Locale.ROOT, "  (cached rows alone: %.1f%% of copy)%n", 100 * cacheBytes / (ms * 1e-3) / 1e9 / copyGBs);
             free();
         }
     }

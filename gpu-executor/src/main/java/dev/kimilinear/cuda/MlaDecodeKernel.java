@@ -82,7 +82,8 @@ public final class MlaDecodeKernel {
 
     /**
      * One decode token per sequence (token s belongs to sequence s, its row already written):
-     * out [N, H, r] bf16. maxContext: at least the largest ctxLens entry (it sizes the grid;
+     * qa [N, H, r] absorbed queries in bf16 (the kernel's products take bf16 operands); q_rot in q
+     * as for {@link #attention}; out [N, H, r] bf16. maxContext: at least the largest ctxLens entry (it sizes the grid;
      * each sequence's slices follow its own length); partials: {@link #partialBytes}.
      */
     public static void decode(CudaContext ctx, CUdeviceptr qa, CUdeviceptr q, long ldq, CUdeviceptr cache,

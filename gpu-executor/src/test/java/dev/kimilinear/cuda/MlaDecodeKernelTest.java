@@ -2,6 +2,7 @@ package dev.kimilinear.cuda;
 
 import dev.kimilinear.cpu.MlaReference;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -145,7 +146,8 @@ class MlaDecodeKernelTest {
         java.util.Arrays.fill(news, 1);
         Case c = new Case(heads, r, dr, dn, pageSize, ctxLens, news, heads * 13L + r);
         int maxContext = 1500;
-        try (DeviceBuffer dq = DeviceBuffer.of(ctx, c.q); DeviceBuffer dqa = DeviceBuffer.of(ctx, c.qa);
+        // the split decode takes the absorbed queries in bf16
+        try (DeviceBuffer dq = DeviceBuffer.of(ctx, c.q); DeviceBuffer dqa = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.qa));
              DeviceBuffer dc = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.cache));
              DeviceBuffer dt = DeviceBuffer.of(ctx, c.flatTables); DeviceBuffer dctx = DeviceBuffer.of(ctx, c.ctxLens);
              DeviceBuffer partials = DeviceBuffer.allocate(ctx,
@@ -177,7 +179,8 @@ class MlaDecodeKernelTest {
         int[] news = new int[seqs];
         java.util.Arrays.fill(news, 1);
         Case c = new Case(heads, r, dr, dn, pageSize, ctxLens, news, seqs * 17L + r);
-        try (DeviceBuffer dq = DeviceBuffer.of(ctx, c.q); DeviceBuffer dqa = DeviceBuffer.of(ctx, c.qa);
+        // the split decode takes the absorbed queries in bf16
+        try (DeviceBuffer dq = DeviceBuffer.of(ctx, c.q); DeviceBuffer dqa = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.qa));
              DeviceBuffer dc = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.cache));
              DeviceBuffer dt = DeviceBuffer.of(ctx, c.flatTables); DeviceBuffer dctx = DeviceBuffer.of(ctx, c.ctxLens);
              DeviceBuffer partials = DeviceBuffer.allocate(ctx, MlaDecodeKernel.partialBytes(c.n, heads, r, sms));
@@ -187,6 +190,43 @@ class MlaDecodeKernelTest {
             MlaDecodeKernel.decode(ctx, dqa.ptr(), dq.ptr(), (long) heads * c.dqk, dc.ptr(), dt.ptr(), c.maxPages,
                     pageSize, dctx.ptr(), maxContext, partials.ptr(), out.ptr(), c.n, heads, r, dr, c.dqk, dn, c.scale());
             assertClose(GpuTest.fromBf16(out.toShorts()), c.ref, 1.5e-2, "one-slice decode context H=" + heads);
+        }
+    }
+
+    /**
+     * Two slices per sequence (a cluster pair on sm_90, each block merging half of the heads; the
+     * merge kernel before): an odd head count so the halves differ, mixed lengths.
+     */
+    @Test
+    void splitDecodeWithTwoSlicesMergesEveryHead() {
+        CudaContext ctx = GpuTest.context();
+        int heads = 5;
+        int r = 32;
+        int dr = 8;
+        int dn = 16;
+        int pageSize = 16;
+        int sms = ctx.device().multiprocessors();
+        int seqs = sms / 2;
+        Random rnd = new Random(2024);
+        int[] ctxLens = new int[seqs];
+        for (int s = 0; s < seqs; s++) {
+            ctxLens[s] = s == 0 ? 999 : rnd.nextInt(1000);
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(2, MlaDecodeKernel.splits(seqs, 1000, sms),
+                "this shape must take two slices per sequence");
+        int[] news = new int[seqs];
+        java.util.Arrays.fill(news, 1);
+        Case c = new Case(heads, r, dr, dn, pageSize, ctxLens, news, 99L);
+        try (DeviceBuffer dq = DeviceBuffer.of(ctx, c.q); DeviceBuffer dqa = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.qa));
+             DeviceBuffer dc = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.cache));
+             DeviceBuffer dt = DeviceBuffer.of(ctx, c.flatTables); DeviceBuffer dctx = DeviceBuffer.of(ctx, c.ctxLens);
+             DeviceBuffer partials = DeviceBuffer.allocate(ctx, MlaDecodeKernel.partialBytes(c.n, heads, r, sms));
+             DeviceBuffer out = DeviceBuffer.allocate(ctx, 2L * c.t * heads * r)) {
+            partials.poison();
+            out.poisonBf16();
+            MlaDecodeKernel.decode(ctx, dqa.ptr(), dq.ptr(), (long) heads * c.dqk, dc.ptr(), dt.ptr(), c.maxPages,
+                    pageSize, dctx.ptr(), 999, partials.ptr(), out.ptr(), c.n, heads, r, dr, c.dqk, dn, c.scale());
+            assertClose(GpuTest.fromBf16(out.toShorts()), c.ref, 1.5e-2, "two-slice decode context H=" + heads);
         }
     }
 }
