@@ -146,19 +146,7 @@ class MlaDecodeKernelTest {
         java.util.Arrays.fill(news, 1);
         Case c = new Case(heads, r, dr, dn, pageSize, ctxLens, news, heads * 13L + r);
         int maxContext = 1500;
-        // the split decode takes the absorbed queries in bf16
-        try (DeviceBuffer dq = DeviceBuffer.of(ctx, c.q); DeviceBuffer dqa = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.qa));
-             DeviceBuffer dc = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.cache));
-             DeviceBuffer dt = DeviceBuffer.of(ctx, c.flatTables); DeviceBuffer dctx = DeviceBuffer.of(ctx, c.ctxLens);
-             DeviceBuffer partials = DeviceBuffer.allocate(ctx,
-                     MlaDecodeKernel.partialBytes(c.n, heads, r, ctx.device().multiprocessors()));
-             DeviceBuffer out = DeviceBuffer.allocate(ctx, 2L * c.t * heads * r)) {
-            partials.poison();
-            out.poisonBf16();
-            MlaDecodeKernel.decode(ctx, dqa.ptr(), dq.ptr(), (long) heads * c.dqk, dc.ptr(), dt.ptr(), c.maxPages,
-                    pageSize, dctx.ptr(), maxContext, partials.ptr(), out.ptr(), c.n, heads, r, dr, c.dqk, dn, c.scale());
-            assertClose(GpuTest.fromBf16(out.toShorts()), c.ref, 1.5e-2, "split decode context H=" + heads + " r=" + r);
-        }
+        assertClose(splitDecode(ctx, c, maxContext), c.ref, 1.5e-2, "split decode context H=" + heads + " r=" + r);
     }
 
     /** Many sequences or short contexts: one slice per sequence, the block writes the output itself. */
@@ -179,18 +167,7 @@ class MlaDecodeKernelTest {
         int[] news = new int[seqs];
         java.util.Arrays.fill(news, 1);
         Case c = new Case(heads, r, dr, dn, pageSize, ctxLens, news, seqs * 17L + r);
-        // the split decode takes the absorbed queries in bf16
-        try (DeviceBuffer dq = DeviceBuffer.of(ctx, c.q); DeviceBuffer dqa = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.qa));
-             DeviceBuffer dc = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.cache));
-             DeviceBuffer dt = DeviceBuffer.of(ctx, c.flatTables); DeviceBuffer dctx = DeviceBuffer.of(ctx, c.ctxLens);
-             DeviceBuffer partials = DeviceBuffer.allocate(ctx, MlaDecodeKernel.partialBytes(c.n, heads, r, sms));
-             DeviceBuffer out = DeviceBuffer.allocate(ctx, 2L * c.t * heads * r)) {
-            partials.poison();
-            out.poisonBf16();
-            MlaDecodeKernel.decode(ctx, dqa.ptr(), dq.ptr(), (long) heads * c.dqk, dc.ptr(), dt.ptr(), c.maxPages,
-                    pageSize, dctx.ptr(), maxContext, partials.ptr(), out.ptr(), c.n, heads, r, dr, c.dqk, dn, c.scale());
-            assertClose(GpuTest.fromBf16(out.toShorts()), c.ref, 1.5e-2, "one-slice decode context H=" + heads);
-        }
+        assertClose(splitDecode(ctx, c, maxContext), c.ref, 1.5e-2, "one-slice decode context H=" + heads);
     }
 
     /**
@@ -217,16 +194,24 @@ class MlaDecodeKernelTest {
         int[] news = new int[seqs];
         java.util.Arrays.fill(news, 1);
         Case c = new Case(heads, r, dr, dn, pageSize, ctxLens, news, 99L);
+        assertClose(splitDecode(ctx, c, 999), c.ref, 1.5e-2, "two-slice decode context H=" + heads);
+    }
+
+    /** The split decode over a case (one new token per sequence), outputs poisoned first: the context as floats. */
+    private static float[] splitDecode(CudaContext ctx, Case c, int maxContext) {
+        // the split decode takes the absorbed queries in bf16
         try (DeviceBuffer dq = DeviceBuffer.of(ctx, c.q); DeviceBuffer dqa = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.qa));
              DeviceBuffer dc = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.cache));
              DeviceBuffer dt = DeviceBuffer.of(ctx, c.flatTables); DeviceBuffer dctx = DeviceBuffer.of(ctx, c.ctxLens);
-             DeviceBuffer partials = DeviceBuffer.allocate(ctx, MlaDecodeKernel.partialBytes(c.n, heads, r, sms));
-             DeviceBuffer out = DeviceBuffer.allocate(ctx, 2L * c.t * heads * r)) {
+             DeviceBuffer partials = DeviceBuffer.allocate(ctx,
+                     MlaDecodeKernel.partialBytes(c.n, c.heads, c.r, ctx.device().multiprocessors()));
+             DeviceBuffer out = DeviceBuffer.allocate(ctx, 2L * c.t * c.heads * c.r)) {
             partials.poison();
             out.poisonBf16();
-            MlaDecodeKernel.decode(ctx, dqa.ptr(), dq.ptr(), (long) heads * c.dqk, dc.ptr(), dt.ptr(), c.maxPages,
-                    pageSize, dctx.ptr(), 999, partials.ptr(), out.ptr(), c.n, heads, r, dr, c.dqk, dn, c.scale());
-            assertClose(GpuTest.fromBf16(out.toShorts()), c.ref, 1.5e-2, "two-slice decode context H=" + heads);
+            MlaDecodeKernel.decode(ctx, dqa.ptr(), dq.ptr(), (long) c.heads * c.dqk, dc.ptr(), dt.ptr(), c.maxPages,
+                    c.pageSize, dctx.ptr(), maxContext, partials.ptr(), out.ptr(), c.n, c.heads, c.r, c.dr, c.dqk, c.dn,
+                    c.scale());
+            return GpuTest.fromBf16(out.toShorts());
         }
     }
 }
