@@ -11,7 +11,7 @@
 //   diagonal sub-chunk the right factor grows up to e^(G_r - G_j); a channel whose range there
 //   exceeds KDA_SAFE_RANGE is left out of that product and its terms are added pairwise.
 //   T = (I + Akk)^-1 in fp32: the four 16x16 diagonal blocks by forward substitution, then the
-//   off-diagonal blocks level by level, T_IJ = -T_II sum_K Akk_IK T_KJ.
+//   off-diagonal blocks level by level, T_IJ = -T_II sum_K Akk_IK T_KJ, on the tensor cores (split tf32).
 //   W = T (beta k e^G) and U = T (beta v) on the tensor cores.
 //   Outputs (bf16): W, U, Qg = q e^G, Kd = k e^(G_last - G) [64, D], Aqk [64, 64]; gl = e^G_last (fp32),
 //   in the layout of KdaScratch.
@@ -25,6 +25,7 @@
 #define KDA_TC_C 64
 // Largest |G_i - G_r| inside a sub-chunk for which both factors stay normal fp32/bf16 numbers.
 #define KDA_SAFE_RANGE 60.f
+#define KDA_LOG2E 1.4426950408889634f
 #define KDA_INTRA_THREADS 512
 
 __device__ __forceinline__ unsigned pack_bf16(float a, float b) {
@@ -35,6 +36,41 @@ __device__ __forceinline__ unsigned pack_bf16(float a, float b) {
 __device__ __forceinline__ void store_bf16x4(bf16* p, float a, float b, float c, float d) {
     uint2 v = make_uint2(pack_bf16(a, b), pack_bf16(c, d));
     *reinterpret_cast<uint2*>(p) = v;
+}
+
+// 2^x in one instruction (the intra stage keeps its gates in log2 units); results below 2^-126,
+// decays that small, flush to 0
+__device__ __forceinline__ float kda_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+
+// d += a b on the tensor cores, tf32 operands (m16n8k8), fp32 accumulation
+__device__ __forceinline__ void mma_tf32_1688(float* d, const unsigned* a, const unsigned* b) {
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// x as a pair of tf32 operands, hi + lo (fp32 rounded to 10 fraction bits, then the remainder):
+// three products hi hi + hi lo + lo hi carry about fp32's precision
+__device__ __forceinline__ void kda_tf32x2(float x, unsigned& hi, unsigned& lo) {
+    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(hi) : "f"(x));
+    const float r = x - __uint_as_float(hi);
+    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(lo) : "f"(r));
+}
+
+// d += a b with a, b as hi + lo tf32 pairs (the lo lo term is below fp32's rounding)
+__device__ __forceinline__ void mma_tf32x3(float* d, const float* a, const float* b) {
+    unsigned ah[4], al[4], bh[2], bl[2];
+#pragma unroll
+    for (int i = 0; i < 4; i++) kda_tf32x2(a[i], ah[i], al[i]);
+#pragma unroll
+    for (int i = 0; i < 2; i++) kda_tf32x2(b[i], bh[i], bl[i]);
+    mma_tf32_1688(d, al, bh);
+    mma_tf32_1688(d, ah, bl);
+    mma_tf32_1688(d, ah, bh);
 }
 
 __device__ __forceinline__ void mma_pair(float (*acc)[4], const unsigned* a, const unsigned* b4) {
@@ -76,7 +112,7 @@ struct KdaIntraLayout {
     static constexpr int GP = D + 4;             // cumulative gate pitch (floats)
     static constexpr int TILE_HALVES_SCORES = 288 * TP;
     static constexpr int TILE_HALVES_SOURCES = 128 * SP;
-    static constexpr int TILE_BYTES_INV = 4 * (64 * 65 + 3 * 16 * 17);
+    static constexpr int TILE_BYTES_INV = 4 * (64 * 65 + 6 * 16 * 8);   // T (fp32) and six warps' Z corners
     static constexpr int TILE_BYTES_A = 2 * (TILE_HALVES_SCORES > TILE_HALVES_SOURCES ? TILE_HALVES_SCORES
                                                                                       : TILE_HALVES_SOURCES);
     static constexpr int TILE_BYTES = TILE_BYTES_A > TILE_BYTES_INV ? TILE_BYTES_A : TILE_BYTES_INV;
@@ -176,6 +212,10 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
     for (int idx = tid; idx < 2 * 4 * 256; idx += NT) sCorr[idx] = 0.f;
     if (tid < 4) sCount[tid] = 0;
 #pragma unroll
+    for (int u = 0; u < GI; u++) {   // log2 units: every decay factor below is one ex2
+        gv[u].x *= KDA_LOG2E; gv[u].y *= KDA_LOG2E; gv[u].z *= KDA_LOG2E; gv[u].w *= KDA_LOG2E;
+    }
+#pragma unroll
     for (int u = 1; u < GI; u++) {
         gv[u].x += gv[u - 1].x; gv[u].y += gv[u - 1].y; gv[u].z += gv[u - 1].z; gv[u].w += gv[u - 1].w;
     }
@@ -194,7 +234,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             *reinterpret_cast<float4*>(sG + (grp * GI + u) * GP + dq) = x;
             if (grp * GI + u == 63)
                 *reinterpret_cast<float4*>(glo + dq) =
-                    make_float4(__expf(x.x), __expf(x.y), __expf(x.z), __expf(x.w));
+                    make_float4(kda_exp2(x.x), kda_exp2(x.y), kda_exp2(x.z), kda_exp2(x.w));
         }
     }
     __syncthreads();
@@ -203,7 +243,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
         const float r0 = sG[16 * I * GP + d];
         float m = 0.f;
         for (int r = 1; r < 16; r++) m = fmaxf(m, fabsf(sG[(16 * I + r) * GP + d] - r0));
-        const bool wide = !(m <= KDA_SAFE_RANGE);
+        const bool wide = !(m <= KDA_SAFE_RANGE * KDA_LOG2E);
         sWide[I * D + d] = wide;
         if (wide) atomicAdd(&sCount[I], 1);
     }
@@ -223,7 +263,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             float sq = 0.f, sk = 0.f;
             for (int d = 0; d < D; d++) {
                 if (!sWide[I * D + d]) continue;
-                float x = __expf(sG[i * GP + d] - sG[j * GP + d]) * kj[d];
+                float x = kda_exp2(sG[i * GP + d] - sG[j * GP + d]) * kj[d];
                 sq = fmaf(qi[d], x, sq);
                 sk = fmaf(ki[d], x, sk);
             }
@@ -252,7 +292,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             const float4 G = *reinterpret_cast<const float4*>(sG + i * GP + d);
             const float4 Gr = *reinterpret_cast<const float4*>(sG + 16 * I0 * GP + d);
             const float4 Gl = *reinterpret_cast<const float4*>(sG + 63 * GP + d);
-            float a0 = __expf(G.x - Gr.x), a1 = __expf(G.y - Gr.y), a2 = __expf(G.z - Gr.z), a3 = __expf(G.w - Gr.w);
+            float a0 = kda_exp2(G.x - Gr.x), a1 = kda_exp2(G.y - Gr.y), a2 = kda_exp2(G.z - Gr.z), a3 = kda_exp2(G.w - Gr.w);
             store_bf16x4(tile + i * TP + cl, qx.x * a0, qx.y * a1, qx.z * a2, qx.w * a3);
             store_bf16x4(tile + (64 + i) * TP + cl, kx.x * a0, kx.y * a1, kx.z * a2, kx.w * a3);
             const int o = X::template at<D>(i, d);
@@ -260,16 +300,16 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             for (int I = 0; I < 4; I++) {
                 if (I < I0) continue;
                 const float4 Gi = *reinterpret_cast<const float4*>(sG + 16 * I * GP + d);
-                float e0 = __expf(Gi.x - G.x), e1 = __expf(Gi.y - G.y), e2 = __expf(Gi.z - G.z), e3 = __expf(Gi.w - G.w);
+                float e0 = kda_exp2(Gi.x - G.x), e1 = kda_exp2(Gi.y - G.y), e2 = kda_exp2(Gi.z - G.z), e3 = kda_exp2(Gi.w - G.w);
                 if (I == I0) {
                     const unsigned char* w = sWide + I * D + d;
                     e0 = w[0] ? 0.f : e0; e1 = w[1] ? 0.f : e1; e2 = w[2] ? 0.f : e2; e3 = w[3] ? 0.f : e3;
                 }
                 store_bf16x4(tile + (128 + 8 * I * (I + 1) + i) * TP + cl, kx.x * e0, kx.y * e1, kx.z * e2, kx.w * e3);
             }
-            store_bf16x4(Qgo + o, qx.x * __expf(G.x), qx.y * __expf(G.y), qx.z * __expf(G.z), qx.w * __expf(G.w));
-            store_bf16x4(Kdo + o, kx.x * __expf(Gl.x - G.x), kx.y * __expf(Gl.y - G.y), kx.z * __expf(Gl.z - G.z),
-                         kx.w * __expf(Gl.w - G.w));
+            store_bf16x4(Qgo + o, qx.x * kda_exp2(G.x), qx.y * kda_exp2(G.y), qx.z * kda_exp2(G.z), qx.w * kda_exp2(G.w));
+            store_bf16x4(Kdo + o, kx.x * kda_exp2(Gl.x - G.x), kx.y * kda_exp2(Gl.y - G.y), kx.z * kda_exp2(Gl.z - G.z),
+                         kx.w * kda_exp2(Gl.w - G.w));
         }
         if (pass + 1 < D / PW) loadPass(pass + 1);
         else loadSources(0);
@@ -334,22 +374,39 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
         for (int r = 0; r < 16; r++) sT[(16 * b + r) * 65 + 16 * b + col] = x[r];
     }
     __syncthreads();
+    // the off-diagonal blocks level by level (dl = I - J), on the tensor cores in split tf32 (about fp32's
+    // precision): warp w < 2 (4 - dl)
+    // takes block (J + dl, J = w / 2), columns 8 (w % 2) .. + 7: Z = sum_K Akk_IK T_KJ, then T_IJ = -T_II Z
+    // through the warp's own corner of sZ (so only the level needs a block barrier)
     for (int dl = 1; dl < 4; dl++) {
-        for (int e = tid; e < (4 - dl) * 256; e += NT) {
-            const int J = e >> 8, I = J + dl, r = (e >> 4) & 15, cc = e & 15;
-            const float* ar = sAkk + (16 * I + r) * 65;
-            float z = 0.f;
-            for (int y = 16 * J; y < 16 * I; y++) z = fmaf(ar[y], sT[y * 65 + 16 * J + cc], z);
-            sZ[(J * 16 + r) * 17 + cc] = z;
-        }
-        __syncthreads();
-        for (int e = tid; e < (4 - dl) * 256; e += NT) {
-            const int J = e >> 8, I = J + dl, r = (e >> 4) & 15, cc = e & 15;
-            const float* tr = sT + (16 * I + r) * 65 + 16 * I;
-            float s = 0.f;
+        if (warp < 2 * (4 - dl)) {
+            const int J = warp >> 1, I = J + dl, col = 16 * J + 8 * (warp & 1);
+            float z[4] = {0.f, 0.f, 0.f, 0.f};
+            for (int y = 16 * J; y < 16 * I; y += 8) {
+                const float* ar = sAkk + (16 * I + gq) * 65 + y + tq;
+                const float a[4] = {ar[0], ar[8 * 65], ar[4], ar[8 * 65 + 4]};
+                const float b[2] = {sT[(y + tq) * 65 + col + gq], sT[(y + tq + 4) * 65 + col + gq]};
+                mma_tf32x3(z, a, b);
+            }
+            float* zw = sZ + warp * 128;   // [16][8]
+            zw[gq * 8 + 2 * tq] = z[0];
+            zw[gq * 8 + 2 * tq + 1] = z[1];
+            zw[(gq + 8) * 8 + 2 * tq] = z[2];
+            zw[(gq + 8) * 8 + 2 * tq + 1] = z[3];
+            __syncwarp();
+            float t[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
-            for (int x = 0; x < 16; x++) s = fmaf(tr[x], sZ[(J * 16 + x) * 17 + cc], s);
-            sT[(16 * I + r) * 65 + 16 * J + cc] = -s;
+            for (int x = 0; x < 16; x += 8) {
+                const float* tr = sT + (16 * I + gq) * 65 + 16 * I + x + tq;
+                const float a[4] = {tr[0], tr[8 * 65], tr[4], tr[8 * 65 + 4]};
+                const float b[2] = {zw[(x + tq) * 8 + gq], zw[(x + tq + 4) * 8 + gq]};
+                mma_tf32x3(t, a, b);
+            }
+            float* dst = sT + (16 * I + gq) * 65 + col + 2 * tq;
+            dst[0] = -t[0];
+            dst[1] = -t[1];
+            dst[8 * 65] = -t[2];
+            dst[8 * 65 + 1] = -t[3];
         }
         __syncthreads();
     }
@@ -369,8 +426,8 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             const float4 kx = sk4[u], vx = sv4[u];
             const float4 G = *reinterpret_cast<const float4*>(sG + i * GP + d);
             const float b = sBeta[i];
-            store_bf16x4(tile + i * SP + d, b * kx.x * __expf(G.x), b * kx.y * __expf(G.y), b * kx.z * __expf(G.z),
-                         b * kx.w * __expf(G.w));
+            store_bf16x4(tile + i * SP + d, b * kx.x * kda_exp2(G.x), b * kx.y * kda_exp2(G.y), b * kx.z * kda_exp2(G.z),
+                         b * kx.w * kda_exp2(G.w));
             store_bf16x4(tile + (64 + i) * SP + d, b * vx.x, b * vx.y, b * vx.z, b * vx.w);
         }
     }

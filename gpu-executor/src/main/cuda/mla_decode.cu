@@ -23,6 +23,10 @@
 #define MLA_SP 68                  // fp32 score row pitch
 #define MLA_PP 72                  // bf16 probability row pitch (conflict-free ldmatrix)
 
+template <int N>
+struct MlaCount {   // a count known at compile time, for a generic lambda's branches
+    static constexpr int value = N;
+};
 __device__ __forceinline__ float2 load_pair(const bf16* row, int p) {
     return __bfloat1622float2(reinterpret_cast<const __nv_bfloat162*>(row)[p]);
 }
@@ -319,23 +323,29 @@ __device__ __forceinline__ void mla_decode_split_body(
                 if (g >= MLA_STAGES) mla_bar_wait(&empty[st], (g / MLA_STAGES - 1) & 1);
                 bf16* dst = Cs + st * MLA_DT * P;
 #if MLA_BULK
-                if (rows < MLA_DT) {   // last tile: rows past the end are zeros (P is 0 there, 0 * NaN is not)
-                    const int k8 = Kp >> 3;
-                    for (int i = lane; i < (MLA_DT - rows) * k8; i += 32)
-                        *reinterpret_cast<uint4*>(dst + (rows + i / k8) * P + (i % k8) * 8) = make_uint4(0, 0, 0, 0);
-                    __syncwarp();
-                }
-                if (lane == 0) {
-                    unsigned a = (unsigned)__cvta_generic_to_shared(&full[st]);
-                    asm volatile("mbarrier.arrive.expect_tx.shared.b64 _, [%0], %1;\n" :: "r"(a), "r"(rows * W * 2)
-                                 : "memory");
+                const unsigned fb = (unsigned)__cvta_generic_to_shared(&full[st]);
+                if (lane == 0) {   // a full tile arrives with its bytes; a short one after its zero rows
+                    if (rows == MLA_DT)
+                        asm volatile("mbarrier.arrive.expect_tx.shared.b64 _, [%0], %1;\n" :: "r"(fb), "r"(rows * W * 2)
+                                     : "memory");
+                    else
+                        asm volatile("mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [%0], %1;\n" :: "r"(fb), "r"(rows * W * 2)
+                                     : "memory");
                 }
                 __syncwarp();
                 if (lane < rows) {
                     unsigned d = (unsigned)__cvta_generic_to_shared(dst + lane * P);
-                    unsigned b = (unsigned)__cvta_generic_to_shared(&full[st]);
                     asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1], %2, [%3], %4;\n"
-                                 :: "r"(d), "l"(src), "r"(W * 2), "r"(b), "l"(policy) : "memory");
+                                 :: "r"(d), "l"(src), "r"(W * 2), "r"(fb), "l"(policy) : "memory");
+                }
+                if (rows < MLA_DT) {
+                    // the last tile's rows past the end, up to the rows the consumers read (16 or 32), are
+                    // zeros (P is 0 there, and 0 * NaN is not); written while the copies are in flight
+                    const int k8 = Kp >> 3, upTo = rows <= MLA_DT / 2 ? MLA_DT / 2 : MLA_DT;
+                    for (int i = lane; i < (upTo - rows) * k8; i += 32)
+                        *reinterpret_cast<uint4*>(dst + (rows + i / k8) * P + (i % k8) * 8) = make_uint4(0, 0, 0, 0);
+                    __syncwarp();
+                    if (lane == 0) mla_bar_arrive(&full[st]);
                 }
 #else
                 const int chunks = W >> 3;
@@ -405,7 +415,11 @@ __device__ __forceinline__ void mla_decode_split_body(
                 if (lane == 0) mla_bar_arrive(&empty[st]);
                 continue;
             }
-            {   // partial scores over this warp's k-steps; two accumulator sets halve the chains
+            // partial scores over this warp's k-steps; two accumulator sets halve the chains. A short
+            // last tile (at most 16 rows) takes its first 16 rows only: the branch sits outside the
+            // loops, so a full tile's loop is the same code as without it
+            auto scoreTile = [&](auto rowBlocks) {
+                constexpr int MB = decltype(rowBlocks)::value;
                 float acc[2][2][2][4];
 #pragma unroll
                 for (int a = 0; a < 2; a++)
@@ -419,14 +433,13 @@ __device__ __forceinline__ void mla_decode_split_body(
                 for (int u = 0; u < QN; u++) {
                     if (R ? (u * 4 + wg < (R + DR + 15) / 16) : u < nks) {
                         const int kk = (wg + 4 * u) * 16;
-                        unsigned a0[4], a1[4];
-                        ldmatrix_x4(a0, &C[(lane & 15) * P + kk + (lane >> 4) * 8]);
-                        ldmatrix_x4(a1, &C[(16 + (lane & 15)) * P + kk + (lane >> 4) * 8]);
+                        unsigned a[MB][4];
 #pragma unroll
-                        for (int n = 0; n < 2; n++) {
-                            mma_bf16_16816(acc[u & 1][0][n], a0, qf[u][n]);
-                            mma_bf16_16816(acc[u & 1][1][n], a1, qf[u][n]);
-                        }
+                        for (int m = 0; m < MB; m++) ldmatrix_x4(a[m], &C[(16 * m + (lane & 15)) * P + kk + (lane >> 4) * 8]);
+#pragma unroll
+                        for (int n = 0; n < 2; n++)
+#pragma unroll
+                            for (int m = 0; m < MB; m++) mma_bf16_16816(acc[u & 1][m][n], a[m], qf[u][n]);
                     }
                 }
                 float* mine = Sp + wg * 16 * MLA_SPP;
@@ -438,7 +451,9 @@ __device__ __forceinline__ void mla_decode_split_body(
                         for (int e = 0; e < 4; e++)
                             mine[(n * 8 + (lane & 3) * 2 + (e & 1)) * MLA_SPP + m * 16 + (lane >> 2) + (e >> 1) * 8] =
                                 acc[0][m][n][e] + acc[1][m][n][e];
-            }
+            };
+            if (valid > 16) scoreTile(MlaCount<2>{});
+            else scoreTile(MlaCount<1>{});
             mla_named_bar(1 + grp, 128);
             {   // online softmax: head h0 + sh, rows sq*4 .. sq*4 + 3
                 float x[4] = {0.f, 0.f, 0.f, 0.f};
@@ -488,8 +503,9 @@ __device__ __forceinline__ void mla_decode_split_body(
                             o[i][n][0] *= cr[n][0]; o[i][n][1] *= cr[n][1]; o[i][n][2] *= cr[n][0]; o[i][n][3] *= cr[n][1];
                         }
                 }
+                auto contextTile = [&](auto rowBlocks) {   // a short last tile: its first 16 rows
 #pragma unroll
-                for (int kk = 0; kk < MLA_DT; kk += 16) {
+                for (int kk = 0; kk < 16 * decltype(rowBlocks)::value; kk += 16) {
                     unsigned pb[4];
                     ldmatrix_x4(pb, &Ps[((lane & 7) + ((lane >> 4) << 3)) * MLA_DPP + kk + ((lane >> 3) & 1) * 8]);
                     const unsigned bb[2][2] = {{pb[0], pb[1]}, {pb[2], pb[3]}};
@@ -504,6 +520,9 @@ __device__ __forceinline__ void mla_decode_split_body(
                         }
                     }
                 }
+                };
+                if (valid > 16) contextTile(MlaCount<2>{});
+                else contextTile(MlaCount<1>{});
             }
             __syncwarp();
             if (lane == 0) mla_bar_arrive(&empty[st]);
