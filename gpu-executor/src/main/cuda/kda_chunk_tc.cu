@@ -38,6 +38,11 @@ __device__ __forceinline__ void store_bf16x4(bf16* p, float a, float b, float c,
     *reinterpret_cast<uint2*>(p) = v;
 }
 
+template <int N>
+struct KdaCount {   // a count known at compile time, for a generic lambda's unrolled loops
+    static constexpr int value = N;
+};
+
 // 2^x in one instruction (the intra stage keeps its gates in log2 units); results below 2^-126,
 // decays that small, flush to 0
 __device__ __forceinline__ float kda_exp2(float x) {
@@ -53,24 +58,24 @@ __device__ __forceinline__ void mma_tf32_1688(float* d, const unsigned* a, const
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
-// x as a pair of tf32 operands, hi + lo (fp32 rounded to 10 fraction bits, then the remainder):
-// three products hi hi + hi lo + lo hi carry about fp32's precision
+// x as a pair of tf32 operands hi + lo: hi keeps x's top 10 fraction bits, lo = x - hi exactly (the
+// tensor core reads its top 10): three products hi hi + hi lo + lo hi carry about fp32's precision
 __device__ __forceinline__ void kda_tf32x2(float x, unsigned& hi, unsigned& lo) {
-    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(hi) : "f"(x));
-    const float r = x - __uint_as_float(hi);
-    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(lo) : "f"(r));
+    hi = __float_as_uint(x) & 0xffffe000u;
+    lo = __float_as_uint(x - __uint_as_float(hi));
 }
 
-// d += a b with a, b as hi + lo tf32 pairs (the lo lo term is below fp32's rounding)
-__device__ __forceinline__ void mma_tf32x3(float* d, const float* a, const float* b) {
+// d += a b with a, b as hi + lo tf32 pairs (the lo lo term is below fp32's rounding); the small
+// terms go to their own accumulator, so the three products are two short chains
+__device__ __forceinline__ void mma_tf32x3(float* d, float* dSmall, const float* a, const float* b) {
     unsigned ah[4], al[4], bh[2], bl[2];
 #pragma unroll
     for (int i = 0; i < 4; i++) kda_tf32x2(a[i], ah[i], al[i]);
 #pragma unroll
     for (int i = 0; i < 2; i++) kda_tf32x2(b[i], bh[i], bl[i]);
-    mma_tf32_1688(d, al, bh);
-    mma_tf32_1688(d, ah, bl);
+    mma_tf32_1688(dSmall, al, bh);
     mma_tf32_1688(d, ah, bh);
+    mma_tf32_1688(dSmall, ah, bl);
 }
 
 __device__ __forceinline__ void mma_pair(float (*acc)[4], const unsigned* a, const unsigned* b4) {
@@ -169,33 +174,31 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
     float* const glo = reinterpret_cast<float*>(myRec + X::OFF_GL);
     bf16* const Ub = Uo + base * (X::UREC / 2);
 
-    // every global load of a thread is issued before the first use, and the next phase's loads
-    // are issued before the current phase's products, so each block waits on few round trips
+    // every global load of a thread is issued before the first use: the next phase's loads go out
+    // as soon as the registers they land in are consumed, so each block waits on few round trips
     const float4 zero4 = make_float4(0.f, 0.f, 0.f, 0.f);
     float4 qv[PI], kv[PI];
-    auto loadPass = [&](int pass) {
-#pragma unroll
-        for (int u = 0; u < PI; u++) {
-            const int idx = tid + u * NT, i = idx / (PW / 4), d = pass * PW + (idx % (PW / 4)) * 4;
-            qv[u] = zero4;
-            kv[u] = zero4;
-            if (i < len) {
-                qv[u] = __ldg(reinterpret_cast<const float4*>(q + row0 + i * rowStride + d));
-                kv[u] = __ldg(reinterpret_cast<const float4*>(k + row0 + i * rowStride + d));
-            }
+    auto loadPassPart = [&](int pass, int u) {
+        const int idx = tid + u * NT, i = idx / (PW / 4), d = pass * PW + (idx % (PW / 4)) * 4;
+        qv[u] = zero4;
+        kv[u] = zero4;
+        if (i < len) {
+            qv[u] = __ldg(reinterpret_cast<const float4*>(q + row0 + i * rowStride + d));
+            kv[u] = __ldg(reinterpret_cast<const float4*>(k + row0 + i * rowStride + d));
         }
     };
-    float4 sk4[SI], sv4[SI];
-    auto loadSources = [&](int half) {
+    auto loadPass = [&](int pass) {
 #pragma unroll
-        for (int u = 0; u < SI; u++) {
-            const int idx = tid + (half * SI + u) * NT, i = idx / (D / 4), d = (idx % (D / 4)) * 4;
-            sk4[u] = zero4;
-            sv4[u] = zero4;
-            if (i < len) {
-                sk4[u] = __ldg(reinterpret_cast<const float4*>(k + row0 + i * rowStride + d));
-                sv4[u] = __ldg(reinterpret_cast<const float4*>(v + row0 + i * rowStride + d));
-            }
+        for (int u = 0; u < PI; u++) loadPassPart(pass, u);
+    };
+    float4 sk4[SI], sv4[SI];
+    auto loadSourcesPart = [&](int half, int u) {
+        const int idx = tid + (half * SI + u) * NT, i = idx / (D / 4), d = (idx % (D / 4)) * 4;
+        sk4[u] = zero4;
+        sv4[u] = zero4;
+        if (i < len) {
+            sk4[u] = __ldg(reinterpret_cast<const float4*>(k + row0 + i * rowStride + d));
+            sv4[u] = __ldg(reinterpret_cast<const float4*>(v + row0 + i * rowStride + d));
         }
     };
     // cumulative gate: a thread owns GI consecutive rows of one float4 of channels, sums them in
@@ -209,7 +212,6 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
     }
     loadPass(0);
     if (tid < 64) sBeta[tid] = tid < len ? beta[(long)(t0 + tid) * heads + h] : 0.f;
-    for (int idx = tid; idx < 2 * 4 * 256; idx += NT) sCorr[idx] = 0.f;
     if (tid < 4) sCount[tid] = 0;
 #pragma unroll
     for (int u = 0; u < GI; u++) {   // log2 units: every decay factor below is one ex2
@@ -251,17 +253,19 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
 
     // pairwise terms of the wide channels of each diagonal sub-chunk (rare: a decay beyond e^-60
     // within 16 tokens); these are the only elementwise exponentials per pair
-    if (sCount[0] + sCount[1] + sCount[2] + sCount[3] > 0) {
+    // (sCorr is read only when some channel is wide, so it is written only then: every entry on or
+    // below each diagonal block's diagonal, the others are masked by selects)
+    const bool anyWide = sCount[0] + sCount[1] + sCount[2] + sCount[3] > 0;
+    if (anyWide) {
         for (int p = tid; p < 4 * 136; p += NT) {
             int I = p / 136, e = p % 136, r = 0;
             while (e > r) { e -= r + 1; r++; }
             const int s = e, i = 16 * I + r, j = 16 * I + s;
-            if (sCount[I] == 0 || i >= len) continue;
             const float* qi = q + row0 + i * rowStride;
             const float* ki = k + row0 + i * rowStride;
             const float* kj = k + row0 + j * rowStride;
             float sq = 0.f, sk = 0.f;
-            for (int d = 0; d < D; d++) {
+            for (int d = 0; d < D && sCount[I] > 0 && i < len; d++) {
                 if (!sWide[I * D + d]) continue;
                 float x = kda_exp2(sG[i * GP + d] - sG[j * GP + d]) * kj[d];
                 sq = fmaf(qi[d], x, sq);
@@ -310,9 +314,12 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             store_bf16x4(Qgo + o, qx.x * kda_exp2(G.x), qx.y * kda_exp2(G.y), qx.z * kda_exp2(G.z), qx.w * kda_exp2(G.w));
             store_bf16x4(Kdo + o, kx.x * kda_exp2(Gl.x - G.x), kx.y * kda_exp2(Gl.y - G.y), kx.z * kda_exp2(Gl.z - G.z),
                          kx.w * kda_exp2(Gl.w - G.w));
+            if (pass + 1 < D / PW) loadPassPart(pass + 1, u);
         }
-        if (pass + 1 < D / PW) loadPass(pass + 1);
-        else loadSources(0);
+        if (pass + 1 == D / PW) {
+#pragma unroll
+            for (int u = 0; u < SI; u++) loadSourcesPart(0, u);
+        }
         __syncthreads();
         const int arow = (isQ ? 0 : 64) + 16 * bI;
         const int brow = 128 + 8 * bI * (bI + 1);
@@ -340,7 +347,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             const int i = 16 * bI + gq + 8 * hh, j = 8 * nt + 2 * tq;
             float x0 = acc[ntl][2 * hh], x1 = acc[ntl][2 * hh + 1];
             if ((nt >> 1) > bI) { x0 = 0.f; x1 = 0.f; }
-            if ((nt >> 1) == bI) {
+            if ((nt >> 1) == bI && anyWide) {
                 const float* corr = sCorr + (isQ ? 4 * 256 : 0) + (bI * 16 + (i & 15)) * 16 + (j & 15);
                 x0 += corr[0];
                 x1 += corr[1];
@@ -371,59 +378,71 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             x[r] = s;
         }
 #pragma unroll
-        for (int r = 0; r < 16; r++) sT[(16 * b + r) * 65 + 16 * b + col] = x[r];
+        for (int r = 0; r < 16; r++) {   // fp32 for the levels below, bf16 for the W and U products
+            sT[(16 * b + r) * 65 + 16 * b + col] = x[r];
+            sTb[(16 * b + r) * 72 + 16 * b + col] = f2bf(x[r]);
+        }
     }
     __syncthreads();
     // the off-diagonal blocks level by level (dl = I - J), on the tensor cores in split tf32 (about fp32's
     // precision): warp w < 2 (4 - dl)
     // takes block (J + dl, J = w / 2), columns 8 (w % 2) .. + 7: Z = sum_K Akk_IK T_KJ, then T_IJ = -T_II Z
     // through the warp's own corner of sZ (so only the level needs a block barrier)
-    for (int dl = 1; dl < 4; dl++) {
+    auto level = [&](auto dlConst) {
+        constexpr int dl = decltype(dlConst)::value;
         if (warp < 2 * (4 - dl)) {
             const int J = warp >> 1, I = J + dl, col = 16 * J + 8 * (warp & 1);
-            float z[4] = {0.f, 0.f, 0.f, 0.f};
-            for (int y = 16 * J; y < 16 * I; y += 8) {
+            float a[2 * dl][4], b[2 * dl][2];   // every operand loaded before the products
+#pragma unroll
+            for (int s8 = 0; s8 < 2 * dl; s8++) {
+                const int y = 16 * J + 8 * s8;
                 const float* ar = sAkk + (16 * I + gq) * 65 + y + tq;
-                const float a[4] = {ar[0], ar[8 * 65], ar[4], ar[8 * 65 + 4]};
-                const float b[2] = {sT[(y + tq) * 65 + col + gq], sT[(y + tq + 4) * 65 + col + gq]};
-                mma_tf32x3(z, a, b);
+                a[s8][0] = ar[0]; a[s8][1] = ar[8 * 65]; a[s8][2] = ar[4]; a[s8][3] = ar[8 * 65 + 4];
+                b[s8][0] = sT[(y + tq) * 65 + col + gq];
+                b[s8][1] = sT[(y + tq + 4) * 65 + col + gq];
             }
+            float z[4] = {0.f, 0.f, 0.f, 0.f}, zs[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+            for (int s8 = 0; s8 < 2 * dl; s8++) mma_tf32x3(z, zs, a[s8], b[s8]);
             float* zw = sZ + warp * 128;   // [16][8]
-            zw[gq * 8 + 2 * tq] = z[0];
-            zw[gq * 8 + 2 * tq + 1] = z[1];
-            zw[(gq + 8) * 8 + 2 * tq] = z[2];
-            zw[(gq + 8) * 8 + 2 * tq + 1] = z[3];
+            zw[gq * 8 + 2 * tq] = z[0] + zs[0];
+            zw[gq * 8 + 2 * tq + 1] = z[1] + zs[1];
+            zw[(gq + 8) * 8 + 2 * tq] = z[2] + zs[2];
+            zw[(gq + 8) * 8 + 2 * tq + 1] = z[3] + zs[3];
             __syncwarp();
-            float t[4] = {0.f, 0.f, 0.f, 0.f};
+            float t[4] = {0.f, 0.f, 0.f, 0.f}, ts[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
             for (int x = 0; x < 16; x += 8) {
                 const float* tr = sT + (16 * I + gq) * 65 + 16 * I + x + tq;
-                const float a[4] = {tr[0], tr[8 * 65], tr[4], tr[8 * 65 + 4]};
-                const float b[2] = {zw[(x + tq) * 8 + gq], zw[(x + tq + 4) * 8 + gq]};
-                mma_tf32x3(t, a, b);
+                const float ta[4] = {tr[0], tr[8 * 65], tr[4], tr[8 * 65 + 4]};
+                const float tb[2] = {zw[(x + tq) * 8 + gq], zw[(x + tq + 4) * 8 + gq]};
+                mma_tf32x3(t, ts, ta, tb);
             }
+            const float t0 = -(t[0] + ts[0]), t1 = -(t[1] + ts[1]), t2 = -(t[2] + ts[2]), t3 = -(t[3] + ts[3]);
             float* dst = sT + (16 * I + gq) * 65 + col + 2 * tq;
-            dst[0] = -t[0];
-            dst[1] = -t[1];
-            dst[8 * 65] = -t[2];
-            dst[8 * 65 + 1] = -t[3];
+            dst[0] = t0;
+            dst[1] = t1;
+            dst[8 * 65] = t2;
+            dst[8 * 65 + 1] = t3;
+            bf16* dstb = sTb + (16 * I + gq) * 72 + col + 2 * tq;
+            *reinterpret_cast<unsigned*>(dstb) = pack_bf16(t0, t1);
+            *reinterpret_cast<unsigned*>(dstb + 8 * 72) = pack_bf16(t2, t3);
         }
         __syncthreads();
-    }
-    for (int idx = tid; idx < 64 * 64; idx += NT) {
-        const int i = idx >> 6, j = idx & 63;
-        sTb[i * 72 + j] = f2bf((j >> 4) <= (i >> 4) ? sT[i * 65 + j] : 0.f);
-    }
-    __syncthreads();
+    };
+    level(KdaCount<1>{});
+    level(KdaCount<2>{});
+    level(KdaCount<3>{});
+    // sTb's blocks above the diagonal are never read (the W and U products stop at the diagonal block)
 
     // sources: rows 0..63 beta k e^G, rows 64..127 beta v (they overwrite T's fp32 copy)
     for (int half = 0; half < 2; half++) {
-        if (half == 1) loadSources(1);
 #pragma unroll
         for (int u = 0; u < SI; u++) {
             const int idx = tid + (half * SI + u) * NT, i = idx / (D / 4), d = (idx % (D / 4)) * 4;
-            if (i >= 64) continue;
             const float4 kx = sk4[u], vx = sv4[u];
+            if (half == 0) loadSourcesPart(1, u);   // the second half's rows into the registers just read
+            if (i >= 64) continue;
             const float4 G = *reinterpret_cast<const float4*>(sG + i * GP + d);
             const float b = sBeta[i];
             store_bf16x4(tile + i * SP + d, b * kx.x * kda_exp2(G.x), b * kx.y * kda_exp2(G.y), b * kx.z * kda_exp2(G.z),
@@ -473,8 +492,8 @@ struct KdaRecurLayout {
     static constexpr int BUF = X::REC + CS * X::USLICE;    // bytes per chunk buffer: a record, the block's U slices
     static constexpr int OFF_S = STAGES * BUF;
     static constexpr int OFF_V = OFF_S + 2 * D * CP;
-    static constexpr int OFF_BAR = OFF_V + 2 * 64 * CP;    // mbarriers of the bulk-copy form
-    static constexpr int BYTES = OFF_BAR + 8 * STAGES;
+    static constexpr int OFF_BAR = OFF_V + 2 * 64 * CP;    // mbarriers of the bulk-copy forms: full, then empty
+    static constexpr int BYTES = OFF_BAR + 16 * STAGES;
 };
 
 // Bulk-copy primitives of the sm_90 recurrence (no-ops before sm_90, where the cp.async form runs).
@@ -504,11 +523,44 @@ __device__ __forceinline__ void kda_bulk(unsigned dst, const void* src, unsigned
                  :: "r"(dst), "l"(src), "r"(bytes), "r"(bar) : "memory");
 #endif
 }
+// the record to the same offset in every block of the cluster named by mask, completing on each one's
+// mbarrier at the same offset as bar
+__device__ __forceinline__ void kda_bulk_multicast(unsigned dst, const void* src, unsigned bytes, unsigned bar,
+                                                   unsigned short mask) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1], %2, [%3], %4;\n"
+                 :: "r"(dst), "l"(src), "r"(bytes), "r"(bar), "h"(mask) : "memory");
+#endif
+}
+// arrive on the mbarrier at local address bar in the cluster's block `rank`
+__device__ __forceinline__ void kda_mbar_arrive_remote(unsigned bar, unsigned rank) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    unsigned remote;
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(bar), "r"(rank));
+    asm volatile("mbarrier.arrive.release.cluster.shared::cluster.b64 _, [%0];\n" :: "r"(remote) : "memory");
+#endif
+}
+__device__ __forceinline__ void kda_mbar_wait_cluster(unsigned bar, unsigned parity) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    unsigned done = 0;
+    while (!done)
+        asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\n"
+                     " selp.u32 %0, 1, 0, p;\n}\n" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+#endif
+}
+__device__ __forceinline__ void kda_cluster_sync() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+#endif
+}
 // rec, U: kda_chunk_intra's scratch (KdaScratch); seqChunks [N + 1]: chunk range of each sequence;
 // chunks [numChunks, 2]: first token, length.
 // LOAD: how chunks reach shared memory. 0: cp.async, 16 bytes a thread at a time (before sm_90);
 // 1: two bulk copies a chunk (the record, the block's U slices) issued by one thread, completing on
-// the buffer's mbarrier (no per-thread address work, the whole chunk in flight at once).
+// the buffer's mbarrier (no per-thread address work, the whole chunk in flight at once);
+// 2: as 1, but the blocks of a (sequence, head) run as one cluster (z, D / (32 CS) blocks) and the
+// record, which they all read, leaves L2 once: block 0 multicasts it into every block's buffer once
+// all of them have handed that buffer back (each arrives on block 0's `empty` barrier).
 template <int D, int CS, int STAGES, int LOAD>
 __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __restrict__ rec, const bf16* __restrict__ U,
                                                      const int* __restrict__ chunks, const int* __restrict__ seqChunks,
@@ -529,6 +581,9 @@ __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __rest
 
     const unsigned smemBase = (unsigned)__cvta_generic_to_shared(kr_smem);
     auto fullBar = [&](int b) { return smemBase + L::OFF_BAR + 8 * b; };
+    auto emptyBar = [&](int b) { return smemBase + L::OFF_BAR + 8 * (STAGES + b); };
+    constexpr int CL = D / (32 * CS);   // blocks of a cluster (LOAD 2)
+    const unsigned rank = blockIdx.z;   // the cluster spans z
     auto recOf = [&](int cIdx) { return rec + ((long)cIdx * heads + h) * X::REC; };
     auto uOf = [&](int cIdx) {
         return reinterpret_cast<const unsigned char*>(U) + ((long)cIdx * heads + h) * X::UREC + blockIdx.z * CS * X::USLICE;
@@ -543,8 +598,11 @@ __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __rest
     auto issueBulk = [&](int cIdx, int b) {   // one thread
         const unsigned p = smemBase + b * L::BUF, bar = fullBar(b);
         kda_mbar_expect_tx(bar, L::BUF);
-        kda_bulk(p, recOf(cIdx), X::REC, bar);
+        if (LOAD == 1) kda_bulk(p, recOf(cIdx), X::REC, bar);
         kda_bulk(p + X::REC, uOf(cIdx), CS * X::USLICE, bar);
+    };
+    auto issueRecord = [&](int cIdx, int b) {   // thread 0 of block 0 (LOAD 2)
+        kda_bulk_multicast(smemBase + b * L::BUF, recOf(cIdx), X::REC, fullBar(b), (unsigned short)((1u << CL) - 1));
     };
 
     // the state's [D, 32] slice of this warp group as accumulators: warp owns row tiles wr and wr + 4
@@ -573,9 +631,11 @@ __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __rest
     }
 
     const int cBeg = seqChunks[seq], cEnd = seqChunks[seq + 1];
-    if constexpr (LOAD == 1) {
+    if constexpr (LOAD >= 1) {
         if (tid < STAGES) kda_mbar_init(fullBar(tid), 1);
+        if (LOAD == 2 && tid < STAGES) kda_mbar_init(emptyBar(tid), CL);
         __syncthreads();
+        if (LOAD == 2) kda_cluster_sync();   // every block's barriers exist before the first multicast
     }
     for (int s = 0; s < STAGES - 1; s++) {
         if constexpr (LOAD == 0) {
@@ -583,6 +643,7 @@ __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __rest
             cp_async_commit();
         } else if (tid == 0 && cBeg + s < cEnd) {
             issueBulk(cBeg + s, s);
+            if (LOAD == 2 && rank == 0) issueRecord(cBeg + s, s);
         }
     }
     for (int cIdx = cBeg; cIdx < cEnd; cIdx++) {
@@ -595,7 +656,14 @@ __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __rest
             cp_async_commit();
         } else {
             __syncthreads();   // every thread is done with chunk cIdx - 1, so its buffer is free
-            if (tid == 0 && nextC < cEnd) issueBulk(nextC, nextB);
+            if (tid == 0 && nextC < cEnd) {
+                if (LOAD == 2 && it > 0) kda_mbar_arrive_remote(emptyBar(nextB), 0);
+                issueBulk(nextC, nextB);
+                if (LOAD == 2 && rank == 0) {
+                    if (it > 0) kda_mbar_wait_cluster(emptyBar(nextB), ((unsigned)(it - 1) / STAGES) & 1);
+                    issueRecord(nextC, nextB);
+                }
+            }
             kda_mbar_wait(fullBar(b), ((unsigned)it / STAGES) & 1);
         }
         const unsigned char* buf = kr_smem + b * L::BUF;
@@ -691,6 +759,7 @@ __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __rest
         }
     }
     if constexpr (LOAD == 0) cp_async_wait<0>();
+    if constexpr (LOAD == 2) kda_cluster_sync();   // block 0's barriers stay until the last remote arrival
 #pragma unroll
     for (int sl = 0; sl < 2; sl++) {
         const int mt = wr + 4 * sl;
@@ -711,8 +780,12 @@ __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __rest
 // (half the shared-memory fills, for batches with blocks to spare). Bulk copies on sm_90, cp.async before.
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 #define KDA_RECUR_LOAD 1
+#define KDA_RECUR_SHARED_LOAD 2
+#define KDA_RECUR_CLUSTER(n) __cluster_dims__(1, 1, n)
 #else
 #define KDA_RECUR_LOAD 0
+#define KDA_RECUR_SHARED_LOAD 0
+#define KDA_RECUR_CLUSTER(n)
 #endif
 #define KDA_CHUNK_TC_ENTRY(D)                                                                                 \
     extern "C" __global__ void __launch_bounds__(KDA_INTRA_THREADS, 2) kda_chunk_intra_d##D(                 \
@@ -731,6 +804,14 @@ __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __rest
         float* state, float* out, int heads) {                                                                \
         kda_chunk_recur_body<D, 2, 2, KDA_RECUR_LOAD>(rec, U, chunks, seqChunks, slots, state, out, heads);   \
     }
+// kda_chunk_recur_wide_shared_d128: the wide form as clusters of the two blocks of a (sequence, head),
+// each chunk's record read from L2 once and multicast into both (for batches of several waves of
+// blocks, where the recurrence waits on L2)
+extern "C" __global__ void KDA_RECUR_CLUSTER(2) __launch_bounds__(256) kda_chunk_recur_wide_shared_d128(
+        const unsigned char* rec, const bf16* U, const int* chunks, const int* seqChunks, const int* slots,
+        float* state, float* out, int heads) {
+    kda_chunk_recur_body<128, 2, 2, KDA_RECUR_SHARED_LOAD>(rec, U, chunks, seqChunks, slots, state, out, heads);
+}
 KDA_CHUNK_TC_ENTRY(32)
 KDA_CHUNK_TC_ENTRY(64)
 KDA_CHUNK_TC_ENTRY(128)

@@ -57,18 +57,36 @@ public final class KdaChunkKernel {
     static int recurSmem(int dim, int slices) {
         int cp = 32 * slices + 8;
         int buf = (int) recordBytes(dim) + slices * 2 * CHUNK * 32;
-        return 2 * buf + 2 * dim * cp + 2 * 64 * cp + 8 * 2;
+        return 2 * buf + 2 * dim * cp + 2 * 64 * cp + 16 * 2;
+    }
+
+    /** Block shapes of the tensor-core recurrence. */
+    enum RecurShape {
+        /** kda_chunk_recur: a block per 32 value columns (fills the GPU at one sequence). */
+        NARROW,
+        /** kda_chunk_recur_wide: a block per 64 columns, its two slices sharing each chunk's record. */
+        WIDE,
+        /**
+         * kda_chunk_recur_wide_shared (D = 128): WIDE as clusters of a (sequence, head)'s two blocks
+         * on sm_90, each chunk's record read from L2 once and multicast into both.
+         */
+        WIDE_SHARED
     }
 
     /**
-     * Whether the recurrence runs as kda_chunk_recur_wide (two column slices a block, sharing the
-     * chunk tiles, half the shared-memory fills): once its blocks cover about three quarters of
-     * the multiprocessors. H100, H=32 D=128, T=8192 a sequence: B=1 (64 wide blocks) narrow 0.207
-     * ms, wide 0.284; B=2 narrow 0.518, wide 0.338; B=4 narrow 1.573, wide 0.921.
+     * The recurrence's block shape for a batch: WIDE once its blocks cover about three quarters of
+     * the multiprocessors, WIDE_SHARED once they take more than one wave (the recurrence then waits
+     * on L2, and the shared record halves what it reads there). H100, H=32 D=128, T=8192 a
+     * sequence: B=1 narrow 0.197 ms, wide 0.273; B=2 narrow 0.485, wide 0.309, shared 0.321; B=4
+     * narrow 1.554, wide 0.911, shared 0.647 (B=8 T=4096: wide 0.925, shared 0.660).
      */
-    static boolean wideRecur(CudaContext ctx, int seqs, int heads, int dim) {
-        return dim >= 64 && 4L * seqs * heads * (dim / 64) >= 3L * ctx.device().multiprocessors()
-                && recurSmem(dim, 2) <= ctx.device().maxSharedPerBlock();
+    static RecurShape recurShape(CudaContext ctx, int seqs, int heads, int dim) {
+        long wideBlocks = (long) seqs * heads * (dim / 64);
+        int sms = ctx.device().multiprocessors();
+        if (dim < 64 || 4L * wideBlocks < 3L * sms || recurSmem(dim, 2) > ctx.device().maxSharedPerBlock()) {
+            return RecurShape.NARROW;
+        }
+        return dim == 128 && wideBlocks > sms ? RecurShape.WIDE_SHARED : RecurShape.WIDE;
     }
 
     /** {@link #run(CudaContext, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, CUdeviceptr, int, int, int, int, Form)} on the tensor cores. */
@@ -138,15 +156,25 @@ public final class KdaChunkKernel {
     static void recur(CudaContext ctx, CUdeviceptr chunks, CUdeviceptr seqChunks, CUdeviceptr slots, CUdeviceptr state,
                       CUdeviceptr out, CUdeviceptr scratch, int numChunks, int seqs, int heads, int dim) {
         recur(ctx, chunks, seqChunks, slots, state, out, scratch, numChunks, seqs, heads, dim,
-                wideRecur(ctx, seqs, heads, dim));
+                recurShape(ctx, seqs, heads, dim));
     }
 
-    /** Stage 2 with the block shape chosen by the caller (wide: dim >= 64 only). */
+    /** Stage 2 with the block shape chosen by the caller (WIDE: dim >= 64; WIDE_SHARED: dim = 128). */
     static void recur(CudaContext ctx, CUdeviceptr chunks, CUdeviceptr seqChunks, CUdeviceptr slots, CUdeviceptr state,
-                      CUdeviceptr out, CUdeviceptr scratch, int numChunks, int seqs, int heads, int dim, boolean wide) {
+                      CUdeviceptr out, CUdeviceptr scratch, int numChunks, int seqs, int heads, int dim,
+                      RecurShape shape) {
+        if (shape != RecurShape.NARROW && dim < 64 || shape == RecurShape.WIDE_SHARED && dim != 128) {
+            throw new IllegalArgumentException("kda_chunk recurrence: block shape " + shape + " needs D "
+                    + (shape == RecurShape.WIDE ? ">= 64" : "= 128") + ", got D=" + dim);
+        }
         CUdeviceptr[] s = tensorCoreScratch(scratch, numChunks, heads, dim);
-        int slices = wide ? 2 : 1;
-        Launch.run(ctx, (wide ? "kda_chunk_recur_wide_d" : "kda_chunk_recur_d") + dim,
+        int slices = shape == RecurShape.NARROW ? 1 : 2;
+        String name = switch (shape) {
+            case NARROW -> "kda_chunk_recur_d" + dim;
+            case WIDE -> "kda_chunk_recur_wide_d" + dim;
+            case WIDE_SHARED -> "kda_chunk_recur_wide_shared_d" + dim;
+        };
+        Launch.run(ctx, name,
                 "chunks=" + numChunks + " N=" + seqs + " H=" + heads + " D=" + dim, seqs, heads, dim / (32 * slices),
                 128 * slices, recurSmem(dim, slices), s[0], s[1], chunks, seqChunks, slots, state, out, heads);
     }

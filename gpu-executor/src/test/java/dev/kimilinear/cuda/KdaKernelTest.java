@@ -201,9 +201,13 @@ class KdaKernelTest {
                 assertClose(o, ref, bound, form + " chunk output " + shape);
                 assertClose(st, refState, bound, form + " chunk state " + shape);
             }
-            // both block shapes of the tensor-core recurrence, whichever this batch would pick
+            // every block shape of the tensor-core recurrence that fits, whichever this batch would pick
             boolean wideFits = d >= 64 && KdaChunkKernel.recurSmem(d, 2) <= ctx.device().maxSharedPerBlock();
-            for (boolean wide : wideFits ? new boolean[] {false, true} : new boolean[] {false}) {
+            for (KdaChunkKernel.RecurShape recur : KdaChunkKernel.RecurShape.values()) {
+                if (recur != KdaChunkKernel.RecurShape.NARROW && !wideFits
+                        || recur == KdaChunkKernel.RecurShape.WIDE_SHARED && d != 128) {
+                    continue;
+                }
                 state.upload(state0);
                 out.poison();
                 scratch.poison();
@@ -212,8 +216,8 @@ class KdaKernelTest {
                             plan.numChunks(), h, d);
                 }
                 KdaChunkKernel.recur(ctx, chunks.ptr(), seqChunks.ptr(), dslots.ptr(), state.ptr(), out.ptr(),
-                        scratch.ptr(), plan.numChunks(), n, h, d, wide);
-                String what = (wide ? "wide" : "narrow") + " recurrence " + shape;
+                        scratch.ptr(), plan.numChunks(), n, h, d, recur);
+                String what = recur + " recurrence " + shape;
                 assertClose(out.toFloats(), ref, BF16_BOUND, what + " output");
                 assertClose(state.toFloats(), refState, BF16_BOUND, what + " state");
             }
