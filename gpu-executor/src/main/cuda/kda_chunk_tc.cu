@@ -1,7 +1,7 @@
 // KDA chunkwise prefill on the tensor cores (chunk C = 64, sub-chunks of 16): bf16 operands,
 // fp32 accumulation, fp32 state. Two stages over sequences packed with offsets.
 //
-// kda_chunk_intra, a block per (chunk, head), all chunks at once:
+// kda_chunk_intra, a block per (head, chunk) (grid x heads, y chunks), all chunks at once:
 //   G = cumsum(g) within the chunk, in fp32. The scores
 //     Akk[i,j] = beta_i sum_c k_ic k_jc e^(G_ic - G_jc)  (j < i)
 //     Aqk[i,j] =        sum_c q_ic k_jc e^(G_ic - G_jc)  (j <= i)
@@ -160,7 +160,10 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
     unsigned char* sWide = ki_smem + L::OFF_WIDE;
     int* sCount = reinterpret_cast<int*>(ki_smem + L::OFF_COUNT);
 
-    const int c = blockIdx.x, h = blockIdx.y, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    // heads fastest: the blocks resident together read whole rows [H, D] of the same chunks, so
+    // memory sees long runs instead of one head's 512-byte pieces 16 KB apart
+    const int h = blockIdx.x, c = blockIdx.y;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int gq = lane >> 2, tq = lane & 3;
     const int t0 = chunks[2 * c], len = chunks[2 * c + 1];
     const long base = (long)c * heads + h;

@@ -43,6 +43,9 @@ public final class KdaChunkKernel {
     /** Threads of kda_chunk_intra. */
     static final int INTRA_THREADS = 512;
 
+    /** Chunks one kda_chunk_intra launch takes (the grid's y extent). */
+    static final int MAX_INTRA_CHUNKS = 65535;
+
     /** Bytes of one (chunk, head) record of the tensor-core form: W, Qg, Kd [64, D], Aqk [64, 64] bf16, gl [D] fp32. */
     static long recordBytes(int dim) {
         return 2L * 3 * CHUNK * dim + 2L * CHUNK * CHUNK + 4L * dim;
@@ -147,9 +150,15 @@ public final class KdaChunkKernel {
     /** Stage 1 of the tensor-core form alone (every chunk and head at once); numChunks > 0. */
     static void intra(CudaContext ctx, CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, CUdeviceptr g, CUdeviceptr beta,
                       CUdeviceptr chunks, CUdeviceptr scratch, int numChunks, int heads, int dim) {
+        if (numChunks > MAX_INTRA_CHUNKS) {
+            throw new IllegalArgumentException("kda_chunk_intra: " + numChunks + " chunks in one call, at most "
+                    + MAX_INTRA_CHUNKS + " (" + CHUNK + "-token chunks on the grid's y axis); split the prompt batch");
+        }
         CUdeviceptr[] s = tensorCoreScratch(scratch, numChunks, heads, dim);
-        Launch.run(ctx, "kda_chunk_intra_d" + dim, "chunks=" + numChunks + " H=" + heads + " D=" + dim, numChunks,
-                heads, 1, INTRA_THREADS, intraSmem(dim), q, k, v, g, beta, chunks, heads, s[0], s[1]);
+        // heads on x, chunks on y: blocks resident together read whole token rows (measured: 0.493 -> 0.475 ms at
+        // B=1 T=8192 H=32 against chunks on x)
+        Launch.run(ctx, "kda_chunk_intra_d" + dim, "chunks=" + numChunks + " H=" + heads + " D=" + dim, heads,
+                numChunks, 1, INTRA_THREADS, intraSmem(dim), q, k, v, g, beta, chunks, heads, s[0], s[1]);
     }
 
     /** Stage 2 of the tensor-core form alone: the state across each sequence's chunks, and the output. */
