@@ -434,7 +434,7 @@ __device__ __forceinline__ void gemm_skinny_split_body(
 #pragma unroll
         for (int e = 0; e < 4; e++)
             part[(j * 8 + 2 * t + (e & 1)) * WSS_PITCH + warp * 16 + g + (e >> 1) * 8] = acc[j][e];
-    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+    cluster_barrier();
     if (blockIdx.y == 0) {
         const unsigned local = (unsigned)__cvta_generic_to_shared(part);
         for (int i = threadIdx.x; i < MP * WSS_ROWS / 4; i += blockDim.x) {
@@ -463,7 +463,7 @@ __device__ __forceinline__ void gemm_skinny_split_body(
         }
     }
     // no block leaves while block 0 may still read its shared memory
-    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+    cluster_barrier();
 #else
     __trap();   // launched only on sm_90 devices
 #endif

@@ -38,11 +38,6 @@ __device__ __forceinline__ void store_bf16x4(bf16* p, float a, float b, float c,
     *reinterpret_cast<uint2*>(p) = v;
 }
 
-template <int N>
-struct KdaCount {   // a count known at compile time, for a generic lambda's unrolled loops
-    static constexpr int value = N;
-};
-
 // 2^x in one instruction (the intra stage keeps its gates in log2 units); results below 2^-126,
 // decays that small, flush to 0
 __device__ __forceinline__ float kda_exp2(float x) {
@@ -433,9 +428,9 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
         }
         __syncthreads();
     };
-    level(KdaCount<1>{});
-    level(KdaCount<2>{});
-    level(KdaCount<3>{});
+    level(ConstCount<1>{});
+    level(ConstCount<2>{});
+    level(ConstCount<3>{});
     // sTb's blocks above the diagonal are never read (the W and U products stop at the diagonal block)
 
     // sources: rows 0..63 beta k e^G, rows 64..127 beta v (they overwrite T's fp32 copy)
@@ -511,12 +506,19 @@ __device__ __forceinline__ void kda_mbar_expect_tx(unsigned bar, unsigned bytes)
     asm volatile("mbarrier.arrive.expect_tx.shared.b64 _, [%0], %1;\n" :: "r"(bar), "r"(bytes) : "memory");
 #endif
 }
+// CLUSTER: acquire at cluster scope (arrivals from other blocks of the cluster), else at block scope
+template <bool CLUSTER = false>
 __device__ __forceinline__ void kda_mbar_wait(unsigned bar, unsigned parity) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     unsigned done = 0;
-    while (!done)
-        asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.shared.b64 p, [%1], %2;\n"
-                     " selp.u32 %0, 1, 0, p;\n}\n" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+    while (!done) {
+        if constexpr (CLUSTER)
+            asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\n"
+                         " selp.u32 %0, 1, 0, p;\n}\n" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+        else
+            asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.shared.b64 p, [%1], %2;\n"
+                         " selp.u32 %0, 1, 0, p;\n}\n" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+    }
 #endif
 }
 // bulk copy global -> this block's shared memory, completing on its mbarrier
@@ -541,19 +543,6 @@ __device__ __forceinline__ void kda_mbar_arrive_remote(unsigned bar, unsigned ra
     unsigned remote;
     asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(bar), "r"(rank));
     asm volatile("mbarrier.arrive.release.cluster.shared::cluster.b64 _, [%0];\n" :: "r"(remote) : "memory");
-#endif
-}
-__device__ __forceinline__ void kda_mbar_wait_cluster(unsigned bar, unsigned parity) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    unsigned done = 0;
-    while (!done)
-        asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\n"
-                     " selp.u32 %0, 1, 0, p;\n}\n" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
-#endif
-}
-__device__ __forceinline__ void kda_cluster_sync() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
 #endif
 }
 // rec, U: kda_chunk_intra's scratch (KdaScratch); seqChunks [N + 1]: chunk range of each sequence;
@@ -638,7 +627,7 @@ __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __rest
         if (tid < STAGES) kda_mbar_init(fullBar(tid), 1);
         if (LOAD == 2 && tid < STAGES) kda_mbar_init(emptyBar(tid), CL);
         __syncthreads();
-        if (LOAD == 2) kda_cluster_sync();   // every block's barriers exist before the first multicast
+        if (LOAD == 2) cluster_barrier();   // every block's barriers exist before the first multicast
     }
     for (int s = 0; s < STAGES - 1; s++) {
         if constexpr (LOAD == 0) {
@@ -663,7 +652,7 @@ __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __rest
                 if (LOAD == 2 && it > 0) kda_mbar_arrive_remote(emptyBar(nextB), 0);
                 issueBulk(nextC, nextB);
                 if (LOAD == 2 && rank == 0) {
-                    if (it > 0) kda_mbar_wait_cluster(emptyBar(nextB), ((unsigned)(it - 1) / STAGES) & 1);
+                    if (it > 0) kda_mbar_wait<true>(emptyBar(nextB), ((unsigned)(it - 1) / STAGES) & 1);
                     issueRecord(nextC, nextB);
                 }
             }
@@ -762,7 +751,7 @@ __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __rest
         }
     }
     if constexpr (LOAD == 0) cp_async_wait<0>();
-    if constexpr (LOAD == 2) kda_cluster_sync();   // block 0's barriers stay until the last remote arrival
+    if constexpr (LOAD == 2) cluster_barrier();   // block 0's barriers stay until the last remote arrival
 #pragma unroll
     for (int sl = 0; sl < 2; sl++) {
         const int mt = wr + 4 * sl;

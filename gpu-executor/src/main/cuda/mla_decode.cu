@@ -23,10 +23,6 @@
 #define MLA_SP 68                  // fp32 score row pitch
 #define MLA_PP 72                  // bf16 probability row pitch (conflict-free ldmatrix)
 
-template <int N>
-struct MlaCount {   // a count known at compile time, for a generic lambda's branches
-    static constexpr int value = N;
-};
 __device__ __forceinline__ float2 load_pair(const bf16* row, int p) {
     return __bfloat1622float2(reinterpret_cast<const __nv_bfloat162*>(row)[p]);
 }
@@ -205,11 +201,6 @@ __device__ __forceinline__ void mla_bar_wait(uint64_t* bar, unsigned parity) {
 // barrier over `count` threads (a multiple of 32) under id (1..15; 0 is __syncthreads)
 __device__ __forceinline__ void mla_named_bar(int id, int count) {
     asm volatile("bar.sync %0, %1;\n" :: "r"(id), "r"(count) : "memory");
-}
-__device__ __forceinline__ void mla_cluster_sync() {
-#if MLA_HAS_CLUSTER
-    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
-#endif
 }
 // the same shared-memory address in the cluster's block `rank`
 __device__ __forceinline__ unsigned mla_peer_addr(const void* p, int rank) {
@@ -452,8 +443,8 @@ __device__ __forceinline__ void mla_decode_split_body(
                             mine[(n * 8 + (lane & 3) * 2 + (e & 1)) * MLA_SPP + m * 16 + (lane >> 2) + (e >> 1) * 8] =
                                 acc[0][m][n][e] + acc[1][m][n][e];
             };
-            if (valid > 16) scoreTile(MlaCount<2>{});
-            else scoreTile(MlaCount<1>{});
+            if (valid > 16) scoreTile(ConstCount<2>{});
+            else scoreTile(ConstCount<1>{});
             mla_named_bar(1 + grp, 128);
             {   // online softmax: head h0 + sh, rows sq*4 .. sq*4 + 3
                 float x[4] = {0.f, 0.f, 0.f, 0.f};
@@ -521,8 +512,8 @@ __device__ __forceinline__ void mla_decode_split_body(
                     }
                 }
                 };
-                if (valid > 16) contextTile(MlaCount<2>{});
-                else contextTile(MlaCount<1>{});
+                if (valid > 16) contextTile(ConstCount<2>{});
+                else contextTile(ConstCount<1>{});
             }
             __syncwarp();
             if (lane == 0) mla_bar_arrive(&empty[st]);
@@ -580,7 +571,7 @@ __device__ __forceinline__ void mla_decode_split_body(
     };
     const int r8 = r >> 3;
     if (PAIR) {   // each block of the pair merges half of the heads, reading the other's context and statistics
-        mla_cluster_sync();
+        cluster_barrier();
         if (tid < MLA_CONSUMERS) {
             const int peer = split ^ 1, hBegin = split * ((heads + 1) / 2), hEnd = min(heads, hBegin + (heads + 1) / 2);
             const unsigned peerY = mla_peer_addr(Y, peer), peerM = mla_peer_addr(sM, peer), peerL = mla_peer_addr(sL, peer);
@@ -615,7 +606,7 @@ __device__ __forceinline__ void mla_decode_split_body(
                 }
             }
         }
-        mla_cluster_sync();   // each block's shared memory stays until the other has read it
+        cluster_barrier();   // each block's shared memory stays until the other has read it
         return;
     }
     if (tid >= MLA_CONSUMERS) return;
