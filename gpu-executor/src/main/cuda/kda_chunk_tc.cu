@@ -1,7 +1,8 @@
 // KDA chunkwise prefill on the tensor cores (chunk C = 64, sub-chunks of 16): bf16 operands,
 // fp32 accumulation, fp32 state. Two stages over sequences packed with offsets.
 //
-// kda_chunk_intra, a block per (head, chunk) (grid x heads, y chunks), all chunks at once:
+// kda_chunk_intra, a block per (head, chunk) (grid x heads, y chunks), all chunks at once, from
+// q, k, v in bf16 and the log decay g and beta in fp32 (the cumulative gate needs fp32):
 //   G = cumsum(g) within the chunk, in fp32. The scores
 //     Akk[i,j] = beta_i sum_c k_ic k_jc e^(G_ic - G_jc)  (j < i)
 //     Aqk[i,j] =        sum_c q_ic k_jc e^(G_ic - G_jc)  (j <= i)
@@ -104,6 +105,15 @@ struct KdaScratch {
     }
 };
 
+// q, k and v reach the intra stage in bf16 (the form's products take bf16 operands anyway): half
+// the bytes of fp32, and half the registers that hold each thread's loads in flight. Four
+// consecutive channels travel as one uint2.
+__device__ __forceinline__ uint2 kda_load_bf16x4(const bf16* p) { return __ldg(reinterpret_cast<const uint2*>(p)); }
+__device__ __forceinline__ float4 kda_bf16x4_f4(uint2 x) {   // a bf16 is the top half of its fp32
+    return make_float4(__uint_as_float(x.x << 16), __uint_as_float(x.x & 0xffff0000u), __uint_as_float(x.y << 16),
+                       __uint_as_float(x.y & 0xffff0000u));
+}
+
 template <int D>
 struct KdaIntraLayout {
     static constexpr int PW = D < 64 ? D : 64;   // channels per score pass
@@ -130,8 +140,8 @@ struct KdaIntraLayout {
 };
 
 template <int D>
-__device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q, const float* __restrict__ k,
-                                                     const float* __restrict__ v, const float* __restrict__ g,
+__device__ __forceinline__ void kda_chunk_intra_body(const bf16* __restrict__ q, const bf16* __restrict__ k,
+                                                     const bf16* __restrict__ v, const float* __restrict__ g,
                                                      const float* __restrict__ beta, const int* __restrict__ chunks,
                                                      int heads, unsigned char* __restrict__ rec, bf16* __restrict__ Uo) {
     using L = KdaIntraLayout<D>;
@@ -175,28 +185,29 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
     // every global load of a thread is issued before the first use: the next phase's loads go out
     // as soon as the registers they land in are consumed, so each block waits on few round trips
     const float4 zero4 = make_float4(0.f, 0.f, 0.f, 0.f);
-    float4 qv[PI], kv[PI];
+    const uint2 zero2 = make_uint2(0u, 0u);
+    uint2 qv[PI], kv[PI];
     auto loadPassPart = [&](int pass, int u) {
         const int idx = tid + u * NT, i = idx / (PW / 4), d = pass * PW + (idx % (PW / 4)) * 4;
-        qv[u] = zero4;
-        kv[u] = zero4;
+        qv[u] = zero2;
+        kv[u] = zero2;
         if (i < len) {
-            qv[u] = __ldg(reinterpret_cast<const float4*>(q + row0 + i * rowStride + d));
-            kv[u] = __ldg(reinterpret_cast<const float4*>(k + row0 + i * rowStride + d));
+            qv[u] = kda_load_bf16x4(q + row0 + i * rowStride + d);
+            kv[u] = kda_load_bf16x4(k + row0 + i * rowStride + d);
         }
     };
     auto loadPass = [&](int pass) {
 #pragma unroll
         for (int u = 0; u < PI; u++) loadPassPart(pass, u);
     };
-    float4 sk4[SI], sv4[SI];
+    uint2 sk4[SI], sv4[SI];
     auto loadSourcesPart = [&](int half, int u) {
         const int idx = tid + (half * SI + u) * NT, i = idx / (D / 4), d = (idx % (D / 4)) * 4;
-        sk4[u] = zero4;
-        sv4[u] = zero4;
+        sk4[u] = zero2;
+        sv4[u] = zero2;
         if (i < len) {
-            sk4[u] = __ldg(reinterpret_cast<const float4*>(k + row0 + i * rowStride + d));
-            sv4[u] = __ldg(reinterpret_cast<const float4*>(v + row0 + i * rowStride + d));
+            sk4[u] = kda_load_bf16x4(k + row0 + i * rowStride + d);
+            sv4[u] = kda_load_bf16x4(v + row0 + i * rowStride + d);
         }
     };
     // cumulative gate: a thread owns GI consecutive rows of one float4 of channels, sums them in
@@ -259,15 +270,15 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             int I = p / 136, e = p % 136, r = 0;
             while (e > r) { e -= r + 1; r++; }
             const int s = e, i = 16 * I + r, j = 16 * I + s;
-            const float* qi = q + row0 + i * rowStride;
-            const float* ki = k + row0 + i * rowStride;
-            const float* kj = k + row0 + j * rowStride;
+            const bf16* qi = q + row0 + i * rowStride;
+            const bf16* ki = k + row0 + i * rowStride;
+            const bf16* kj = k + row0 + j * rowStride;
             float sq = 0.f, sk = 0.f;
             for (int d = 0; d < D && sCount[I] > 0 && i < len; d++) {
                 if (!sWide[I * D + d]) continue;
-                float x = kda_exp2(sG[i * GP + d] - sG[j * GP + d]) * kj[d];
-                sq = fmaf(qi[d], x, sq);
-                sk = fmaf(ki[d], x, sk);
+                float x = kda_exp2(sG[i * GP + d] - sG[j * GP + d]) * bf2f(kj[d]);
+                sq = fmaf(bf2f(qi[d]), x, sq);
+                sk = fmaf(bf2f(ki[d]), x, sk);
             }
             sCorr[(I * 16 + r) * 16 + s] = sk;
             sCorr[4 * 256 + (I * 16 + r) * 16 + s] = sq;
@@ -290,7 +301,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
             const int idx = tid + u * NT;
             const int i = idx / (PW / 4), cl = (idx % (PW / 4)) * 4, d = pass * PW + cl;
             const int I0 = i >> 4;
-            const float4 qx = qv[u], kx = kv[u];
+            const float4 qx = kda_bf16x4_f4(qv[u]), kx = kda_bf16x4_f4(kv[u]);
             const float4 G = *reinterpret_cast<const float4*>(sG + i * GP + d);
             const float4 Gr = *reinterpret_cast<const float4*>(sG + 16 * I0 * GP + d);
             const float4 Gl = *reinterpret_cast<const float4*>(sG + 63 * GP + d);
@@ -438,7 +449,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const float* __restrict__ q
 #pragma unroll
         for (int u = 0; u < SI; u++) {
             const int idx = tid + (half * SI + u) * NT, i = idx / (D / 4), d = (idx % (D / 4)) * 4;
-            const float4 kx = sk4[u], vx = sv4[u];
+            const float4 kx = kda_bf16x4_f4(sk4[u]), vx = kda_bf16x4_f4(sv4[u]);
             if (half == 0) loadSourcesPart(1, u);   // the second half's rows into the registers just read
             if (i >= 64) continue;
             const float4 G = *reinterpret_cast<const float4*>(sG + i * GP + d);
@@ -780,8 +791,8 @@ __device__ __forceinline__ void kda_chunk_recur_body(const unsigned char* __rest
 #define KDA_RECUR_CLUSTER(n)
 #endif
 #define KDA_CHUNK_TC_ENTRY(D)                                                                                 \
-    extern "C" __global__ void __launch_bounds__(KDA_INTRA_THREADS, 2) kda_chunk_intra_d##D(                 \
-        const float* q, const float* k, const float* v, const float* g, const float* beta, const int* chunks,  \
+    extern "C" __global__ void __launch_bounds__(KDA_INTRA_THREADS, 2) kda_chunk_intra_d##D(                  \
+        const bf16* q, const bf16* k, const bf16* v, const float* g, const float* beta, const int* chunks,    \
         int heads, unsigned char* rec, bf16* U) {                                                             \
         kda_chunk_intra_body<D>(q, k, v, g, beta, chunks, heads, rec, U);                                     \
     }                                                                                                         \

@@ -710,15 +710,16 @@ public final class CudaModel implements Backend {
         product(b.fg().at(2L * dim), 2L * dim, w.wGb(), dim, b.z(), hd, t, hd, dim, 0f);
         ShortConvKernel.forward(ctx, b.proj(), projW, m.cuSeqlens, m.seqOf, m.slots, w.conv(), convState[idx].ptr(),
                 b.convOut(), t, n, 3 * hd, k.convKernel());
+        KdaChunkKernel.Form form = split ? KdaChunkKernel.Form.EXACT : KdaChunkKernel.Form.TENSOR_CORE;
+        boolean bf16Qkv = !batch.isDecode() && form.qkvBytes() == 2;
         KdaGateKernel.prepare(ctx, b.convOut(), 3L * hd, b.a(), hd, b.proj().withByteOffset(4L * 3 * hd), projW,
-                w.dtBias(), w.aLog(), b.q(), b.k(), b.v(), b.g(), b.beta(), t, h, dim);
+                w.dtBias(), w.aLog(), b.q(), b.k(), b.v(), b.g(), b.beta(), t, h, dim, bf16Qkv);
         if (batch.isDecode()) {
             KdaRecurrentKernel.run(ctx, b.q(), b.k(), b.v(), b.g(), b.beta(), m.cuSeqlens, m.slots, kdaState[idx].ptr(),
                     b.o(), n, h, dim);
         } else {
             KdaChunkKernel.run(ctx, b.q(), b.k(), b.v(), b.g(), b.beta(), m.chunks, m.seqChunks, m.slots,
-                    kdaState[idx].ptr(), b.o(), b.chunkScratch(), m.numChunks, n, h, dim,
-                    split ? KdaChunkKernel.Form.EXACT : KdaChunkKernel.Form.TENSOR_CORE);
+                    kdaState[idx].ptr(), b.o(), b.chunkScratch(), m.numChunks, n, h, dim, form);
         }
         NormKernel.gatedRmsNorm(ctx, b.o(), b.z(), hd, w.oNorm(), cfg.rmsNormEps(), b.act().hi(), b.act().lo(), t, h,
                 dim);

@@ -19,8 +19,18 @@ import jcuda.driver.CUdeviceptr;
 public final class KdaChunkKernel {
     public static final int CHUNK = 64;
 
-    /** Which implementation runs. */
-    public enum Form { TENSOR_CORE, EXACT }
+    /** Which implementation runs, and the precision of the q, k and v it takes. */
+    public enum Form {
+        /** q, k and v in bf16 (its products take bf16 operands; half the bytes to read). */
+        TENSOR_CORE,
+        /** q, k and v in fp32. */
+        EXACT;
+
+        /** Bytes of one element of q, k and v. */
+        public int qkvBytes() {
+            return this == TENSOR_CORE ? 2 : 4;
+        }
+    }
 
     private KdaChunkKernel() {
     }
@@ -102,7 +112,8 @@ public final class KdaChunkKernel {
     }
 
     /**
-     * q, k, v, g [T, H, D] fp32 (q, k normalised, q scaled; g the log decay, at most 0), beta [T, H];
+     * q, k, v [T, H, D] in the form's precision ({@link Form#qkvBytes}; q, k normalised, q scaled),
+     * g [T, H, D] fp32 (the log decay, at most 0), beta [T, H] fp32;
      * chunks / seqChunks: the device copies of a {@link KdaChunkPlan}; slots [N]: each sequence's
      * state slot; state [slots, H, D, D] fp32 in/out; out [T, H, D]; scratch of {@link #scratchBytes}.
      */
@@ -147,7 +158,7 @@ public final class KdaChunkKernel {
         return new CUdeviceptr[] {scratch, scratch.withByteOffset(Workspace.aligned(per * recordBytes(dim)))};
     }
 
-    /** Stage 1 of the tensor-core form alone (every chunk and head at once); numChunks > 0. */
+    /** Stage 1 of the tensor-core form alone (every chunk and head at once; q, k, v bf16); numChunks > 0. */
     static void intra(CudaContext ctx, CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, CUdeviceptr g, CUdeviceptr beta,
                       CUdeviceptr chunks, CUdeviceptr scratch, int numChunks, int heads, int dim) {
         if (numChunks > MAX_INTRA_CHUNKS) {

@@ -10,12 +10,14 @@ public final class KdaGateKernel {
     /**
      * q, k L2-normalised (q scaled by 1/sqrt(D)), v copied, g = -exp(A_log) softplus(a + dt_bias),
      * beta = sigmoid(b). qkv [T, ldqkv] (q | k | v, H*D each), a [T, lda], b [T, ldb] (H columns);
-     * outputs [T, H, D] and beta [T, H], fp32.
+     * outputs [T, H, D] and beta [T, H]: g and beta fp32, q, k and v fp32, or bf16 when
+     * {@code bf16Qkv} (what {@link KdaChunkKernel.Form#TENSOR_CORE} takes).
      */
     public static void prepare(CudaContext ctx, CUdeviceptr qkv, long ldqkv, CUdeviceptr a, long lda, CUdeviceptr b,
                                long ldb, CUdeviceptr dtBias, CUdeviceptr aLog, CUdeviceptr q, CUdeviceptr k,
-                               CUdeviceptr v, CUdeviceptr g, CUdeviceptr beta, int tokens, int heads, int dim) {
-        Launch.run(ctx, "kda_prepare", "T=" + tokens + " H=" + heads + " D=" + dim,
+                               CUdeviceptr v, CUdeviceptr g, CUdeviceptr beta, int tokens, int heads, int dim,
+                               boolean bf16Qkv) {
+        Launch.run(ctx, bf16Qkv ? "kda_prepare_bf16" : "kda_prepare", "T=" + tokens + " H=" + heads + " D=" + dim,
                 Launch.ceilDiv((long) tokens * heads, 8), 1, 1, 256, 0,
                 qkv, ldqkv, a, lda, b, ldb, dtBias, aLog, q, k, v, g, beta, tokens, heads, dim);
     }

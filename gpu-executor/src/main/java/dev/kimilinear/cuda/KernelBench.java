@@ -335,6 +335,10 @@ public final class KernelBench {
             DeviceBuffer q = random(n, 0.01f);
             DeviceBuffer k = random(n, 0.08f);
             DeviceBuffer v = random(n, 1f);
+            // the tensor-core form takes q, k and v in bf16 (as kda_prepare_bf16 writes them)
+            DeviceBuffer qb = randomBf16(n, 0.01f);
+            DeviceBuffer kb = randomBf16(n, 0.08f);
+            DeviceBuffer vb = randomBf16(n, 1f);
             DeviceBuffer g = randomLogSigmoid(n);
             DeviceBuffer beta = randomSigmoid((long) t * h);
             int[] cu = new int[b + 1];
@@ -357,16 +361,21 @@ public final class KernelBench {
                 if (form == KdaChunkKernel.Form.EXACT && t > 8192) {
                     continue;
                 }
-                double ms = time(() -> KdaChunkKernel.run(ctx, q.ptr(), k.ptr(), v.ptr(), g.ptr(), beta.ptr(),
+                boolean tc = form == KdaChunkKernel.Form.TENSOR_CORE;
+                DeviceBuffer fq = tc ? qb : q;
+                DeviceBuffer fk = tc ? kb : k;
+                DeviceBuffer fv = tc ? vb : v;
+                double ms = time(() -> KdaChunkKernel.run(ctx, fq.ptr(), fk.ptr(), fv.ptr(), g.ptr(), beta.ptr(),
                         chunks.ptr(), seqChunks.ptr(), slots.ptr(), state.ptr(), o.ptr(), scratch.ptr(),
                         plan.numChunks(), b, h, d, form));
-                row(form == KdaChunkKernel.Form.EXACT ? "kda_chunk exact" : "kda_chunk", label, ms, 4.0 * 5 * n, flops);
+                // bytes: q, k, v in the form's precision, g in and the output out in fp32
+                row(tc ? "kda_chunk" : "kda_chunk exact", label, ms, (3.0 * form.qkvBytes() + 8) * n, flops);
             }
             // the tensor-core form's two stages, each alone: bytes are what each reads and writes once
-            double intraMs = time(() -> KdaChunkKernel.intra(ctx, q.ptr(), k.ptr(), v.ptr(), g.ptr(), beta.ptr(),
+            double intraMs = time(() -> KdaChunkKernel.intra(ctx, qb.ptr(), kb.ptr(), vb.ptr(), g.ptr(), beta.ptr(),
                     chunks.ptr(), scratch.ptr(), plan.numChunks(), h, d));
             long perChunks = (long) plan.numChunks() * h;
-            row("  stage intra", label, intraMs, 4.0 * 4 * n + perChunks * (2.0 * 4 * 64 * d + 2.0 * 64 * 64), 0);
+            row("  stage intra", label, intraMs, 10.0 * n + perChunks * (2.0 * 4 * 64 * d + 2.0 * 64 * 64), 0);
             double recurMs = time(() -> KdaChunkKernel.recur(ctx, chunks.ptr(), seqChunks.ptr(), slots.ptr(),
                     state.ptr(), o.ptr(), scratch.ptr(), plan.numChunks(), b, h, d));
             row("  stage recur", label, recurMs, perChunks * (2.0 * 4 * 64 * d + 2.0 * 64 * 64) + 4.0 * n, 0);

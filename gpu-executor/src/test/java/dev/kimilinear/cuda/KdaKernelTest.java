@@ -89,12 +89,26 @@ class KdaKernelTest {
                 x.poison();
             }
             KdaGateKernel.prepare(ctx, dqkv.ptr(), ldqkv, da.ptr(), hd, db.ptr(), h, ddt.ptr(), dal.ptr(), q.ptr(), k.ptr(),
-                    v.ptr(), g.ptr(), beta.ptr(), t, h, d);
+                    v.ptr(), g.ptr(), beta.ptr(), t, h, d, false);
             assertClose(q.toFloats(), refQ, 1e-5, "q");
             assertClose(k.toFloats(), refK, 1e-5, "k");
             assertClose(v.toFloats(), refV, 1e-7, "v");
             assertClose(g.toFloats(), refG, 1e-5, "g");
             assertClose(beta.toFloats(), refBeta, 1e-5, "beta");
+            // the tensor-core chunk form's inputs: q, k and v rounded to bf16, g and beta as before
+            for (DeviceBuffer x : new DeviceBuffer[] {q, k, v}) {
+                x.poisonBf16();
+            }
+            g.poison();
+            beta.poison();
+            KdaGateKernel.prepare(ctx, dqkv.ptr(), ldqkv, da.ptr(), hd, db.ptr(), h, ddt.ptr(), dal.ptr(), q.ptr(), k.ptr(),
+                    v.ptr(), g.ptr(), beta.ptr(), t, h, d, true);
+            int n = t * hd;
+            assertClose(GpuTest.fromBf16(Arrays.copyOf(q.toShorts(), n)), GpuTest.bf16Round(refQ), 1e-5, "bf16 q");
+            assertClose(GpuTest.fromBf16(Arrays.copyOf(k.toShorts(), n)), GpuTest.bf16Round(refK), 1e-5, "bf16 k");
+            assertClose(GpuTest.fromBf16(Arrays.copyOf(v.toShorts(), n)), GpuTest.bf16Round(refV), 1e-7, "bf16 v");
+            assertClose(g.toFloats(), refG, 1e-5, "g with bf16 q, k, v");
+            assertClose(beta.toFloats(), refBeta, 1e-5, "beta with bf16 q, k, v");
             g.poison();
             KdaGateKernel.gate(ctx, da.ptr(), ddt.ptr(), dal.ptr(), g.ptr(), t, h, d);
             assertClose(g.toFloats(), refG, 1e-5, "gate alone");
@@ -178,7 +192,11 @@ class KdaKernelTest {
              DeviceBuffer dslots = DeviceBuffer.of(ctx, slots); DeviceBuffer state = DeviceBuffer.of(ctx, state0);
              DeviceBuffer out = DeviceBuffer.allocate(ctx, 4L * t * h * d);
              DeviceBuffer chunks = DeviceBuffer.of(ctx, plan.chunks()); DeviceBuffer seqChunks = DeviceBuffer.of(ctx, plan.seqChunks());
-             DeviceBuffer scratch = DeviceBuffer.allocate(ctx, KdaChunkKernel.scratchBytes(plan.numChunks(), h, d))) {
+             DeviceBuffer scratch = DeviceBuffer.allocate(ctx, KdaChunkKernel.scratchBytes(plan.numChunks(), h, d));
+             // the tensor-core form reads q, k and v in bf16; its error is measured against the fp32 reference
+             DeviceBuffer qb = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(in.q));
+             DeviceBuffer kb = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(in.k));
+             DeviceBuffer vb = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(in.v))) {
             out.poison();
             KdaRecurrentKernel.run(ctx, q.ptr(), k.ptr(), v.ptr(), g.ptr(), beta.ptr(), dcu.ptr(), dslots.ptr(), state.ptr(),
                     out.ptr(), n, h, d);
@@ -192,8 +210,10 @@ class KdaKernelTest {
                 state.upload(state0);
                 out.poison();
                 scratch.poison();
-                KdaChunkKernel.run(ctx, q.ptr(), k.ptr(), v.ptr(), g.ptr(), beta.ptr(), chunks.ptr(), seqChunks.ptr(),
-                        dslots.ptr(), state.ptr(), out.ptr(), scratch.ptr(), plan.numChunks(), n, h, d, form);
+                boolean tc = form == KdaChunkKernel.Form.TENSOR_CORE;
+                KdaChunkKernel.run(ctx, (tc ? qb : q).ptr(), (tc ? kb : k).ptr(), (tc ? vb : v).ptr(), g.ptr(),
+                        beta.ptr(), chunks.ptr(), seqChunks.ptr(), dslots.ptr(), state.ptr(), out.ptr(), scratch.ptr(),
+                        plan.numChunks(), n, h, d, form);
                 float[] o = out.toFloats();
                 float[] st = state.toFloats();
                 System.out.printf("kda_chunk %s %s: output %.3e, state %.3e%n", form, shape,
@@ -212,8 +232,8 @@ class KdaKernelTest {
                 out.poison();
                 scratch.poison();
                 if (plan.numChunks() > 0) {
-                    KdaChunkKernel.intra(ctx, q.ptr(), k.ptr(), v.ptr(), g.ptr(), beta.ptr(), chunks.ptr(), scratch.ptr(),
-                            plan.numChunks(), h, d);
+                    KdaChunkKernel.intra(ctx, qb.ptr(), kb.ptr(), vb.ptr(), g.ptr(), beta.ptr(), chunks.ptr(),
+                            scratch.ptr(), plan.numChunks(), h, d);
                 }
                 KdaChunkKernel.recur(ctx, chunks.ptr(), seqChunks.ptr(), dslots.ptr(), state.ptr(), out.ptr(),
                         scratch.ptr(), plan.numChunks(), n, h, d, recur);
