@@ -1,0 +1,22 @@
+"""Times cuBLAS (through torch) at KernelBench's GEMM shapes, for a side-by-side run.
+
+bf16 operands, a [M, K] @ b[N, K]^T with bf16 output (fp32 accumulation), as our gemm rows take
+them. Prints one line per shape: the median milliseconds of triton's do_bench and TFLOP/s.
+"""
+import torch
+import triton
+
+SHAPES = [(16384, 4096, 2304), (8192, 12320, 2304), (8192, 2048, 2304), (8192, 8192, 8192)]
+
+
+def main():
+    print("device:", torch.cuda.get_device_name(), "torch", torch.__version__)
+    for m, n, k in SHAPES:
+        a = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
+        b = torch.randn(n, k, device="cuda", dtype=torch.bfloat16)
+        ms = triton.testing.do_bench(lambda: a @ b.T, warmup=50, rep=300, return_mode="median")
+        print(f"cublas gemm {m}x{n}x{k}: {ms:.3f} ms {2.0 * m * n * k / ms / 1e9:.0f} TFLOP/s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
