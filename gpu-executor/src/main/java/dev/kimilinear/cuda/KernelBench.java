@@ -332,9 +332,6 @@ public final class KernelBench {
             int b = shape[0];
             int t = b * shape[1];
             long n = (long) t * h * d;
-            DeviceBuffer q = random(n, 0.01f);
-            DeviceBuffer k = random(n, 0.08f);
-            DeviceBuffer v = random(n, 1f);
             // the tensor-core form takes q, k and v in bf16 (as kda_prepare_bf16 writes them)
             DeviceBuffer qb = randomBf16(n, 0.01f);
             DeviceBuffer kb = randomBf16(n, 0.08f);
@@ -362,9 +359,10 @@ public final class KernelBench {
                     continue;
                 }
                 boolean tc = form == KdaChunkKernel.Form.TENSOR_CORE;
-                DeviceBuffer fq = tc ? qb : q;
-                DeviceBuffer fk = tc ? kb : k;
-                DeviceBuffer fv = tc ? vb : v;
+                // the exact form's fp32 inputs only where it runs
+                DeviceBuffer fq = tc ? qb : random(n, 0.01f);
+                DeviceBuffer fk = tc ? kb : random(n, 0.08f);
+                DeviceBuffer fv = tc ? vb : random(n, 1f);
                 double ms = time(() -> KdaChunkKernel.run(ctx, fq.ptr(), fk.ptr(), fv.ptr(), g.ptr(), beta.ptr(),
                         chunks.ptr(), seqChunks.ptr(), slots.ptr(), state.ptr(), o.ptr(), scratch.ptr(),
                         plan.numChunks(), b, h, d, form));
