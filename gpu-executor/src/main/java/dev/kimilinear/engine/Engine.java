@@ -2,6 +2,7 @@ package dev.kimilinear.engine;
 
 import dev.kimilinear.tokenizer.KimiTokenizer;
 
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -36,6 +37,11 @@ public final class Engine implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
     private volatile EngineStats stats = EngineStats.EMPTY;
+    /**
+     * Completions of the step under way (engine thread only), handed out after the step's stats
+     * are published, so that whoever receives a last result reads stats that include it.
+     */
+    private final List<Runnable> finished = new ArrayList<>();
 
     /**
      * Plans memory, reserves the backend's slots and pages, and starts the engine thread.
@@ -48,13 +54,23 @@ public final class Engine implements AutoCloseable {
         this.plan = MemoryPlanner.plan(backend, config);
         this.eosIds = tokenizer != null ? tokenizer.stopIds() : new int[]{backend.config().eosTokenId()};
         backend.reserve(plan.sequences(), plan.pages());
-        this.scheduler = new Scheduler(backend, tokenizer, plan, config.prefillChunk(), this::deliver);
+        this.scheduler = new Scheduler(backend, tokenizer, plan, config.prefillChunk(), new Scheduler.ResultSink() {
+            @Override
+            public void deliver(RequestState request, GenerationResult result) {
+                finished.add(() -> hand(request, result));
+            }
+
+            @Override
+            public void scored(ScoreTask task, String failure) {
+                finished.add(() -> task.finish(failure));
+            }
+        });
         this.thread = new Thread(this::run, "kimi-engine");
         thread.setDaemon(true);
         thread.start();
     }
 
-    /** Thread-safe; results arrive on the engine's thread as each sample finishes. */
+    /** Thread-safe; results arrive on the engine's thread at the end of the step each sample finishes in. */
     public void submit(GenerationRequest request, Consumer<GenerationResult> onResult) {
         if (onResult == null) {
             throw new NullPointerException("onResult");
@@ -149,7 +165,10 @@ public final class Engine implements AutoCloseable {
         return plan;
     }
 
-    /** Counters as of the last finished step. */
+    /**
+     * Counters as of the last finished step. Results and scores are handed out after the stats
+     * that count them are published, so a caller holding its last result sees them counted.
+     */
     public EngineStats stats() {
         return stats;
     }
@@ -192,7 +211,7 @@ public final class Engine implements AutoCloseable {
                 }
                 if (!closed && !scheduler.idle()) {
                     scheduler.step();
-                    stats = scheduler.stats();
+                    publish();
                 }
             }
             shutDown("engine closed");
@@ -218,7 +237,16 @@ public final class Engine implements AutoCloseable {
                 failWith((Accepted) item, reason);
             }
         }
+        publish();
+    }
+
+    /** Publishes the stats, then hands out what finished since the last publish. */
+    private void publish() {
         stats = scheduler.stats();
+        for (Runnable r : finished) {
+            r.run();
+        }
+        finished.clear();
     }
 
     private void take(Object item) {
@@ -234,7 +262,7 @@ public final class Engine implements AutoCloseable {
         scheduler.enqueue(Sequence.generation(a.state, tokenizer == null ? null : tokenizer.newDecoder()));
     }
 
-    private void deliver(RequestState request, GenerationResult result) {
+    private void hand(RequestState request, GenerationResult result) {
         try {
             request.onResult.accept(result);
         } catch (RuntimeException e) {

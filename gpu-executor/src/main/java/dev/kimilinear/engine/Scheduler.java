@@ -65,6 +65,9 @@ final class Scheduler {
     /** Where finished samples and scores go. */
     interface ResultSink {
         void deliver(RequestState request, GenerationResult result);
+
+        /** A score computed, or failed for {@code failure} (null when it succeeded). */
+        void scored(ScoreTask task, String failure);
     }
 
     Scheduler(Backend backend, KimiTokenizer tokenizer, MemoryPlan plan, int prefillChunk, ResultSink sink) {
@@ -197,7 +200,7 @@ final class Scheduler {
                 s.computed += n;
                 if (s.computed == s.target()) {
                     release(s);
-                    s.score.complete();
+                    sink.scored(s.score, null);
                 }
                 continue;
             }
@@ -563,7 +566,7 @@ final class Scheduler {
         }
         waiting.remove(s);
         if (s.score != null) {
-            s.score.result.completeExceptionally(new IllegalStateException(reason));
+            sink.scored(s.score, reason);
             return;
         }
         int from = s.leader ? 0 : s.sample;

@@ -19,7 +19,12 @@ final class ScoreTask {
         this.greedy = new boolean[continuation.length];
     }
 
-    void complete() {
+    /** Completes the result, or fails it for {@code failure} when that is not null. */
+    void finish(String failure) {
+        if (failure != null) {
+            result.completeExceptionally(new IllegalStateException(failure));
+            return;
+        }
         double total = 0;
         boolean all = true;
         for (int i = 0; i < tokenLogprobs.length; i++) {
