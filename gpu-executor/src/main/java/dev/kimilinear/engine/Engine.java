@@ -2,7 +2,7 @@ package dev.kimilinear.engine;
 
 import dev.kimilinear.tokenizer.KimiTokenizer;
 
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -41,7 +41,7 @@ public final class Engine implements AutoCloseable {
      * Completions of the step under way (engine thread only), handed out after the step's stats
      * are published, so that whoever receives a last result reads stats that include it.
      */
-    private final List<Runnable> finished = new ArrayList<>();
+    private final ArrayDeque<Runnable> finished = new ArrayDeque<>();
 
     /**
      * Plans memory, reserves the backend's slots and pages, and starts the engine thread.
@@ -243,10 +243,11 @@ public final class Engine implements AutoCloseable {
     /** Publishes the stats, then hands out what finished since the last publish. */
     private void publish() {
         stats = scheduler.stats();
-        for (Runnable r : finished) {
+        // taken off one at a time: a callback that throws an Error leaves the rest for shutDown
+        Runnable r;
+        while ((r = finished.poll()) != null) {
             r.run();
         }
-        finished.clear();
     }
 
     private void take(Object item) {
