@@ -236,15 +236,17 @@ __host__ __device__ constexpr int mla_decode_smem(int w) {
 // without the products (the copy side alone); 2: the products without the copies.
 // PAIR: two slices in a cluster, merged through distributed shared memory (each block writes half
 // of the heads).
-// PERSIST: one slice per sequence, block y taking sequences y, y + gridDim.y, .. < seqs as one
-// stream of tiles through the ring (the loading warp runs on into the next sequence while the
-// consumers finish one), each sequence's output written straight from the fragments.
+// PERSIST: one slice per sequence, block y of G taking the positions y, 2G - 1 - y, 2G + y, ..
+// < seqs of `order` (sequence indices, longest context first; null: index order) as one stream
+// of tiles through the ring (the loading warp runs on into the next sequence while the consumers
+// finish one), each sequence's output written straight from the fragments. Going back and forth
+// over a longest-first order pairs long contexts with short ones, so blocks finish together.
 template <int R, int DR, int MODE, bool PAIR, bool PERSIST = false>
 __device__ __forceinline__ void mla_decode_split_body(
         const bf16* __restrict__ qa, const float* __restrict__ q, long ldq, const bf16* __restrict__ cache,
         const int* __restrict__ blockTables, int maxPages, int pageSize, const int* __restrict__ ctxLens,
         float* __restrict__ opart, float* __restrict__ ml, bf16* __restrict__ out, int heads, int rArg, int drArg,
-        int dqk, int dn, float scaleLog2, int seqs = 0) {
+        int dqk, int dn, float scaleLog2, int seqs = 0, const int* __restrict__ order = nullptr) {
     const int r = R ? R : rArg, dr = R ? DR : drArg;
     const int W = r + dr, Kp = (W + 15) & ~15, P = Kp + 8;
     extern __shared__ __align__(16) unsigned char mla_ds[];
@@ -258,7 +260,12 @@ __device__ __forceinline__ void mla_decode_split_body(
     uint64_t* empty = full + MLA_STAGES;
     const int split = blockIdx.x, splits = gridDim.x, s = blockIdx.y;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int seqEnd = PERSIST ? seqs : s + 1, seqStep = PERSIST ? gridDim.y : 1;
+    // the k-th sequence this block takes, -1 past its last (positions grow with k)
+    auto seqAt = [&](int k) {
+        if (!PERSIST) return k == 0 ? s : -1;
+        const int G = gridDim.y, pos = k * G + ((k & 1) ? G - 1 - s : s);
+        return pos >= seqs ? -1 : order ? __ldg(&order[pos]) : pos;
+    };
     // each sequence's own length is cut into `splits` equal runs of rows (tiles need not meet
     // pages: every row is looked up), so the grid can be sized for a bound on the context (a
     // captured graph replays it as contexts grow)
@@ -268,8 +275,8 @@ __device__ __forceinline__ void mla_decode_split_body(
         j1 = min(len, j0 + perSplit);
         return j1 > j0 ? (j1 - j0 + MLA_DT - 1) / MLA_DT : 0;
     };
-    if (warp == MLA_CONSUMERS / 32 && lane * 32 < maxPages)   // the table row into L2 while the length arrives
-        asm volatile("prefetch.global.L2 [%0];\n" :: "l"(blockTables + (long)s * maxPages + lane * 32));
+    if (warp == MLA_CONSUMERS / 32 && lane * 32 < maxPages && seqAt(0) >= 0)   // the table row into L2 while the length arrives
+        asm volatile("prefetch.global.L2 [%0];\n" :: "l"(blockTables + (long)seqAt(0) * maxPages + lane * 32));
 
     // pad columns: never written by the tile loads, must not hold NaN patterns
     if (Kp > W) {
@@ -293,7 +300,7 @@ __device__ __forceinline__ void mla_decode_split_body(
         // ---- loading warp: lane i copies row i of each tile; the next tile's row address is
         // read from the block table before waiting for its stage
         int g = 0;   // tiles streamed so far (the ring position)
-        for (int seq = s; MODE != 2 && seq < seqEnd; seq += seqStep) {
+        for (int k = 0, seq; MODE != 2 && (seq = seqAt(k)) >= 0; k++) {
             int j0, j1;
             const int ntiles = rowRange(seq, j0, j1);
             if (ntiles == 0) continue;
@@ -363,7 +370,7 @@ __device__ __forceinline__ void mla_decode_split_body(
         float mRun = -INFINITY, lRun = 0.f;
         float o[8][2][4];
         int g = 0;   // tiles consumed so far (the ring position)
-        for (int seq = s; seq < seqEnd; seq += seqStep) {
+        for (int k = 0, seq; (seq = seqAt(k)) >= 0; k++) {
         int j0, j1;
         const int ntiles = rowRange(seq, j0, j1);
         // B fragments of Q^T for k-steps wg + 4u: heads h0 + 8n + lane/4, columns (lane%4)*2 (+8)
@@ -644,13 +651,15 @@ extern "C" __global__ void __launch_bounds__(MLA_DTHREADS, 1) mla_decode_split(M
         mla_decode_split_body<0, 0, 0, false>(MLA_DECODE_PASS);
 }
 
-// One slice per sequence, grid (1, G) with G < seqs: block y takes sequences y, y + G, ...
-// (for more sequences than multiprocessors: no second wave of block start-ups).
-extern "C" __global__ void __launch_bounds__(MLA_DTHREADS, 1) mla_decode_split_persist(MLA_DECODE_ARGS, int seqs) {
+// One slice per sequence, grid (1, G) with G < seqs: block y takes positions y, 2G - 1 - y,
+// 2G + y, .. of `order` (longest first; null: index order), for more sequences than
+// multiprocessors: no second wave of block start-ups.
+extern "C" __global__ void __launch_bounds__(MLA_DTHREADS, 1) mla_decode_split_persist(MLA_DECODE_ARGS, int seqs,
+                                                                                    const int* __restrict__ order) {
     if (r == 512 && dr == 64)
-        mla_decode_split_body<512, 64, 0, false, true>(MLA_DECODE_PASS, seqs);
+        mla_decode_split_body<512, 64, 0, false, true>(MLA_DECODE_PASS, seqs, order);
     else
-        mla_decode_split_body<0, 0, 0, false, true>(MLA_DECODE_PASS, seqs);
+        mla_decode_split_body<0, 0, 0, false, true>(MLA_DECODE_PASS, seqs, order);
 }
 
 // Two slices per sequence (grid (2, N)) as a cluster: block 0 writes the merged output, no

@@ -292,8 +292,8 @@ public final class CudaModel implements Backend {
 
     private int metaCapacity() {
         // tokens, seqOf, rowOf, logitRows [T each]; cuSeqlens, slots, ctxLens, seqChunks [N+1];
-        // chunks [2 * maxChunks]; block tables [N * pagesPerSeq]
-        return 4 * maxTokens + 4 * (maxSeqs + 1) + 2 * maxChunks() + maxSeqs * pagesPerSeq();
+        // decode order [N]; chunks [2 * maxChunks]; block tables [N * pagesPerSeq]
+        return 4 * maxTokens + 5 * (maxSeqs + 1) + 2 * maxChunks() + maxSeqs * pagesPerSeq();
     }
 
     private int pagesPerSeq() {
@@ -592,8 +592,9 @@ public final class CudaModel implements Backend {
 
     /** Addresses of one batch's metadata inside the workspace. */
     private record Meta(CUdeviceptr tokens, CUdeviceptr seqOf, CUdeviceptr rowOf, CUdeviceptr logitRows,
-                        CUdeviceptr cuSeqlens, CUdeviceptr slots, CUdeviceptr ctxLens, CUdeviceptr seqChunks,
-                        CUdeviceptr chunks, CUdeviceptr blockTables, int maxPages, int numChunks, int maxContext) {
+                        CUdeviceptr cuSeqlens, CUdeviceptr slots, CUdeviceptr ctxLens, CUdeviceptr decodeOrder,
+                        CUdeviceptr seqChunks, CUdeviceptr chunks, CUdeviceptr blockTables, int maxPages, int numChunks,
+                        int maxContext) {
     }
 
     private Meta upload(StepBatch batch) {
@@ -624,7 +625,7 @@ public final class CudaModel implements Backend {
         }
         KdaChunkPlan plan = batch.isDecode() || cfg.kda() == null ? new KdaChunkPlan(new int[0], new int[n + 1])
                 : KdaChunkPlan.of(cu);
-        int need = 4 * t + 3 * n + 1 + plan.seqChunks().length + plan.chunks().length + n * maxPages;
+        int need = 4 * t + 4 * n + 1 + plan.seqChunks().length + plan.chunks().length + n * maxPages;
         if (need > b.metaInts() || plan.numChunks() > maxChunks()) {
             throw new IllegalArgumentException("batch metadata of " + need + " ints (block tables of " + maxPages
                     + " pages) exceeds the " + b.metaInts() + " reserved");
@@ -673,6 +674,11 @@ public final class CudaModel implements Backend {
         int oCtx = o;
         System.arraycopy(batch.contextLengths(), 0, meta, o, n);
         o += n;
+        int oOrder = o;
+        if (batch.isDecode()) {
+            System.arraycopy(MlaDecodeKernel.longestFirst(batch.contextLengths()), 0, meta, o, n);
+        }
+        o += n;
         int oSeqChunks = o;
         System.arraycopy(plan.seqChunks(), 0, meta, o, plan.seqChunks().length);
         o += plan.seqChunks().length;
@@ -690,7 +696,8 @@ public final class CudaModel implements Backend {
         CUdeviceptr base = b.meta();
         return new Meta(base.withByteOffset(4L * oTokens), base.withByteOffset(4L * oSeqOf),
                 base.withByteOffset(4L * oRowOf), base.withByteOffset(4L * oRows), base.withByteOffset(4L * oCu),
-                base.withByteOffset(4L * oSlots), base.withByteOffset(4L * oCtx), base.withByteOffset(4L * oSeqChunks),
+                base.withByteOffset(4L * oSlots), base.withByteOffset(4L * oCtx), base.withByteOffset(4L * oOrder),
+                base.withByteOffset(4L * oSeqChunks),
                 base.withByteOffset(4L * oChunks), base.withByteOffset(4L * oTables), maxPages, plan.numChunks(),
                 maxContext);
     }
@@ -749,7 +756,8 @@ public final class CudaModel implements Backend {
             GemmKernel.batched(ctx, b.qb().hi(), qw, dqk, w.wUkT(), dn, (long) r * dn, b.qa(), (long) heads * r, r,
                     GemmKernel.Out.BF16, t, r, dn, heads, 1f, 0f);
             MlaDecodeKernel.decode(ctx, b.qa(), b.proj(), projW, latent[idx].ptr(), m.blockTables, m.maxPages, pageSize,
-                    m.ctxLens, m.maxContext, b.mlaPartials(), b.ctxLat().hi(), t, heads, r, dr, dqk, dn, scale);
+                    m.ctxLens, m.decodeOrder, m.maxContext, b.mlaPartials(), b.ctxLat().hi(), t, heads, r, dr, dqk, dn,
+                    scale);
         } else {
             batchedProduct(b.qb(), qw, dqk, w.wUkT(), dn, (long) r * dn, b.qa(), (long) heads * r, r, t, r, dn, heads);
             MlaDecodeKernel.attention(ctx, b.qa(), b.proj(), projW, latent[idx].ptr(), split, m.blockTables, m.maxPages,

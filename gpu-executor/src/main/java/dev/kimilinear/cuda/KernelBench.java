@@ -1,5 +1,6 @@
 package dev.kimilinear.cuda;
 
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.JCudaDriver;
 
@@ -441,8 +442,10 @@ public final class KernelBench {
                     2.0 * nseq * (ctxLen + 1) * (r + dr), 0);
             DeviceBuffer partials = zeros(MlaDecodeKernel.partialBytes(nseq, heads, r, ctx.device().multiprocessors()));
             DeviceBuffer qaBf16 = randomBf16((long) nseq * heads * r, 0.05f);
+            DeviceBuffer order = ints(MlaDecodeKernel.longestFirst(ctxs));
             ms = time(() -> MlaDecodeKernel.decode(ctx, qaBf16.ptr(), q.ptr(), (long) heads * dqk, cache.ptr(), dt.ptr(),
-                    pagesPer, page, dctx.ptr(), ctxLen, partials.ptr(), o.ptr(), nseq, heads, r, dr, dqk, dn, 0.07f));
+                    pagesPer, page, dctx.ptr(), order.ptr(), ctxLen, partials.ptr(), o.ptr(), nseq, heads, r, dr, dqk, dn,
+                    0.07f));
             // every byte the kernel must move: the cached rows, the queries (bf16 absorbed part,
             // fp32 rotary part) and the bf16 output
             double cacheBytes = 2.0 * nseq * (ctxLen + 1) * (r + dr);
@@ -452,6 +455,57 @@ public final class KernelBench {
             out.printf(Locale.ROOT, "  (cached rows alone: %.1f%% of copy)%n", 100 * cacheBytes / (ms * 1e-3) / 1e9 / copyGBs);
             free();
         }
+        mlaMixed(256, 2048);
+        mlaMixed(200, 1500);
+    }
+
+    /**
+     * The split decode over contexts of uniformly random length below maxLen, as real batches
+     * have them: sequences taken in index order and longest first.
+     */
+    private void mlaMixed(int nseq, int maxLen) {
+        int heads = 32;
+        int r = 512;
+        int dr = 64;
+        int dn = 128;
+        int dqk = 192;
+        int page = 64;
+        Random rnd = new Random(nseq * 31L + maxLen);
+        int[] ctxs = new int[nseq];
+        long rows = 0;
+        for (int i = 0; i < nseq; i++) {
+            ctxs[i] = rnd.nextInt(maxLen);
+            rows += ctxs[i] + 1;
+        }
+        int maxContext = Arrays.stream(ctxs).max().orElse(0);
+        int maxPages = (maxContext + 1 + page - 1) / page;
+        int[] tables = new int[nseq * maxPages];
+        int next = 0;
+        for (int i = 0; i < nseq; i++) {
+            int pages = (ctxs[i] + 1 + page - 1) / page;
+            for (int p = 0; p < pages; p++) {
+                tables[i * maxPages + p] = next++;
+            }
+        }
+        DeviceBuffer cache = randomBf16((long) next * page * (r + dr), 1f);
+        DeviceBuffer qa = randomBf16((long) nseq * heads * r, 0.05f);
+        DeviceBuffer q = random((long) nseq * heads * dqk, 0.05f);
+        DeviceBuffer dt = ints(tables);
+        DeviceBuffer dctx = ints(ctxs);
+        DeviceBuffer order = ints(MlaDecodeKernel.longestFirst(ctxs));
+        DeviceBuffer partials = zeros(MlaDecodeKernel.partialBytes(nseq, heads, r, ctx.device().multiprocessors()));
+        DeviceBuffer o = zeros(2L * nseq * heads * r);
+        double cacheBytes = 2.0 * rows * (r + dr);
+        double bytes = cacheBytes + (double) nseq * heads * (2.0 * r + 4.0 * dr) + 2.0 * nseq * heads * r;
+        String shape = "N=" + nseq + " ctx<" + maxLen + " mixed";
+        for (boolean sorted : new boolean[] {false, true}) {
+            CUdeviceptr ord = sorted ? order.ptr() : null;
+            double ms = time(() -> MlaDecodeKernel.decode(ctx, qa.ptr(), q.ptr(), (long) heads * dqk, cache.ptr(),
+                    dt.ptr(), maxPages, page, dctx.ptr(), ord, maxContext, partials.ptr(), o.ptr(), nseq, heads, r, dr,
+                    dqk, dn, 0.07f));
+            row("mla_decode_split", shape + (sorted ? " longest 1st" : " index order"), ms, bytes, 0);
+        }
+        free();
     }
 
     private void moe() {

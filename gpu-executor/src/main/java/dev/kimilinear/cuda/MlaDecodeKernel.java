@@ -2,6 +2,8 @@ package dev.kimilinear.cuda;
 
 import jcuda.driver.CUdeviceptr;
 
+import java.util.Arrays;
+
 /**
  * MLA attention in absorbed form over the paged latent cache (mla_decode.cu): the general
  * kernel for prompt tokens continuing a cached context and decode tokens alike, the split
@@ -84,12 +86,14 @@ public final class MlaDecodeKernel {
      * One decode token per sequence (token s belongs to sequence s, its row already written):
      * qa [N, H, r] absorbed queries in bf16 (the kernel's products take bf16 operands); q_rot in q
      * as for {@link #attention}; out [N, H, r] bf16. maxContext: at least the largest ctxLens entry (it sizes the grid;
-     * each sequence's slices follow its own length); partials: {@link #partialBytes}.
+     * each sequence's slices follow its own length); partials: {@link #partialBytes}. order [N]:
+     * the sequence indices by context, longest first ({@link #longestFirst}), so that blocks taking
+     * several sequences each take long and short ones alike; null takes them in index order.
      */
     public static void decode(CudaContext ctx, CUdeviceptr qa, CUdeviceptr q, long ldq, CUdeviceptr cache,
-                              CUdeviceptr blockTables, int maxPages, int pageSize, CUdeviceptr ctxLens, int maxContext,
-                              CUdeviceptr partials, CUdeviceptr out, int seqs, int heads, int r, int dr, int dqk, int dn,
-                              float scale) {
+                              CUdeviceptr blockTables, int maxPages, int pageSize, CUdeviceptr ctxLens, CUdeviceptr order,
+                              int maxContext, CUdeviceptr partials, CUdeviceptr out, int seqs, int heads, int r, int dr,
+                              int dqk, int dn, float scale) {
         String shapes = "N=" + seqs + " H=" + heads + " r=" + r + " dr=" + dr + " ctx<=" + maxContext;
         if (!splitDecodeFits(heads, r, dr)) {
             throw new CudaException("mla_decode_split [" + shapes + "]: needs H <= " + MAX_HEADS
@@ -109,7 +113,7 @@ public final class MlaDecodeKernel {
             int blocks = Launch.ceilDiv(seqs, Launch.ceilDiv(seqs, sms));
             Launch.run(ctx, "mla_decode_split_persist", shapes + " blocks=" + blocks, 1, blocks, 1, DECODE_THREADS,
                     smem, qa, q, ldq, cache, blockTables, maxPages, pageSize, ctxLens, partials, ml, out, heads, r, dr,
-                    dqk, dn, scaleLog2, seqs);
+                    dqk, dn, scaleLog2, seqs, order == null ? new CUdeviceptr() : order);
             return;
         }
         Launch.run(ctx, pair ? "mla_decode_split_pair" : "mla_decode_split", shapes + " splits=" + splits, splits,
@@ -120,6 +124,21 @@ public final class MlaDecodeKernel {
                     4 * splits,
                     partials, ml, splits, heads, r, out);
         }
+    }
+
+    /** Sequence indices by context length, longest first (ties in index order): the order {@link #decode} takes. */
+    public static int[] longestFirst(int[] ctxLens) {
+        // one sort of primitive keys: the length negated in the high half, the index in the low
+        long[] keys = new long[ctxLens.length];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = (-(long) ctxLens[i] << 32) | i;
+        }
+        Arrays.sort(keys);
+        int[] order = new int[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            order[i] = (int) keys[i];
+        }
+        return order;
     }
 
     /**

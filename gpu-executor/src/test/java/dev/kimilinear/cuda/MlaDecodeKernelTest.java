@@ -146,10 +146,14 @@ class MlaDecodeKernelTest {
         java.util.Arrays.fill(news, 1);
         Case c = new Case(heads, r, dr, dn, pageSize, ctxLens, news, heads * 13L + r);
         int maxContext = 1500;
-        assertClose(splitDecode(ctx, c, maxContext), c.ref, 1.5e-2, "split decode context H=" + heads + " r=" + r);
+        assertClose(splitDecode(ctx, c, maxContext, MlaDecodeKernel.longestFirst(ctxLens)), c.ref, 1.5e-2,
+                "split decode context H=" + heads + " r=" + r);
     }
 
-    /** Many sequences or short contexts: one slice per sequence, the block writes the output itself. */
+    /**
+     * Many sequences or short contexts: one slice per sequence, the block writes the output itself;
+     * with more sequences than SMs a block takes several, in index order or longest first.
+     */
     @ParameterizedTest
     @CsvSource({"4,32,8,16,16,150,100", "32,512,64,128,64,140,70", "8,128,64,32,32,9,31"})
     void splitDecodeWithOneSliceWritesTheOutput(int heads, int r, int dr, int dn, int pageSize, int seqs, int maxLen) {
@@ -167,7 +171,20 @@ class MlaDecodeKernelTest {
         int[] news = new int[seqs];
         java.util.Arrays.fill(news, 1);
         Case c = new Case(heads, r, dr, dn, pageSize, ctxLens, news, seqs * 17L + r);
-        assertClose(splitDecode(ctx, c, maxContext), c.ref, 1.5e-2, "one-slice decode context H=" + heads);
+        float[] indexOrder = splitDecode(ctx, c, maxContext, null);
+        assertClose(indexOrder, c.ref, 1.5e-2, "one-slice decode context H=" + heads);
+        int[] order = MlaDecodeKernel.longestFirst(ctxLens);
+        float[] longestFirst = splitDecode(ctx, c, maxContext, order);
+        // each sequence is still one block's stream of tiles: the same sums, bit for bit
+        org.junit.jupiter.api.Assertions.assertArrayEquals(indexOrder, longestFirst,
+                "one-slice decode context H=" + heads + ", longest first");
+    }
+
+    @Test
+    void longestFirstOrdersByContextThenIndex() {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {3, 1, 4, 0, 2},
+                MlaDecodeKernel.longestFirst(new int[] {5, 9, 0, 12, 9}));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[0], MlaDecodeKernel.longestFirst(new int[0]));
     }
 
     /**
@@ -194,22 +211,26 @@ class MlaDecodeKernelTest {
         int[] news = new int[seqs];
         java.util.Arrays.fill(news, 1);
         Case c = new Case(heads, r, dr, dn, pageSize, ctxLens, news, 99L);
-        assertClose(splitDecode(ctx, c, 999), c.ref, 1.5e-2, "two-slice decode context H=" + heads);
+        assertClose(splitDecode(ctx, c, 999, null), c.ref, 1.5e-2, "two-slice decode context H=" + heads);
     }
 
-    /** The split decode over a case (one new token per sequence), outputs poisoned first: the context as floats. */
-    private static float[] splitDecode(CudaContext ctx, Case c, int maxContext) {
+    /**
+     * The split decode over a case (one new token per sequence), outputs poisoned first: the context
+     * as floats. order: the sequences longest first, or null for index order.
+     */
+    private static float[] splitDecode(CudaContext ctx, Case c, int maxContext, int[] order) {
         // the split decode takes the absorbed queries in bf16
         try (DeviceBuffer dq = DeviceBuffer.of(ctx, c.q); DeviceBuffer dqa = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.qa));
              DeviceBuffer dc = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(c.cache));
              DeviceBuffer dt = DeviceBuffer.of(ctx, c.flatTables); DeviceBuffer dctx = DeviceBuffer.of(ctx, c.ctxLens);
+             DeviceBuffer dorder = DeviceBuffer.of(ctx, order == null ? new int[] {0} : order);
              DeviceBuffer partials = DeviceBuffer.allocate(ctx,
                      MlaDecodeKernel.partialBytes(c.n, c.heads, c.r, ctx.device().multiprocessors()));
              DeviceBuffer out = DeviceBuffer.allocate(ctx, 2L * c.t * c.heads * c.r)) {
             partials.poison();
             out.poisonBf16();
             MlaDecodeKernel.decode(ctx, dqa.ptr(), dq.ptr(), (long) c.heads * c.dqk, dc.ptr(), dt.ptr(), c.maxPages,
-                    c.pageSize, dctx.ptr(), maxContext, partials.ptr(), out.ptr(), c.n, c.heads, c.r, c.dr, c.dqk, c.dn,
+                    c.pageSize, dctx.ptr(), order == null ? null : dorder.ptr(), maxContext, partials.ptr(), out.ptr(), c.n, c.heads, c.r, c.dr, c.dqk, c.dn,
                     c.scale());
             return GpuTest.fromBf16(out.toShorts());
         }
