@@ -404,13 +404,16 @@ public final class KernelBench {
         }
     }
 
+    // Kimi-Linear-48B-A3B's MLA: 32 heads, latent 512 + rotary 64, nope 128 (q·k over 192); 64-row pages
+    private static final int MLA_H = 32;
+    private static final int MLA_R = 512;
+    private static final int MLA_DR = 64;
+    private static final int MLA_DN = 128;
+    private static final int MLA_DQK = MLA_DN + MLA_DR;
+    private static final int MLA_PAGE = 64;
+
     private void mla() {
-        int heads = 32;
-        int r = 512;
-        int dr = 64;
-        int dn = 128;
-        int dqk = 192;
-        int page = 64;
+        int heads = MLA_H, r = MLA_R, dr = MLA_DR, dn = MLA_DN, dqk = MLA_DQK, page = MLA_PAGE;
         for (int[] shape : new int[][] {{1, 4096}, {64, 4096}, {256, 1024}}) {
             int nseq = shape[0];
             int ctxLen = shape[1];
@@ -464,12 +467,7 @@ public final class KernelBench {
      * have them: sequences taken in index order and longest first.
      */
     private void mlaMixed(int nseq, int maxLen) {
-        int heads = 32;
-        int r = 512;
-        int dr = 64;
-        int dn = 128;
-        int dqk = 192;
-        int page = 64;
+        int heads = MLA_H, r = MLA_R, dr = MLA_DR, dn = MLA_DN, dqk = MLA_DQK, page = MLA_PAGE;
         Random rnd = new Random(nseq * 31L + maxLen);
         int[] ctxs = new int[nseq];
         long rows = 0;
