@@ -458,13 +458,15 @@ public final class KernelBench {
             out.printf(Locale.ROOT, "  (cached rows alone: %.1f%% of copy)%n", 100 * cacheBytes / (ms * 1e-3) / 1e9 / copyGBs);
             free();
         }
+        mlaMixed(64, 8192);
         mlaMixed(256, 2048);
         mlaMixed(200, 1500);
     }
 
     /**
      * The split decode over contexts of uniformly random length below maxLen, as real batches
-     * have them: sequences taken in index order and longest first.
+     * have them: sequences taken in index order and longest first (where blocks take several
+     * sequences: more of them than SMs; otherwise each sequence is cut into its own slices).
      */
     private void mlaMixed(int nseq, int maxLen) {
         int heads = MLA_H, r = MLA_R, dr = MLA_DR, dn = MLA_DN, dqk = MLA_DQK, page = MLA_PAGE;
@@ -496,12 +498,13 @@ public final class KernelBench {
         double cacheBytes = 2.0 * rows * (r + dr);
         double bytes = cacheBytes + (double) nseq * heads * (2.0 * r + 4.0 * dr) + 2.0 * nseq * heads * r;
         String shape = "N=" + nseq + " ctx<" + maxLen + " mixed";
-        for (boolean sorted : new boolean[] {false, true}) {
+        boolean several = nseq > ctx.device().multiprocessors();
+        for (boolean sorted : several ? new boolean[] {false, true} : new boolean[] {true}) {
             CUdeviceptr ord = sorted ? order.ptr() : null;
             double ms = time(() -> MlaDecodeKernel.decode(ctx, qa.ptr(), q.ptr(), (long) heads * dqk, cache.ptr(),
                     dt.ptr(), maxPages, page, dctx.ptr(), ord, maxContext, partials.ptr(), o.ptr(), nseq, heads, r, dr,
                     dqk, dn, 0.07f));
-            row("mla_decode_split", shape + (sorted ? " longest 1st" : " index order"), ms, bytes, 0);
+            row("mla_decode_split", shape + (!several ? "" : sorted ? " longest 1st" : " index order"), ms, bytes, 0);
         }
         free();
     }
