@@ -675,7 +675,7 @@ public final class CudaModel implements Backend {
         System.arraycopy(batch.contextLengths(), 0, meta, o, n);
         o += n;
         int oOrder = o;
-        if (batch.isDecode()) {
+        if (batch.isDecode() && b.splitDecode()) {   // only the split decode reads the order
             System.arraycopy(MlaDecodeKernel.longestFirst(batch.contextLengths()), 0, meta, o, n);
         }
         o += n;
