@@ -15,6 +15,14 @@ struct ConstCount {
     static constexpr int value = N;
 };
 
+// Zeroes a register array of any rank (fragment accumulators), fully unrolled.
+__device__ __forceinline__ void zero_regs(float& x) { x = 0.f; }
+template <typename T, int N>
+__device__ __forceinline__ void zero_regs(T (&a)[N]) {
+#pragma unroll
+    for (int i = 0; i < N; i++) zero_regs(a[i]);
+}
+
 // Every thread of every block of the cluster (sm_90; a no-op before, where there are no clusters).
 __device__ __forceinline__ void cluster_barrier() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900

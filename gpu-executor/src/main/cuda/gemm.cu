@@ -54,12 +54,7 @@ __device__ __forceinline__ void gemm_tile(const bf16* __restrict__ A, long lda,
     };
 
     float acc[MT][4][4];
-#pragma unroll
-    for (int a = 0; a < MT; a++)
-#pragma unroll
-        for (int b = 0; b < 4; b++)
-#pragma unroll
-            for (int c = 0; c < 4; c++) acc[a][b][c] = 0.f;
+    zero_regs(acc);
 
     const int ktiles = (K + GEMM_BK - 1) / GEMM_BK;
 #pragma unroll
@@ -261,10 +256,7 @@ __device__ __forceinline__ void gemm_skinny_body(
     const int chunks = (K + 31) >> 5, half = (chunks + 1) >> 1;
     const int c0 = kh * half, c1 = min(chunks, c0 + half);
     float acc[NT][4];
-#pragma unroll
-    for (int j = 0; j < NT; j++)
-#pragma unroll
-        for (int e = 0; e < 4; e++) acc[j][e] = 0.f;
+    zero_regs(acc);
     const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
     for (int c = c0; c < c1; c += WSK_UNROLL) {
         uint4 wa[WSK_UNROLL], wb[WSK_UNROLL];
@@ -390,10 +382,7 @@ __device__ __forceinline__ void gemm_skinny_split_body(
     const bool okA = nA < N, okB = nB < N;
     const int chunks = ks / 32;
     float acc[NT][4];
-#pragma unroll
-    for (int j = 0; j < NT; j++)
-#pragma unroll
-        for (int e = 0; e < 4; e++) acc[j][e] = 0.f;
+    zero_regs(acc);
     const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
     for (int c = 0; c < chunks; c += WSK_UNROLL) {
         uint4 wa[WSK_UNROLL], wb[WSK_UNROLL];

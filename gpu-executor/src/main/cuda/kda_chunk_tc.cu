@@ -289,10 +289,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const bf16* __restrict__ q,
     // half (warp / 8) of the columns, for Akk (even warps, left operand k) or Aqk (odd, left operand q)
     const int bI = (warp >> 1) & 3, isQ = warp & 1, nh = warp >> 3;
     float acc[4][4];
-#pragma unroll
-    for (int a = 0; a < 4; a++)
-#pragma unroll
-        for (int b = 0; b < 4; b++) acc[a][b] = 0.f;
+    zero_regs(acc);
     // tile rows: QL 0..63, KL 64..127, KR_I at 128 + 8 I (I + 1) holding rows 0 .. 16 I + 15
     for (int pass = 0; pass < D / PW; pass++) {
         __syncthreads();
@@ -466,10 +463,7 @@ __device__ __forceinline__ void kda_chunk_intra_body(const bf16* __restrict__ q,
         constexpr int HP = D / 32;   // 16-column pairs per half
         const bf16* src = tile + (isU ? 64 * SP : 0);
         float o[2 * HP][4];
-#pragma unroll
-        for (int a = 0; a < 2 * HP; a++)
-#pragma unroll
-            for (int b = 0; b < 4; b++) o[a][b] = 0.f;
+        zero_regs(o);
         for (int kk = 0; kk <= 16 * rq; kk += 16) {
             unsigned a[4];
             ldmatrix_x4(a, sTb + (16 * rq + (lane & 15)) * 72 + kk + (lane >> 4) * 8);

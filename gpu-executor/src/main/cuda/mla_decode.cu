@@ -396,12 +396,7 @@ __device__ __forceinline__ void mla_decode_split_body(
                 }
         mRun = -INFINITY;
         lRun = 0.f;
-#pragma unroll
-        for (int i = 0; i < 8; i++)
-#pragma unroll
-            for (int n = 0; n < 2; n++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) o[i][n][e] = 0.f;
+        zero_regs(o);
 
         for (int it = 0; it < ntiles; it++, g++) {
             const int st = g % MLA_STAGES;
@@ -419,14 +414,7 @@ __device__ __forceinline__ void mla_decode_split_body(
             auto scoreTile = [&](auto rowBlocks) {
                 constexpr int MB = decltype(rowBlocks)::value;
                 float acc[2][2][2][4];
-#pragma unroll
-                for (int a = 0; a < 2; a++)
-#pragma unroll
-                    for (int m = 0; m < 2; m++)
-#pragma unroll
-                        for (int n = 0; n < 2; n++)
-#pragma unroll
-                            for (int e = 0; e < 4; e++) acc[a][m][n][e] = 0.f;
+                zero_regs(acc);
 #pragma unroll
                 for (int u = 0; u < QN; u++) {
                     if (R ? (u * 4 + wg < (R + DR + 15) / 16) : u < nks) {
