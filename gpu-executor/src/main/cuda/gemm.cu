@@ -5,7 +5,7 @@
 // strides) and grouped by expert (a device-side tile list over rows permuted per expert); for
 // few rows a GEMV and the skinny tensor-core product (also grouped, for decode-sized routing);
 // on Hopper the wgmma kernel (plain/batched and grouped) and the K-split decode-sized product.
-#include "common.cuh"
+#include "hopper.cuh"
 
 #define GEMM_BN 128
 #define GEMM_BK 32
@@ -488,26 +488,6 @@ GEMM_SKINNY_SPLIT_ENTRY(gemm_skinny_split_m64, 8)
 #define G90_SMEM (G90_STAGES * G90_STAGE_BYTES + 1024 + 2 * G90_STAGES * 8)
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-__device__ __forceinline__ void gemm90_bar_init(unsigned bar, unsigned count) {
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(bar), "r"(count) : "memory");
-}
-__device__ __forceinline__ void gemm90_bar_arrive(unsigned bar) {
-    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(bar) : "memory");
-}
-__device__ __forceinline__ void gemm90_bar_wait(unsigned bar, unsigned parity) {
-    unsigned done = 0;
-    while (!done)
-        asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-                     " selp.u32 %0, 1, 0, p;\n}\n" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
-}
-__device__ __forceinline__ void gemm90_cp16(unsigned dst, const void* src, int bytes) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(dst), "l"(src), "r"(bytes) : "memory");
-}
-// Shared-memory matrix descriptor: K-major rows of 128 bytes, 128-byte swizzle, 8-row groups
-// 1024 bytes apart (the leading-dimension offset is unused in this layout).
-__device__ __forceinline__ uint64_t gemm90_desc(unsigned addr) {
-    return (uint64_t)((addr & 0x3FFFF) >> 4) | (1ull << 16) | ((uint64_t)(1024 >> 4) << 32) | (1ull << 62);
-}
 // Keeps the compiler from moving accumulator reads or writes across wgmma issue and wait.
 __device__ __forceinline__ void gemm90_fence_acc(float* d) {
 #pragma unroll
@@ -589,8 +569,8 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
     const int wg = threadIdx.x >> 7, t = threadIdx.x & 127;
     if (threadIdx.x == 0) {
         for (int s = 0; s < G90_STAGES; s++) {
-            gemm90_bar_init(full + 8 * s, 128);
-            gemm90_bar_init(empty + 8 * s, 2);
+            hopper_bar_init(full + 8 * s, 128);
+            hopper_bar_init(empty + 8 * s, 2);
         }
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
@@ -637,7 +617,7 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
             const int m0 = tl.m0, n0 = tl.n0, Mt = tl.M;
             for (int kt = 0; kt < ktiles; kt++, it++) {
                 const int s = it % G90_STAGES;
-                gemm90_bar_wait(empty + 8 * s, ((it / G90_STAGES) & 1) ^ 1);
+                hopper_bar_wait(empty + 8 * s, ((it / G90_STAGES) & 1) ^ 1);
                 const unsigned sa = base + s * G90_STAGE_BYTES, sb = sa + G90_A_BYTES;
                 const int k0 = kt * G90_BK;
                 const bool kin = k0 + lc * 8 < K;
@@ -646,24 +626,24 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
 #pragma unroll
                 for (int i = 0; i < G90_BM / 16; i++, pa += 16 * lda) {
                     const bool ok = kin && 16 * i < Mt - m0 - lr;
-                    gemm90_cp16(sa + dst + i * 2048, ok ? pa : Az, ok ? 16 : 0);
+                    hopper_cp16(sa + dst + i * 2048, ok ? pa : Az, ok ? 16 : 0);
                 }
 #pragma unroll
                 for (int i = 0; i < G90_BN / 16; i++, pb += 16 * ldb) {
                     const bool ok = kin && 16 * i < N - n0 - lr;
-                    gemm90_cp16(sb + dst + i * 2048, ok ? pb : Bz, ok ? 16 : 0);
+                    hopper_cp16(sb + dst + i * 2048, ok ? pb : Bz, ok ? 16 : 0);
                 }
                 cp_async_commit();
                 if (it >= G90_LAG) {
                     cp_async_wait<G90_LAG>();
                     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-                    gemm90_bar_arrive(full + 8 * ((it - G90_LAG) % G90_STAGES));
+                    hopper_bar_arrive(full + 8 * ((it - G90_LAG) % G90_STAGES));
                 }
             }
         }
         cp_async_wait<0>();
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-        for (int j = it > G90_LAG ? it - G90_LAG : 0; j < it; j++) gemm90_bar_arrive(full + 8 * (j % G90_STAGES));
+        for (int j = it > G90_LAG ? it - G90_LAG : 0; j < it; j++) hopper_bar_arrive(full + 8 * (j % G90_STAGES));
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
         const int half = wg - 1, w = t >> 5, l = t & 31;
@@ -676,9 +656,9 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
             const int m0 = tl.m0, n0 = tl.n0, Mt = tl.M;
             for (int kt = 0; kt < ktiles; kt++, it++) {
                 const int s = it % G90_STAGES;
-                gemm90_bar_wait(full + 8 * s, (it / G90_STAGES) & 1);
+                hopper_bar_wait(full + 8 * s, (it / G90_STAGES) & 1);
                 const unsigned sa = base + s * G90_STAGE_BYTES;
-                const uint64_t da = gemm90_desc(sa + half * 64 * 128), db = gemm90_desc(sa + G90_A_BYTES);
+                const uint64_t da = hopper_desc(sa + half * 64 * 128), db = hopper_desc(sa + G90_A_BYTES);
                 gemm90_fence_acc(acc);
                 asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
@@ -687,7 +667,7 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
                 asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
                 asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
                 gemm90_fence_acc(acc);
-                if (t == 0) gemm90_bar_arrive(empty + 8 * s);
+                if (t == 0) hopper_bar_arrive(empty + 8 * s);
             }
             // accumulator layout: 8-column block j holds rows r and r + 8 of this warp's 16
             OutT* Cz = C + tl.c;

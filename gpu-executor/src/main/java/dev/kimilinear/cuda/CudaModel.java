@@ -39,11 +39,20 @@ public final class CudaModel implements Backend {
     private final Buffers b;
     private final ActivationPrecision precision;
     private final boolean split;
+    /** MLA prompt chunks on the tensor-core prefill attention (sm_90, bf16, Kimi Linear's head widths). */
+    private final boolean flashPrefill;
+    private final int prefillCapacity;
+    private final int logitRows;
+    private DeviceBuffer prefillPlan;   // the step's MlaPrefillPlan, grown when a step needs more
     private LayerProbe probe;
     private boolean decodeGraphs = true;
     /** Captured decode steps by batch shape (tokens, logit rows, block-table pitch), most recent last. */
     private final java.util.LinkedHashMap<Long, CudaGraph> graphs = new java.util.LinkedHashMap<>(16, 0.75f, true);
     private static final int MAX_GRAPHS = 8;
+    /** Logit rows beyond one per sequence that a forward may ask for (prompt scoring, parity recordings). */
+    static final int LOGIT_ROWS = 4096;
+    /** Fewest gathered key rows per pass of the prefill attention. */
+    private static final int MIN_PREFILL_CAPACITY = 16384;
 
     private DeviceBuffer[] convState;   // per KDA layer [slots, 3*H*D, K-1]
     private DeviceBuffer[] kdaState;    // per KDA layer [slots, H, D, D]
@@ -56,8 +65,10 @@ public final class CudaModel implements Backend {
                        CUdeviceptr wO, Object mlp) {
     }
 
+    /** wUk, wUv: kv_b_proj's key and value rows, head after head (null without the prefill attention). */
     private record Mla(CUdeviceptr inNorm, CUdeviceptr postNorm, CUdeviceptr wQKva, CUdeviceptr kvNorm,
-                       CUdeviceptr wUkT, CUdeviceptr wKvb, CUdeviceptr wO, Object mlp) {
+                       CUdeviceptr wUkT, CUdeviceptr wKvb, CUdeviceptr wUk, CUdeviceptr wUv, CUdeviceptr wO,
+                       Object mlp) {
     }
 
     private record Dense(CUdeviceptr wGateUp, CUdeviceptr wDown, int width) {
@@ -84,7 +95,8 @@ public final class CudaModel implements Backend {
                            CUdeviceptr routerLogits, CUdeviceptr ids, CUdeviceptr rw, CUdeviceptr counts,
                            CUdeviceptr cursors, CUdeviceptr offsets, CUdeviceptr tiles, CUdeviceptr numTiles,
                            Operand xperm, CUdeviceptr gu, CUdeviceptr down, CUdeviceptr rowPos, Operand hn,
-                           CUdeviceptr logits, CUdeviceptr meta, int metaInts, int maxTiles, boolean splitDecode) {
+                           CUdeviceptr logits, CUdeviceptr meta, int metaInts, int maxTiles, boolean splitDecode,
+                           MlaPrefillKernel.Scratch prefill) {
     }
 
     /**
@@ -110,6 +122,16 @@ public final class CudaModel implements Backend {
 
     public CudaModel(CudaContext ctx, ModelWeights w, int pageSize, int maxBatchTokens, int maxSeqs,
                      ActivationPrecision precision) {
+        this(ctx, w, pageSize, maxBatchTokens, maxSeqs, precision, true);
+    }
+
+    /**
+     * @param prefillAttention whether prompt chunks may take the tensor-core prefill attention
+     *                         where it runs (false: the absorbed kernel for every token, as on
+     *                         other devices; for comparisons)
+     */
+    public CudaModel(CudaContext ctx, ModelWeights w, int pageSize, int maxBatchTokens, int maxSeqs,
+                     ActivationPrecision precision, boolean prefillAttention) {
         this.ctx = ctx;
         this.precision = precision;
         this.split = precision == ActivationPrecision.SPLIT;
@@ -117,6 +139,13 @@ public final class CudaModel implements Backend {
         this.pageSize = pageSize;
         this.maxTokens = maxBatchTokens;
         this.maxSeqs = Math.min(maxSeqs, maxBatchTokens);
+        // logits beyond every sequence's last row plus a prefill chunk's worth are never asked for
+        this.logitRows = Math.min(maxBatchTokens, this.maxSeqs + LOGIT_ROWS);
+        MlaConfig mc = cfg.mla();
+        this.flashPrefill = prefillAttention && mc != null && !split
+                && MlaPrefillKernel.supported(ctx, mc.qkNopeHeadDim(), mc.qkRopeHeadDim(), mc.vHeadDim(), mc.kvLoraRank())
+                && MlaDecodeKernel.splitDecodeFits(mc.numHeads(), mc.kvLoraRank(), mc.qkRopeHeadDim());
+        this.prefillCapacity = MlaPrefillPlan.roundUp(Math.max(2 * maxBatchTokens, MIN_PREFILL_CAPACITY));
         if (cfg.mla() != null && cfg.mla().qLoraRank() > 0) {
             throw new CudaException("CUDA backend: q_lora_rank " + cfg.mla().qLoraRank() + " (a low-rank query path) is not"
                     + " implemented; Kimi Linear checkpoints use q_lora_rank null");
@@ -143,8 +172,16 @@ public final class CudaModel implements Backend {
                         weights.floats(k.aLog()), weights.floats(k.oNorm()), weights.stack(k.oProj()), mlp));
             } else {
                 ModelWeights.Mla m = lw.mla();
+                CUdeviceptr wUk = null;
+                CUdeviceptr wUv = null;
+                if (flashPrefill) {
+                    short[][] uk = MlaPrefillKernel.splitKvB(DeviceWeights.bf16(m.kvBProj()), mc.numHeads(),
+                            mc.qkNopeHeadDim(), mc.vHeadDim(), mc.kvLoraRank());
+                    wUk = weights.bf16Array(uk[0]);
+                    wUv = weights.bf16Array(uk[1]);
+                }
                 layers.add(new Mla(inNorm, postNorm, weights.stack(m.qProj(), m.kvAProj()), weights.floats(m.kvANorm()),
-                        weights.bf16Array(transposedUk(m.kvBProj())), weights.stack(m.kvBProj()),
+                        weights.bf16Array(transposedUk(m.kvBProj())), weights.stack(m.kvBProj()), wUk, wUv,
                         weights.stack(m.oProj()), mlp));
             }
         }
@@ -256,6 +293,9 @@ public final class CudaModel implements Backend {
         long qkv = 4L * t * hd;
         boolean splitDecode = mla != null && !split
                 && MlaDecodeKernel.splitDecodeFits(mla.numHeads(), mla.kvLoraRank(), mla.qkRopeHeadDim());
+        // absorbed queries and contexts: every token on the general kernel; only the decode
+        // prefix of a step where prompt chunks take the prefill attention
+        long mlaRows = flashPrefill ? maxSeqs : t;
         return new Buffers(
                 c.take("h", 4L * t * d),
                 c.operand("xn", 2L * t * d),
@@ -269,9 +309,9 @@ public final class CudaModel implements Backend {
                 c.operand("act", 2L * Math.max(t, routed) * Math.max(actW, 1)),
                 c.take("kda chunk scratch", kda == null ? 0 : KdaChunkKernel.scratchBytes(maxChunks(), kh, headDim)),
                 c.operand("qb", mla == null ? 0 : 2L * t * mla.numHeads() * mla.qkHeadDim()),
-                c.take("qa", mla == null ? 0 : 4L * t * mla.numHeads() * mla.kvLoraRank()),
+                c.take("qa", mla == null ? 0 : 4L * mlaRows * mla.numHeads() * mla.kvLoraRank()),
                 c.take("cnorm", mla == null ? 0 : 4L * t * mla.kvLoraRank()),
-                c.operand("ctxLat", mla == null ? 0 : 2L * t * mla.numHeads() * mla.kvLoraRank()),
+                c.operand("ctxLat", mla == null ? 0 : 2L * mlaRows * mla.numHeads() * mla.kvLoraRank()),
                 c.take("mla partials", splitDecode ? MlaDecodeKernel.partialBytes(maxSeqs, mla.numHeads(),
                         mla.kvLoraRank(), ctx.device().multiprocessors()) : 0),
                 c.take("wide", split ? 4L * t * wideW : 0),
@@ -285,9 +325,21 @@ public final class CudaModel implements Backend {
                 c.take("down", 4L * routed * d),
                 c.take("rowPos", 4L * Math.max(routed, 1)),
                 c.operand("hn", 2L * t * d),
-                c.take("logits", 4L * t * cfg.vocabSize()),
+                c.take("logits", 4L * logitRows * cfg.vocabSize()),
                 c.take("meta", 4L * metaCapacity()),
-                metaCapacity(), maxTiles, splitDecode);
+                metaCapacity(), maxTiles, splitDecode, prefillScratch(c));
+    }
+
+    private MlaPrefillKernel.Scratch prefillScratch(Carver c) {
+        if (!flashPrefill) {
+            return null;
+        }
+        MlaConfig m = cfg.mla();
+        int width = m.latentWidth();
+        CUdeviceptr base = c.take("mla prefill scratch",
+                MlaPrefillKernel.Scratch.bytes(prefillCapacity, maxTokens, m.numHeads(), width));
+        return base == null ? null
+                : MlaPrefillKernel.Scratch.at(base, prefillCapacity, maxTokens, m.numHeads(), width);
     }
 
     private int metaCapacity() {
@@ -338,6 +390,16 @@ public final class CudaModel implements Backend {
     @Override
     public int maxBatchTokens() {
         return maxTokens;
+    }
+
+    @Override
+    public int maxLogitRows() {
+        return logitRows;
+    }
+
+    /** Whether prompt chunks take the tensor-core prefill attention of MLA layers (see {@link MlaPrefillKernel}). */
+    public boolean flashPrefill() {
+        return flashPrefill;
     }
 
     private int cacheElementBytes() {
@@ -594,15 +656,25 @@ public final class CudaModel implements Backend {
     private record Meta(CUdeviceptr tokens, CUdeviceptr seqOf, CUdeviceptr rowOf, CUdeviceptr logitRows,
                         CUdeviceptr cuSeqlens, CUdeviceptr slots, CUdeviceptr ctxLens, CUdeviceptr decodeOrder,
                         CUdeviceptr seqChunks, CUdeviceptr chunks, CUdeviceptr blockTables, int maxPages, int numChunks,
-                        int maxContext) {
+                        int maxContext, int decodePrefix, MlaPrefillPlan prefill, CUdeviceptr prefillPlan) {
+    }
+
+    /** Leading sequences of one token each, packed one per row: a step's decode tokens (the scheduler puts them first). */
+    private static int decodePrefix(int[] cu) {
+        int nd = 0;
+        while (nd + 1 < cu.length && cu[nd] == nd && cu[nd + 1] == nd + 1) {
+            nd++;
+        }
+        return nd;
     }
 
     private Meta upload(StepBatch batch) {
         int t = batch.totalTokens();
         int n = batch.sequences();
         int[] cu = batch.cuSeqlens();
-        if (batch.logitRows().length > t) {
-            throw new IllegalArgumentException(batch.logitRows().length + " logit rows for a batch of " + t + " tokens");
+        if (batch.logitRows().length > Math.min(t, logitRows)) {
+            throw new IllegalArgumentException(batch.logitRows().length + " logit rows for a batch of " + t
+                    + " tokens; this model returns at most " + logitRows + " rows per forward");
         }
         int maxPages = 1;
         for (int[] table : batch.blockTables()) {
@@ -675,8 +747,13 @@ public final class CudaModel implements Backend {
         System.arraycopy(batch.contextLengths(), 0, meta, o, n);
         o += n;
         int oOrder = o;
+        boolean prompts = flashPrefill && !batch.isDecode();
+        int nd = prompts ? decodePrefix(cu) : 0;
         if (batch.isDecode() && b.splitDecode()) {   // only the split decode reads the order
             System.arraycopy(MlaDecodeKernel.longestFirst(batch.contextLengths()), 0, meta, o, n);
+        } else if (nd > 0) {
+            System.arraycopy(MlaDecodeKernel.longestFirst(java.util.Arrays.copyOf(batch.contextLengths(), nd)), 0,
+                    meta, o, nd);
         }
         o += n;
         int oSeqChunks = o;
@@ -690,16 +767,29 @@ public final class CudaModel implements Backend {
             int[] table = batch.blockTables()[s];
             System.arraycopy(table, 0, meta, oTables + s * maxPages, table.length);
         }
+        MlaPrefillPlan prefill = prompts ? MlaPrefillPlan.of(cu, batch.contextLengths(), nd, prefillCapacity) : null;
+        int[] planInts = prefill == null ? null : prefill.flatten();
         ctx.stream().synchronize();
         CudaStatus.check(jcuda.driver.JCudaDriver.cuMemcpyHtoD(b.meta(), jcuda.Pointer.to(meta), 4L * need),
                 "cuMemcpyHtoD(batch metadata)");
+        if (planInts != null && planInts.length > 0) {
+            if (prefillPlan == null || prefillPlan.bytes() < 4L * planInts.length) {
+                // sized by the step's sequences and context; grows rarely, while the stream is idle
+                if (prefillPlan != null) {
+                    prefillPlan.close();
+                }
+                prefillPlan = DeviceBuffer.allocate(ctx, 4L * Math.max(planInts.length, 4096) * 2);
+            }
+            CudaStatus.check(jcuda.driver.JCudaDriver.cuMemcpyHtoD(prefillPlan.ptr(), jcuda.Pointer.to(planInts),
+                    4L * planInts.length), "cuMemcpyHtoD(MLA prefill plan)");
+        }
         CUdeviceptr base = b.meta();
         return new Meta(base.withByteOffset(4L * oTokens), base.withByteOffset(4L * oSeqOf),
                 base.withByteOffset(4L * oRowOf), base.withByteOffset(4L * oRows), base.withByteOffset(4L * oCu),
                 base.withByteOffset(4L * oSlots), base.withByteOffset(4L * oCtx), base.withByteOffset(4L * oOrder),
                 base.withByteOffset(4L * oSeqChunks),
                 base.withByteOffset(4L * oChunks), base.withByteOffset(4L * oTables), maxPages, plan.numChunks(),
-                maxContext);
+                maxContext, nd, prefill, prefill == null || prefillPlan == null ? null : prefillPlan.ptr());
     }
 
     private void kda(Kda w, int idx, Meta m, StepBatch batch) {
@@ -751,6 +841,11 @@ public final class CudaModel implements Backend {
         NormKernel.rmsNorm(ctx, kva, projW, w.kvNorm(), c.normEps(), b.cnorm(), r, t, r, !split);
         MlaDecodeKernel.cacheWrite(ctx, kva, projW, b.cnorm(), m.rowOf, latent[idx].ptr(), t, r, dr, split);
         ActivationKernel.castBf16(ctx, b.proj(), projW, b.qb().hi(), b.qb().lo(), qw, t, qw);
+        if (m.prefill() != null) {
+            prefillAttention(w, idx, m, scale);
+            product(b.act(), (long) heads * dv, w.wO(), (long) heads * dv, b.h(), d, t, d, heads * dv, 1f);
+            return;
+        }
         if (batch.isDecode() && b.splitDecode()) {
             // the split decode takes its queries in bf16 (BF16 precision only: no remainder terms)
             GemmKernel.batched(ctx, b.qb().hi(), qw, dqk, w.wUkT(), dn, (long) r * dn, b.qa(), (long) heads * r, r,
@@ -776,6 +871,37 @@ public final class CudaModel implements Backend {
                     dv, GemmKernel.Out.BF16, t, dv, r, heads, 1f, 0f);
         }
         product(b.act(), (long) heads * dv, w.wO(), (long) heads * dv, b.h(), d, t, d, heads * dv, 1f);
+    }
+
+    /**
+     * MLA attention of a step with prompt chunks, into act: the decode prefix (one token per
+     * sequence) in absorbed form on the split decode, every later sequence on the tensor-core
+     * prefill attention.
+     */
+    private void prefillAttention(Mla w, int idx, Meta m, float scale) {
+        MlaConfig c = cfg.mla();
+        int heads = c.numHeads();
+        int dqk = c.qkHeadDim();
+        int dn = c.qkNopeHeadDim();
+        int dr = c.qkRopeHeadDim();
+        int dv = c.vHeadDim();
+        int r = c.kvLoraRank();
+        int qw = heads * dqk;
+        int projW = qw + r + dr;
+        int nd = m.decodePrefix();
+        if (nd > 0) {
+            GemmKernel.batched(ctx, b.qb().hi(), qw, dqk, w.wUkT(), dn, (long) r * dn, b.qa(), (long) heads * r, r,
+                    GemmKernel.Out.BF16, nd, r, dn, heads, 1f, 0f);
+            MlaDecodeKernel.decode(ctx, b.qa(), b.proj(), projW, latent[idx].ptr(), m.blockTables, m.maxPages, pageSize,
+                    m.ctxLens, m.decodeOrder, m.maxContext, b.mlaPartials(), b.ctxLat().hi(), nd, heads, r, dr, dqk,
+                    dn, scale);
+            GemmKernel.batched(ctx, b.ctxLat().hi(), (long) heads * r, r, w.wKvb().withByteOffset(2L * dn * r), r,
+                    (long) (dn + dv) * r, b.act().hi(), (long) heads * dv, dv, GemmKernel.Out.BF16, nd, dv, r, heads,
+                    1f, 0f);
+        }
+        MlaPrefillKernel.run(ctx, m.prefill(), m.prefillPlan(), b.qb().hi(), qw, latent[idx].ptr(), m.blockTables,
+                m.maxPages, pageSize, m.cuSeqlens, m.ctxLens, w.wUk(), w.wUv(), b.prefill(), b.act().hi(),
+                (long) heads * dv, heads, r);
     }
 
     private void dense(Dense w, Operand x, int t) {
@@ -828,6 +954,9 @@ public final class CudaModel implements Backend {
     @Override
     public void close() {
         freeState();
+        if (prefillPlan != null) {
+            prefillPlan.close();
+        }
         ws.close();
         weights.close();
     }

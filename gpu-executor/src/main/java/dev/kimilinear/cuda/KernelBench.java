@@ -461,6 +461,72 @@ public final class KernelBench {
         mlaMixed(64, 8192);
         mlaMixed(256, 2048);
         mlaMixed(200, 1500);
+        mlaPrefill(8192, 8192);
+        mlaPrefill(32768, 32768);
+        mlaPrefill(131072, 8192);
+    }
+
+    /**
+     * Prefill attention of one prompt of {@code total} tokens in chunks of {@code chunk}, each
+     * chunk against everything cached before it: the whole pass (gather, expand, attend) and
+     * the attention kernel alone. Rated by the causal FLOPs torch's SDPA counts for the same
+     * attention (32 heads, q/k 192, v 128), so bench/sdpa_mla.py's figures compare directly.
+     */
+    private void mlaPrefill(int total, int chunk) {
+        int heads = MLA_H, r = MLA_R, dr = MLA_DR, dqk = MLA_DQK, page = MLA_PAGE, width = r + dr;
+        int pages = (total + page - 1) / page;
+        DeviceBuffer cache = randomBf16((long) pages * page * width, 1f);
+        int[] tables = new int[pages];
+        for (int i = 0; i < pages; i++) {
+            tables[i] = i;
+        }
+        DeviceBuffer dt = ints(tables);
+        DeviceBuffer q = randomBf16((long) chunk * heads * dqk, 1f);
+        DeviceBuffer wUk = randomBf16((long) heads * MlaPrefillKernel.NOPE * r, 0.05f);
+        DeviceBuffer wUv = randomBf16((long) heads * MlaPrefillKernel.VALUE * r, 0.05f);
+        DeviceBuffer o = zeros(2L * chunk * heads * MlaPrefillKernel.VALUE);
+        int capacity = MlaPrefillPlan.roundUp(total);
+        DeviceBuffer scratch = zeros(MlaPrefillKernel.Scratch.bytes(capacity, chunk, heads, width));
+        MlaPrefillKernel.Scratch sc = MlaPrefillKernel.Scratch.at(scratch.ptr(), capacity, chunk, heads, width);
+        DeviceBuffer dcu = ints(new int[] {0, chunk});
+        int steps = total / chunk;
+        MlaPrefillPlan[] plans = new MlaPrefillPlan[steps];
+        DeviceBuffer[] planInts = new DeviceBuffer[steps];
+        DeviceBuffer[] ctxLens = new DeviceBuffer[steps];
+        long pairs = 0;
+        for (int i = 0; i < steps; i++) {
+            int[] ctxs = {i * chunk};
+            plans[i] = MlaPrefillPlan.of(new int[] {0, chunk}, ctxs, 0, capacity);
+            planInts[i] = ints(plans[i].flatten());
+            ctxLens[i] = ints(ctxs);
+            pairs += MlaPrefillPlan.causalPairs(new int[] {0, chunk}, ctxs, 0);
+        }
+        double flops = 2.0 * pairs * heads * (dqk + MlaPrefillKernel.VALUE);
+        String shape = (steps == 1 ? "T=" + total : total + " in " + steps + "x" + chunk) + " H=32";
+        double ms = time(() -> {
+            for (int i = 0; i < steps; i++) {
+                MlaPrefillKernel.run(ctx, plans[i], planInts[i].ptr(), q.ptr(), (long) heads * dqk, cache.ptr(),
+                        dt.ptr(), pages, page, dcu.ptr(), ctxLens[i].ptr(), wUk.ptr(), wUv.ptr(), sc, o.ptr(),
+                        (long) heads * MlaPrefillKernel.VALUE, heads, r);
+            }
+        });
+        row("mla_prefill", shape, ms, 0, flops);
+        // the attention alone, over keys expanded once (the last chunk's: every chunk reads a prefix of them)
+        MlaPrefillKernel.run(ctx, plans[steps - 1], planInts[steps - 1].ptr(), q.ptr(), (long) heads * dqk,
+                cache.ptr(), dt.ptr(), pages, page, dcu.ptr(), ctxLens[steps - 1].ptr(), wUk.ptr(), wUv.ptr(), sc,
+                o.ptr(), (long) heads * MlaPrefillKernel.VALUE, heads, r);
+        ms = time(() -> {
+            for (int i = 0; i < steps; i++) {
+                MlaPrefillPlan.Pass pass = plans[i].passes().get(0);
+                CUdeviceptr pieces = planInts[i].ptr();
+                MlaPrefillKernel.attention(ctx, q.ptr(), (long) heads * dqk, sc.kn(), (long) heads * 128, sc.rows(),
+                        width, r, sc.vt(), capacity, dcu.ptr(), ctxLens[i].ptr(), pieces,
+                        pieces.withByteOffset(4L * pass.pieces().length), pass.numWork(), o.ptr(),
+                        (long) heads * MlaPrefillKernel.VALUE, sc.oacc(), sc.ml(), heads);
+            }
+        });
+        row("mla_prefill attention", shape, ms, 0, flops);
+        free();
     }
 
     /**

@@ -30,6 +30,11 @@ public interface Backend extends AutoCloseable {
     /** Most tokens one {@link #forward} call may carry (the workspace is sized for it). */
     int maxBatchTokens();
 
+    /** Most logit rows one {@link #forward} call may ask for. */
+    default int maxLogitRows() {
+        return maxBatchTokens();
+    }
+
     /** Most sequences one {@link #forward} call may carry, and so most slots worth reserving. */
     default int maxSequences() {
         return maxBatchTokens();

@@ -35,7 +35,7 @@ public final class LogitsRecorder {
         for (int i = 0; i < table.length; i++) {
             table[i] = i;
         }
-        int chunk = Math.max(1, Math.min(prefillChunk, backend.maxBatchTokens()));
+        int chunk = Math.max(1, Math.min(prefillChunk, Math.min(backend.maxBatchTokens(), backend.maxLogitRows())));
         float[] prefill = new float[inputIds.length * vocab];
         for (int start = 0; start < inputIds.length; start += chunk) {
             int n = Math.min(chunk, inputIds.length - start);

@@ -76,7 +76,8 @@ final class Scheduler {
         this.plan = plan;
         this.maxBatchTokens = plan.maxBatchTokens();
         this.prefillChunk = Math.min(prefillChunk, maxBatchTokens);
-        this.rowsCapacity = Math.min(maxBatchTokens, plan.sequences() + this.prefillChunk);
+        this.rowsCapacity = Math.min(Math.min(maxBatchTokens, backend.maxLogitRows()),
+                plan.sequences() + this.prefillChunk);
         this.modelVocab = backend.config().vocabSize();
         int sampleVocab = tokenizer == null ? modelVocab : Math.min(modelVocab, tokenizer.vocabSize());
         this.sampler = new Sampler(sampleVocab);
@@ -300,6 +301,15 @@ final class Scheduler {
                 continue;
             }
             int rows = rowsOf(s, tokens);
+            if (rowsUsed + rows > rowsCapacity && s.score != null) {
+                // a scored continuation asks for a row per token: take as many as the rows left hold
+                int room = rowsCapacity - rowsUsed;
+                tokens = room <= 0 ? 0 : Math.max(s.promptLength - 1, s.computed) + room - s.computed;
+                rows = tokens <= 0 ? 0 : rowsOf(s, tokens);
+                if (tokens <= 0) {
+                    continue;
+                }
+            }
             if (rowsUsed + rows > rowsCapacity) {
                 continue;
             }
