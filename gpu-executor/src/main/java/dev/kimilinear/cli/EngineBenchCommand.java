@@ -1,5 +1,6 @@
 package dev.kimilinear.cli;
 
+import dev.kimilinear.cuda.ActivationPrecision;
 import dev.kimilinear.engine.Backend;
 import dev.kimilinear.engine.BackendKind;
 import dev.kimilinear.engine.Engine;
@@ -79,7 +80,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--requests, --prompt-len and --max-tokens must be at least 1");
             }
             BackendKind kind = target.kind();
-            try (Backend b = target.open()) {
+            try (Backend b = target.open(ActivationPrecision.BF16, maxBatchTokens)) {
                 KimiLinearConfig cfg = b.config();
                 EngineConfig config = new EngineConfig(maxBatchTokens, prefillChunk, Math.min(maxSequences, requests), 0,
                         promptLen + maxTokens);

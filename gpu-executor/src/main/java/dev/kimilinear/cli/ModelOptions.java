@@ -35,4 +35,9 @@ public final class ModelOptions {
     Backend open(ActivationPrecision precision) {
         return Backends.open(kind(), model, device, precision);
     }
+
+    /** A backend whose forwards carry up to maxBatchTokens tokens (the CUDA workspace is sized for them). */
+    Backend open(ActivationPrecision precision, int maxBatchTokens) {
+        return Backends.open(kind(), model, device, precision, maxBatchTokens);
+    }
 }

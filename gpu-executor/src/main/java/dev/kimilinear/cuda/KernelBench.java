@@ -54,10 +54,11 @@ public final class KernelBench {
                 case "norms" -> norms();
                 case "kda" -> kda();
                 case "mla" -> mla();
+                case "mla-prefill" -> mlaPrefills();
                 case "moe" -> moe();
                 case "sampling" -> sampling();
                 default -> throw new IllegalArgumentException("unknown kernel family '" + f
-                        + "' (expected gemm, norms, kda, mla, moe or sampling)");
+                        + "' (expected gemm, norms, kda, mla, mla-prefill, moe or sampling)");
             }
         }
     }
@@ -461,6 +462,11 @@ public final class KernelBench {
         mlaMixed(64, 8192);
         mlaMixed(256, 2048);
         mlaMixed(200, 1500);
+        mlaPrefills();
+    }
+
+    /** The prefill attention's aims: one chunk of 8k and of 32k, a 131k prompt in chunks of 8k. */
+    private void mlaPrefills() {
         mlaPrefill(8192, 8192);
         mlaPrefill(32768, 32768);
         mlaPrefill(131072, 8192);

@@ -10,7 +10,12 @@ import java.nio.file.Path;
 /** Opens a model directory on the backend a user names. */
 public final class Backends {
     private static final int PAGE_SIZE = 64;
-    private static final int MAX_BATCH_TOKENS = 4096;
+    /**
+     * Tokens one forward carries unless the caller names a size: prompt steps this large keep
+     * the tensor cores busy (8k-token chunks run at the rate of 32k ones) while the workspace
+     * stays a few GB.
+     */
+    public static final int DEFAULT_MAX_BATCH_TOKENS = 8192;
     private static final int MAX_SEQUENCES = 256;
 
     private Backends() {
@@ -23,6 +28,18 @@ public final class Backends {
 
     /** As above; precision applies to the CUDA backend (the CPU one is fp32 throughout). */
     public static Backend open(BackendKind kind, Path modelDir, int device, ActivationPrecision precision) {
+        return open(kind, modelDir, device, precision, DEFAULT_MAX_BATCH_TOKENS);
+    }
+
+    /**
+     * As above, the CUDA backend's workspace sized for forwards of up to maxBatchTokens tokens
+     * (the CPU backend takes any size).
+     */
+    public static Backend open(BackendKind kind, Path modelDir, int device, ActivationPrecision precision,
+                               int maxBatchTokens) {
+        if (maxBatchTokens < 1) {
+            throw new IllegalArgumentException("max batch tokens must be at least 1, got " + maxBatchTokens);
+        }
         if (!Files.isDirectory(modelDir)) {
             throw new IllegalArgumentException(modelDir + ": model directory not found");
         }
@@ -31,7 +48,7 @@ public final class Backends {
         }
         return switch (kind) {
             case CPU -> CpuBackend.load(modelDir);
-            case CUDA -> CudaModel.load(modelDir, device, PAGE_SIZE, MAX_BATCH_TOKENS, MAX_SEQUENCES, precision);
+            case CUDA -> CudaModel.load(modelDir, device, PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision);
         };
     }
 }

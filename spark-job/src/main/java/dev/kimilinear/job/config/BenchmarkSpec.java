@@ -26,8 +26,17 @@ public record BenchmarkSpec(String name, Path input, Path validation, Path promp
     public static final String RULER = "ruler";
     public static final List<String> NAMES = List.of(MMLU_PRO, GPQA, HUMANEVAL, RULER);
 
-    /** RULER: tasks at target lengths measured with the model's tokenizer, deterministic from a seed. */
-    public record RulerSpec(List<String> tasks, List<Integer> lengths, int samples, Path essay) {
+    /**
+     * RULER: tasks at target lengths measured with the model's tokenizer, deterministic from a seed.
+     * essay feeds the essay haystacks, squad (SQuAD v2 dev JSON) qa_1 and hotpotqa (HotpotQA dev,
+     * distractor) qa_2; a task whose source is absent is skipped with the reason in the run's errors.
+     */
+    public record RulerSpec(List<String> tasks, List<Integer> lengths, int samples, Path essay, Path squad,
+                            Path hotpotqa) {
+        public RulerSpec(List<String> tasks, List<Integer> lengths, int samples, Path essay) {
+            this(tasks, lengths, samples, essay, null, null);
+        }
+
         public RulerSpec {
             tasks = List.copyOf(tasks);
             lengths = List.copyOf(lengths);

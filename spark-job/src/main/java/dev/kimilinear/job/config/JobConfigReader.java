@@ -218,7 +218,8 @@ public final class JobConfigReader {
                 }
             }
             rulerSpec = new BenchmarkSpec.RulerSpec(tasks, b.integers("lengths", List.of(4096), 512),
-                    (int) b.integer("samples", 10, 1, 1_000_000), b.path("essay", null));
+                    (int) b.integer("samples", 10, 1, 1_000_000), b.path("essay", null), b.path("squad", null),
+                    b.path("hotpotqa", null));
         }
         SamplingOverride sampling = b.has("sampling") ? samplingOverride(b.child("sampling")) : SamplingOverride.NONE;
         if (!b.has("sampling")) {

@@ -135,6 +135,12 @@ public final class JobConfigWriter {
             if (b.ruler().essay() != null) {
                 node.put("essay", text(b.ruler().essay()));
             }
+            if (b.ruler().squad() != null) {
+                node.put("squad", text(b.ruler().squad()));
+            }
+            if (b.ruler().hotpotqa() != null) {
+                node.put("hotpotqa", text(b.ruler().hotpotqa()));
+            }
         }
         if (b.sandbox() != null) {
             SandboxSpec s = b.sandbox();

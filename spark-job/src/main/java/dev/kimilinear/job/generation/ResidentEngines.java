@@ -1,6 +1,7 @@
 package dev.kimilinear.job.generation;
 
 import dev.kimilinear.cpu.CpuBackend;
+import dev.kimilinear.cuda.ActivationPrecision;
 import dev.kimilinear.engine.Backend;
 import dev.kimilinear.engine.BackendKind;
 import dev.kimilinear.engine.Backends;
@@ -58,7 +59,8 @@ public final class ResidentEngines {
             EngineSpec spec = key.engine();
             Backend backend = key.backend() == ModelSpec.Backend.CPU
                     ? CpuBackend.load(dir, spec.memoryBudgetBytes(), spec.pageSize(), spec.maxBatchTokens())
-                    : Backends.open(BackendKind.CUDA, dir, key.device());
+                    : Backends.open(BackendKind.CUDA, dir, key.device(), ActivationPrecision.BF16,
+                            spec.maxBatchTokens());
             EngineConfig config = new EngineConfig(spec.maxBatchTokens(), spec.prefillChunk(), spec.maxSequences(),
                     spec.memoryBudgetBytes(), spec.maxModelLength());
             engine = new Engine(backend, tokenizer(key.modelDir()), config);

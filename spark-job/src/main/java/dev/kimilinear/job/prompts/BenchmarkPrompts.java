@@ -52,7 +52,7 @@ public final class BenchmarkPrompts {
         BenchmarkSpec.RulerSpec r = spec.ruler();
         List<RulerTask> tasks = r.tasks().stream().map(RulerTask::parse).toList();
         RulerGenerator generator = new RulerGenerator(tokens, new RulerGenerator.Options(r.lengths(), r.samples(), tasks,
-                spec.seed() == null ? 42 : spec.seed(), r.essay(), null, null,
+                spec.seed() == null ? 42 : spec.seed(), r.essay(), r.squad(), r.hotpotqa(),
                 Math.max(1, Runtime.getRuntime().availableProcessors())));
         CollectingSink sink = new CollectingSink();
         try {

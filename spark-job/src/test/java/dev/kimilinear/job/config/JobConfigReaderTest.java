@@ -96,6 +96,14 @@ class JobConfigReaderTest {
         assertEquals(new SandboxSpec(10.0, 0, true, null), humaneval.sandbox());
         assertNull(nightly.benchmarks().get(0).sandbox());
 
+        JobConfig ruler = JobConfigReader.read(Path.of("../conf/jobs/ruler-long.yaml"),
+                List.of("benchmarks.ruler.lengths=[131072,1048576]"));
+        BenchmarkSpec.RulerSpec long13 = ruler.benchmarks().get(0).ruler();
+        assertEquals(13, long13.tasks().size());
+        assertEquals(List.of(131072, 1048576), long13.lengths());
+        assertEquals(Path.of("/shared/benchmarks/ruler/squad-dev-v2.0.json"), long13.squad());
+        assertEquals(Path.of("/shared/benchmarks/ruler/hotpotqa-dev-distractor-v1.json"), long13.hotpotqa());
+
         JobConfig defaults = JobConfigReader.parse("t", MINIMAL.replace("gpqa: {input: data/gpqa.csv}",
                 "humaneval: {input: h.jsonl}"), List.of("benchmarks.humaneval.sandbox.timeout_seconds=2.5"));
         assertEquals(new SandboxSpec(2.5, 0, true, null), defaults.benchmarks().get(0).sandbox());
@@ -111,7 +119,7 @@ class JobConfigReaderTest {
     @Test
     void writtenConfigReadsBackTheSame() {
         for (Path file : List.of(Path.of("../conf/jobs/demo.yaml"), Path.of("../conf/jobs/nightly.yaml"),
-                Path.of("../conf/jobs/generate-demo.yaml"))) {
+                Path.of("../conf/jobs/generate-demo.yaml"), Path.of("../conf/jobs/ruler-long.yaml"))) {
             JobConfig c = JobConfigReader.read(file, List.of("faults.after_commit=[0]"));
             String yaml = JobConfigWriter.toYaml(JobConfigWriter.toTree(c));
             JobConfig back = JobConfigReader.parse(c.source(), yaml, List.of());
