@@ -53,11 +53,11 @@ public final class EngineBenchCommand implements Callable<Integer> {
             description = "output tokens per request (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
-    @Option(names = "--max-batch-tokens", paramLabel = "T", defaultValue = "2048",
+    @Option(names = "--max-batch-tokens", paramLabel = "T", defaultValue = "8192",
             description = "tokens per forward step (default: ${DEFAULT-VALUE})")
     int maxBatchTokens;
 
-    @Option(names = "--prefill-chunk", paramLabel = "C", defaultValue = "512",
+    @Option(names = "--prefill-chunk", paramLabel = "C", defaultValue = "8192",
             description = "prompt tokens per sequence and step (default: ${DEFAULT-VALUE})")
     int prefillChunk;
 
@@ -89,6 +89,10 @@ public final class EngineBenchCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "model %s on %s: %d layers, hidden %d, vocab %d%n", target.model, b.name(),
                             cfg.numLayers(), cfg.hiddenSize(), cfg.vocabSize());
                     out.println("plan: " + plan);
+                    String tooLong = plan.whyNot((long) promptLen + maxTokens);
+                    if (tooLong != null) {
+                        throw new IllegalArgumentException("cannot run: " + tooLong);
+                    }
                     Random random = new Random(seed);
                     run(engine, prompts(random, Math.min(requests, 4), Math.min(promptLen, 32), cfg), 4);
 

@@ -22,6 +22,21 @@ public record MemoryPlan(long budgetBytes, long bytesPerSlot, long bytesPerPage,
         return (long) pages * pageSize;
     }
 
+    /**
+     * Null when one sequence of {@code tokens} fits the latent cache, else why not (the pages it
+     * needs and the bytes they take beside what the budget holds).
+     */
+    public String whyNot(long tokens) {
+        int need = pagesFor(tokens);
+        if (need <= pages) {
+            return null;
+        }
+        return String.format(java.util.Locale.ROOT,
+                "a sequence of %d tokens needs %d latent pages (%.2f GB); the memory budget of %.2f GB holds %d"
+                        + " (%d tokens)", tokens, need, need * (double) bytesPerPage / 1e9, budgetBytes / 1e9, pages,
+                tokenCapacity());
+    }
+
     /** Pages a sequence of this many cached tokens needs. */
     public int pagesFor(long tokens) {
         return (int) ((tokens + pageSize - 1) / pageSize);
