@@ -48,6 +48,11 @@ public final class LogitsCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE})")
     String precision;
 
+    @Option(names = "--row-stride", paramLabel = "N", defaultValue = "1",
+            description = "prefill logits of positions 0, N, 2N, ... and the last only (long prompts; their"
+                    + " positions go in 'prefill_rows') (default: ${DEFAULT-VALUE})")
+    int rowStride;
+
     @Option(names = "--out", paramLabel = "OUT.safetensors", required = true, description = "output file")
     Path out;
 
@@ -72,11 +77,14 @@ public final class LogitsCommand implements Callable<Integer> {
                                 + " outside the model's vocabulary [0, " + b.config().vocabSize() + ")");
                     }
                 }
-                rec = LogitsRecorder.record(b, ids, decodeSteps, b.maxBatchTokens());
+                rec = LogitsRecorder.record(b, ids, decodeSteps, b.maxBatchTokens(), rowStride);
             }
             Map<String, TensorData> tensors = new LinkedHashMap<>();
             tensors.put("input_ids", TensorData.i32(ids, ids.length));
-            tensors.put("prefill_logits", TensorData.f32(rec.prefillLogits(), ids.length, rec.vocab()));
+            tensors.put("prefill_logits", TensorData.f32(rec.prefillLogits(), rec.prefillRows().length, rec.vocab()));
+            if (rowStride > 1) {
+                tensors.put("prefill_rows", TensorData.i32(rec.prefillRows(), rec.prefillRows().length));
+            }
             if (decodeSteps > 0) {
                 tensors.put("decode_logits", TensorData.f32(rec.decodeLogits(), decodeSteps, rec.vocab()));
                 tensors.put("generated_ids", TensorData.i32(rec.generatedIds(), decodeSteps));

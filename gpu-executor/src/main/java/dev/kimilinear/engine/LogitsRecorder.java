@@ -12,17 +12,43 @@ public final class LogitsRecorder {
     }
 
     /**
-     * @param prefillLogits [T, V]
+     * @param prefillLogits [rows, V]: the prompt positions {@link #prefillRows} lists
      * @param decodeLogits  [N, V]
      * @param generatedIds  [N] greedy tokens
+     * @param prefillRows   prompt positions of the prefill rows, ascending (every position, or a stride's)
      */
-    public record Recording(int vocab, float[] prefillLogits, float[] decodeLogits, int[] generatedIds) {
+    public record Recording(int vocab, float[] prefillLogits, float[] decodeLogits, int[] generatedIds,
+                            int[] prefillRows) {
+    }
+
+    /** Every prompt position's logits. */
+    public static Recording record(Backend backend, int[] inputIds, int decodeSteps, int prefillChunk) {
+        return record(backend, inputIds, decodeSteps, prefillChunk, 1);
+    }
+
+    /** Positions 0, stride, 2 stride, ... and always the last: long prompts' logits without [T, V] of them. */
+    public static int[] strideRows(int length, int stride) {
+        if (stride < 1) {
+            throw new IllegalArgumentException("row stride must be at least 1, got " + stride);
+        }
+        int n = (length - 1) / stride + 1;
+        boolean last = (length - 1) % stride != 0;
+        int[] rows = new int[n + (last ? 1 : 0)];
+        for (int i = 0; i < n; i++) {
+            rows[i] = i * stride;
+        }
+        if (last) {
+            rows[n] = length - 1;
+        }
+        return rows;
     }
 
     /**
      * @param prefillChunk tokens per prefill step (the whole prompt when it fits the backend)
+     * @param rowStride    the prefill logits of positions 0, stride, 2 stride, ... and the last
      */
-    public static Recording record(Backend backend, int[] inputIds, int decodeSteps, int prefillChunk) {
+    public static Recording record(Backend backend, int[] inputIds, int decodeSteps, int prefillChunk,
+                                   int rowStride) {
         if (inputIds.length == 0) {
             throw new IllegalArgumentException("input ids are empty: at least one token is needed");
         }
@@ -36,23 +62,29 @@ public final class LogitsRecorder {
             table[i] = i;
         }
         int chunk = Math.max(1, Math.min(prefillChunk, Math.min(backend.maxBatchTokens(), backend.maxLogitRows())));
-        float[] prefill = new float[inputIds.length * vocab];
+        int[] kept = strideRows(inputIds.length, rowStride);
+        float[] prefill = new float[Math.multiplyExact(kept.length, vocab)];
+        int next = 0;
         for (int start = 0; start < inputIds.length; start += chunk) {
             int n = Math.min(chunk, inputIds.length - start);
             int[] tokens = java.util.Arrays.copyOfRange(inputIds, start, start + n);
-            int[] rows = new int[n];
-            for (int i = 0; i < n; i++) {
-                rows[i] = i;
+            int first = next;
+            while (next < kept.length && kept[next] < start + n) {
+                next++;
             }
-            float[] logits = new float[n * vocab];
+            int[] rows = new int[next - first];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = kept[first + i] - start;
+            }
+            float[] logits = new float[rows.length * vocab];
             backend.forward(new StepBatch(tokens, new int[]{0, n}, new int[]{0}, new int[]{start},
                     new int[][]{table}, rows), logits);
-            System.arraycopy(logits, 0, prefill, start * vocab, n * vocab);
+            System.arraycopy(logits, 0, prefill, first * vocab, rows.length * vocab);
         }
         float[] decode = new float[Math.max(0, decodeSteps) * vocab];
         int[] generated = new int[Math.max(0, decodeSteps)];
         if (decodeSteps > 0) {
-            System.arraycopy(prefill, (inputIds.length - 1) * vocab, decode, 0, vocab);
+            System.arraycopy(prefill, (kept.length - 1) * vocab, decode, 0, vocab);
             generated[0] = CpuOps.argmax(decode, 0, vocab);
             float[] step = new float[vocab];
             int[] token = new int[1];
@@ -69,6 +101,6 @@ public final class LogitsRecorder {
                 generated[i] = CpuOps.argmax(step, 0, vocab);
             }
         }
-        return new Recording(vocab, prefill, decode, generated);
+        return new Recording(vocab, prefill, decode, generated, kept);
     }
 }

@@ -48,6 +48,17 @@ class CpuBackendVariantsTest {
         int[] ids = new Random(2).ints(90, 3, 300).toArray();
         LogitsRecorder.Recording whole = LogitsRecorder.record(backend, ids, 4, 4096);
         LogitsRecorder.Recording pieces = LogitsRecorder.record(backend, ids, 4, 13);
+        // a stride keeps positions 0, 7, ..., 84 and the last, row for row as the whole recording
+        LogitsRecorder.Recording strided = LogitsRecorder.record(backend, ids, 4, 13, 7);
+        int[] rows = strided.prefillRows();
+        assertArrayEquals(LogitsRecorder.strideRows(90, 7), rows);
+        assertTrue(rows.length == 14 && rows[12] == 84 && rows[13] == 89);
+        for (int i = 0; i < rows.length; i++) {
+            float[] a = java.util.Arrays.copyOfRange(strided.prefillLogits(), i * 300, i * 300 + 300);
+            float[] b = java.util.Arrays.copyOfRange(pieces.prefillLogits(), rows[i] * 300, rows[i] * 300 + 300);
+            assertTrue(FixtureParityTest.maxAbs(a, b) < 1e-5, "strided row " + rows[i]);
+        }
+        assertArrayEquals(pieces.generatedIds(), strided.generatedIds());
         for (float f : whole.prefillLogits()) {
             assertTrue(Float.isFinite(f));
         }
