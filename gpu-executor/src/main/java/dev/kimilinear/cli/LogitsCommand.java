@@ -137,4 +137,8 @@ public final class LogitsCommand implements Callable<Integer> {
         }
         return ids;
     }
+
+    public static void main(String[] args) {
+        System.exit(new picocli.CommandLine(new LogitsCommand()).execute(args));
+    }
 }
