@@ -161,39 +161,16 @@ extern "C" __global__ void __launch_bounds__(384, 1) mla_prefill_attention(
         const bf16* kBase = kn + (long)(g0 + lr) * ldk + (long)h * 128 + lc * 8;
         const bf16* rBase = rows + (long)(g0 + lr) * ldr + rOff + lc * 8;
         const bf16* vBase = vt + (long)(h * 128 + lr) * ldv + g0 + lc * 8;
-        // copy groups in issue order: K of block 0, V of block 0, K of block 1, ... A group is
-        // handed over once LAG later ones are in flight, or before the loader would block on a
-        // stage still in use (so consumers never wait on copies that have landed).
-        int group = 0, signaled = 0;
-        auto signal = [&](int g) {
-            const int b = g >> 1, s = b % MLAP_STAGES;
-            hopper_bar_arrive(((g & 1) ? fullV : fullK) + 8 * s);
-        };
-        auto flush = [&]() {
-            cp_async_wait<0>();
-            asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-            for (; signaled < group; signaled++) signal(signaled);
-        };
-        auto acquire = [&](unsigned bar, unsigned phase) {
-            if (!hopper_bar_test(bar, phase)) {
-                flush();
-                hopper_bar_wait(bar, phase);
-            }
-        };
-        auto committed = [&]() {
-            cp_async_commit();
-            group++;
-            if (group - signaled > MLAP_LAG) {
-                cp_async_wait<MLAP_LAG>();
-                asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-                for (; signaled < group - MLAP_LAG; signaled++) signal(signaled);
-            }
+        int group = 0;   // copy groups in issue order: K of block 0, V of block 0, K of block 1, ...
+        auto signal = [&](int upTo) {   // the copies of group upTo have landed: hand its stage over
+            const int b = upTo >> 1, s = b % MLAP_STAGES;
+            hopper_bar_arrive(((upTo & 1) ? fullV : fullK) + 8 * s);
         };
         for (int b = 0; b < blocks; b++) {
             const int s = b % MLAP_STAGES;
             const unsigned phase = ((b / MLAP_STAGES) & 1) ^ 1;
             const long key = (long)b * MLAP_BN;
-            acquire(emptyK + 8 * s, phase);
+            hopper_bar_wait(emptyK + 8 * s, phase);
             const unsigned k = sK + s * MLAP_K_BYTES + dst;
 #pragma unroll
             for (int i = 0; i < 8; i++) {
@@ -202,17 +179,31 @@ extern "C" __global__ void __launch_bounds__(384, 1) mla_prefill_attention(
                 hopper_cp16(k + 16384 + i * 2048, kBase + r * ldk + 64, 16);
                 hopper_cp16(k + 32768 + i * 2048, rBase + r * ldr, 16);
             }
-            committed();
-            acquire(emptyV + 8 * s, phase);
+            cp_async_commit();
+            if (group >= MLAP_LAG) {
+                cp_async_wait<MLAP_LAG>();
+                asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+                signal(group - MLAP_LAG);
+            }
+            group++;
+            hopper_bar_wait(emptyV + 8 * s, phase);
             const unsigned v = sV + s * MLAP_V_BYTES + dst;
 #pragma unroll
             for (int i = 0; i < 8; i++) {
                 hopper_cp16(v + i * 2048, vBase + (long)16 * i * ldv + key, 16);
                 hopper_cp16(v + 16384 + i * 2048, vBase + (long)16 * i * ldv + key + 64, 16);
             }
-            committed();
+            cp_async_commit();
+            if (group >= MLAP_LAG) {
+                cp_async_wait<MLAP_LAG>();
+                asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+                signal(group - MLAP_LAG);
+            }
+            group++;
         }
-        flush();
+        cp_async_wait<0>();
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+        for (int j = group > MLAP_LAG ? group - MLAP_LAG : 0; j < group; j++) signal(j);
         return;
     }
 
@@ -264,89 +255,84 @@ extern "C" __global__ void __launch_bounds__(384, 1) mla_prefill_attention(
             }
         }
     }
-    // The two consumer warpgroups take turns on the tensor cores (named barriers 3 and 4):
-    // one issues its products while the other runs its softmax. Block b's turn issues
-    // S_b = Q K_b^T and O += P_{b-1} V_{b-1}; a last turn finishes P V of the last block.
-    const unsigned turnMine = 3 + half, turnOther = 4 - half;
-    if (half == 1) asm volatile("bar.arrive 3, 256;\n" ::: "memory");   // the first consumer goes first
-    unsigned p[32];
-    for (int b = 0; b <= blocks; b++) {
-        const bool hasS = b < blocks, hasPV = b > 0;
-        const int st = b % MLAP_STAGES, pst = (b + MLAP_STAGES - 1) % MLAP_STAGES;
-        const bool activeS = hasS && b < wgBlocks, activePV = hasPV && b - 1 < wgBlocks;
-        if (hasS) hopper_bar_wait(fullK + 8 * st, (b / MLAP_STAGES) & 1);
-        if (hasPV) hopper_bar_wait(fullV + 8 * pst, ((b - 1) / MLAP_STAGES) & 1);
-        asm volatile("bar.sync %0, 256;\n" :: "r"(turnMine) : "memory");
-        mlap_fence(s);
-        mlap_fence(o);
-        mlap_fence(p);
-        asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
-        if (activeS) {
+    for (int b = 0; b < blocks; b++) {
+        const int st = b % MLAP_STAGES;
+        const unsigned phase = (b / MLAP_STAGES) & 1;
+        const bool active = b < wgBlocks;
+        hopper_bar_wait(fullK + 8 * st, phase);
+        if (active) {
             const unsigned k = sK + st * MLAP_K_BYTES;
+            mlap_fence(s);
+            asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
             for (int kk = 0; kk < 12; kk++) {   // 192 columns: atoms of 64, 16 columns (32 bytes) a step
                 const uint64_t da = hopper_desc(qs + (kk >> 2) * 8192) + 2 * (kk & 3);
                 const uint64_t db = hopper_desc(k + (kk >> 2) * 16384) + 2 * (kk & 3);
                 mlap_mma_ss(s, da, db, kk > 0);
             }
+            asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+            asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+            mlap_fence(s);
         }
-        if (activePV) {
-            const unsigned v = sV + pst * MLAP_V_BYTES;
+        if (t == 0) hopper_bar_arrive(emptyK + 8 * st);
+        unsigned p[32];
+        if (active) {
+            const int key0 = k0 + b * MLAP_BN;
+            // masked where the key lies past the query (causal) or past the piece
+            const bool mask = key0 + MLAP_BN - 1 > wgFirstPos || key0 + MLAP_BN > k1;
+#pragma unroll
+            for (int hh = 0; hh < 2; hh++) {
+                const int pos = pos0 + 8 * hh;
+                float mx = m[hh];
+#pragma unroll
+                for (int j = 0; j < 16; j++) {
+#pragma unroll
+                    for (int e = 0; e < 2; e++) {
+                        const int key = key0 + j * 8 + (l & 3) * 2 + e;
+                        float v = s[j * 4 + hh * 2 + e] * scaleLog2;
+                        if (mask && (key > pos || key >= k1)) v = -INFINITY;
+                        s[j * 4 + hh * 2 + e] = v;
+                        mx = fmaxf(mx, v);
+                    }
+                }
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+                const float use = mx == -INFINITY ? 0.f : mx;   // a row with no key yet stays empty
+                const float corr = mlap_exp2(m[hh] - use);
+                m[hh] = mx;
+                float sum = 0.f;
+#pragma unroll
+                for (int j = 0; j < 16; j++) {
+#pragma unroll
+                    for (int e = 0; e < 2; e++) {
+                        const float pv = mlap_exp2(s[j * 4 + hh * 2 + e] - use);
+                        s[j * 4 + hh * 2 + e] = pv;
+                        sum += pv;
+                    }
+                    o[j * 4 + hh * 2] *= corr;
+                    o[j * 4 + hh * 2 + 1] *= corr;
+                }
+                lsum[hh] = lsum[hh] * corr + sum;
+            }
+            // P as the A fragments of 8 k-steps of 16 keys: step kk holds columns 16kk..16kk+15
+#pragma unroll
+            for (int i = 0; i < 32; i++) p[i] = mlap_pack(s[2 * i], s[2 * i + 1]);
+        }
+        hopper_bar_wait(fullV + 8 * st, phase);
+        if (active) {
+            const unsigned v = sV + st * MLAP_V_BYTES;
+            mlap_fence(o);
+            mlap_fence(p);
+            asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
             for (int kk = 0; kk < 8; kk++)
                 mlap_mma_rs(o, p + 4 * kk, hopper_desc(v + (kk >> 2) * 16384) + 2 * (kk & 3));
+            asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+            asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+            mlap_fence(o);
+            mlap_fence(p);
         }
-        asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-        if (!(half == 1 && b == blocks)) asm volatile("bar.arrive %0, 256;\n" :: "r"(turnOther) : "memory");
-        asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-        mlap_fence(s);
-        mlap_fence(o);
-        mlap_fence(p);
-        if (t == 0) {
-            if (hasS) hopper_bar_arrive(emptyK + 8 * st);
-            if (hasPV) hopper_bar_arrive(emptyV + 8 * pst);
-        }
-        if (!activeS) continue;
-        const int key0 = k0 + b * MLAP_BN;
-        // masked where the key lies past the query (causal) or past the piece
-        const bool mask = key0 + MLAP_BN - 1 > wgFirstPos || key0 + MLAP_BN > k1;
-#pragma unroll
-        for (int hh = 0; hh < 2; hh++) {
-            const int pos = pos0 + 8 * hh;
-            float mx = -INFINITY;
-#pragma unroll
-            for (int j = 0; j < 16; j++) {
-#pragma unroll
-                for (int e = 0; e < 2; e++) {
-                    const int key = key0 + j * 8 + (l & 3) * 2 + e;
-                    if (mask && (key > pos || key >= k1)) s[j * 4 + hh * 2 + e] = -INFINITY;
-                    mx = fmaxf(mx, s[j * 4 + hh * 2 + e]);
-                }
-            }
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-            // m in log2 units of scaled scores: exp(scale (s - max)) = 2^(s scaleLog2 - m)
-            const float mnew = fmaxf(m[hh], mx * scaleLog2);
-            const float use = mnew == -INFINITY ? 0.f : mnew;   // a row with no key yet stays empty
-            const float corr = mlap_exp2(m[hh] - use);
-            m[hh] = mnew;
-            float sum = 0.f;
-#pragma unroll
-            for (int j = 0; j < 16; j++) {
-#pragma unroll
-                for (int e = 0; e < 2; e++) {
-                    const float pv = mlap_exp2(fmaf(s[j * 4 + hh * 2 + e], scaleLog2, -use));
-                    s[j * 4 + hh * 2 + e] = pv;
-                    sum += pv;
-                }
-                o[j * 4 + hh * 2] *= corr;
-                o[j * 4 + hh * 2 + 1] *= corr;
-            }
-            lsum[hh] = lsum[hh] * corr + sum;
-        }
-        // P as the A fragments of 8 k-steps of 16 keys: step kk holds columns 16kk..16kk+15
-#pragma unroll
-        for (int i = 0; i < 32; i++) p[i] = mlap_pack(s[2 * i], s[2 * i + 1]);
+        if (t == 0) hopper_bar_arrive(emptyV + 8 * st);
     }
     if (wq0 >= n) return;
 #pragma unroll
