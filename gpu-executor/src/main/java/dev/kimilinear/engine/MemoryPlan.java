@@ -27,6 +27,10 @@ public record MemoryPlan(long budgetBytes, long bytesPerSlot, long bytesPerPage,
      * needs and the bytes they take beside what the budget holds).
      */
     public String whyNot(long tokens) {
+        if (tokens > maxModelLength) {
+            return "a sequence of " + tokens + " tokens exceeds the plan's max length " + maxModelLength
+                    + " (the model's own limit, or the engine's max_model_length when lower)";
+        }
         int need = pagesFor(tokens);
         if (need <= pages) {
             return null;
