@@ -55,8 +55,9 @@ public final class ScoreCommand implements Callable<Integer> {
   Path generations;
 
   @Option(names = "--responses", paramLabel = "FILE",
-      description = "mmlu-pro only: a JSON list (or .zip of one) of questions with generated_text, "
-          + "instead of --prompts and --generations")
+      description = "mmlu-pro only: a JSON list (or .zip of one) of questions with model_outputs or "
+          + "generated_text (model_outputs wins where both are given), instead of --prompts and --generations;"
+          + " entries that are not such records go to errors/mmlu-pro.jsonl")
   Path responses;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
@@ -100,6 +101,7 @@ public final class ScoreCommand implements Callable<Integer> {
     try {
       RecordFormat outFormat = RecordFormat.parse(format);
       List<PromptRecord> promptRecords;
+      List<MmluProResponses.Rejected> rejected = List.of();
       List<GenerationRecord> generationRecords;
       if (!Scorers.BENCHMARKS.contains(benchmark)) {
         throw new IllegalArgumentException("unknown benchmark '" + benchmark + "': expected one of "
@@ -124,6 +126,7 @@ public final class ScoreCommand implements Callable<Integer> {
         MmluProResponses.Responses r = MmluProResponses.read(responses);
         promptRecords = r.prompts();
         generationRecords = r.generations();
+        rejected = r.rejected();
       } else {
         if (prompts == null || generations == null) {
           throw new IllegalArgumentException("--prompts and --generations are both required"
@@ -144,9 +147,14 @@ public final class ScoreCommand implements Callable<Integer> {
       RecordIo.writeScores(scoresFile, outFormat, run.scores());
       RecordIo.writeMetrics(metricsFile, outFormat, run.metrics());
 
+      Path errorsFile = writeRejected(rejected);
       Path report = writeReport();
       outWriter.print(MetricsTable.format(run.metrics()));
       run.notes().forEach(n -> outWriter.println("note: " + n));
+      if (errorsFile != null) {
+        outWriter.println("errors:  " + errorsFile + " (" + rejected.size() + " entries of " + responses
+            + " set aside, not scored)");
+      }
       outWriter.println("scores:  " + scoresFile);
       outWriter.println("metrics: " + metricsFile);
       outWriter.println("report:  " + report);
@@ -172,6 +180,31 @@ public final class ScoreCommand implements Callable<Integer> {
         .withOfficialGuard(!noOfficialGuard)
         .withPython(python);
     return parallelism == null ? c : c.withParallelism(parallelism);
+  }
+
+  /**
+   * The response file's entries that could not be scored, one JSON line each (source, index in
+   * the list, reason) in errors/BENCHMARK.jsonl; null, and no file left from an earlier run, when
+   * there are none.
+   */
+  private Path writeRejected(List<MmluProResponses.Rejected> rejected) throws java.io.IOException {
+    Path file = out.resolve("errors").resolve(benchmark + ".jsonl");
+    if (rejected.isEmpty()) {
+      Files.deleteIfExists(file);
+      return null;
+    }
+    Files.createDirectories(file.getParent());
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    StringBuilder lines = new StringBuilder();
+    for (MmluProResponses.Rejected r : rejected) {
+      lines.append(json.writeValueAsString(java.util.Map.of("source", r.source(), "index", r.index(),
+          "reason", r.reason()))).append('\n');
+    }
+    Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+    Files.writeString(tmp, lines);
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return file;
   }
 
   /** A benchmark scored again in the other format must not leave its old file beside the new. */
