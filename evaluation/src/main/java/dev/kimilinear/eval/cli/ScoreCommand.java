@@ -183,8 +183,8 @@ public final class ScoreCommand implements Callable<Integer> {
   }
 
   /**
-   * The response file's entries that could not be scored, one JSON line each (source, index in
-   * the list, reason) in errors/BENCHMARK.jsonl; null, and no file left from an earlier run, when
+   * The response file's entries that could not be scored, one JSON line each (source, row in the
+   * list counted from 1, reason) in errors/BENCHMARK.jsonl; null, and no file left from an earlier run, when
    * there are none.
    */
   private Path writeRejected(List<MmluProResponses.Rejected> rejected) throws java.io.IOException {
@@ -197,7 +197,7 @@ public final class ScoreCommand implements Callable<Integer> {
     com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
     StringBuilder lines = new StringBuilder();
     for (MmluProResponses.Rejected r : rejected) {
-      lines.append(json.writeValueAsString(java.util.Map.of("source", r.source(), "index", r.index(),
+      lines.append(json.writeValueAsString(java.util.Map.of("source", r.source(), "row", r.row(),
           "reason", r.reason()))).append('\n');
     }
     Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");

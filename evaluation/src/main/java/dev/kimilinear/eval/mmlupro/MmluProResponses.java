@@ -25,7 +25,7 @@ import java.util.zip.ZipInputStream;
  * and its {@code compute_accuracy.py} reads) or {@code generated_text} (the published files of
  * the local script); where an entry holds both, {@code model_outputs} wins, as in the official
  * scoring. Entries that are not question records (bare strings or numbers between the records,
- * objects without an id, category, answer or response) are set aside with their index and why;
+ * objects without an id, category, answer or response) are set aside with their row and why;
  * the rest are scored.
  */
 public final class MmluProResponses {
@@ -33,8 +33,8 @@ public final class MmluProResponses {
   /** The response fields, in the order they are looked for. */
   public static final List<String> RESPONSE_FIELDS = List.of("model_outputs", "generated_text");
 
-  /** An entry of the list that is not a scorable record: its position in the list and why. */
-  public record Rejected(String source, int index, String reason) {}
+  /** An entry of the list that is not a scorable record: its row (1-based, as the data command counts) and why. */
+  public record Rejected(String source, int row, String reason) {}
 
   public record Responses(List<PromptRecord> prompts, List<GenerationRecord> generations, List<Rejected> rejected) {}
 
@@ -74,12 +74,12 @@ public final class MmluProResponses {
       int index = 0;
       for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken(), index++) {
         if (token == null) {
-          throw new IllegalArgumentException(source + ": the JSON list ends early, after entry " + (index - 1));
+          throw new IllegalArgumentException(source + ": the JSON list ends early, after row " + index);
         }
         JsonNode q = JSON.readTree(parser);
         String why = problem(q);
         if (why != null) {
-          rejected.add(new Rejected(source, index, why));
+          rejected.add(new Rejected(source, index + 1, why));
           continue;
         }
         String questionId = q.get("question_id").asText();
@@ -102,7 +102,7 @@ public final class MmluProResponses {
     if (prompts.isEmpty()) {
       throw new IllegalArgumentException(source + ": no question record with a response"
           + (rejected.isEmpty() ? " (the list is empty)"
-              : " (" + rejected.size() + " entries set aside; entry " + rejected.get(0).index() + ": "
+              : " (" + rejected.size() + " entries set aside; row " + rejected.get(0).row() + ": "
                   + rejected.get(0).reason() + ")"));
     }
     return new Responses(prompts, generations, rejected);

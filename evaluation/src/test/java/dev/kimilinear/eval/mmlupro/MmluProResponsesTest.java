@@ -55,7 +55,7 @@ class MmluProResponsesTest {
         r.prompts().stream().map(p -> p.id()).toList());
     assertEquals(List.of("The answer is (B)", "The answer is (A)", "The answer is (D)"),
         r.generations().stream().map(g -> g.text()).toList());
-    assertEquals(List.of(1, 3, 5, 6, 7, 8), r.rejected().stream().map(MmluProResponses.Rejected::index).toList());
+    assertEquals(List.of(2, 4, 6, 7, 8, 9), r.rejected().stream().map(MmluProResponses.Rejected::row).toList());
     List<String> reasons = r.rejected().stream().map(MmluProResponses.Rejected::reason).toList();
     assertTrue(reasons.get(0).startsWith("expected a question object, found string \"a bare string"), reasons.get(0));
     assertTrue(reasons.get(1).startsWith("expected a question object, found number 42"), reasons.get(1));
@@ -70,7 +70,7 @@ class MmluProResponsesTest {
     Path file = dir.resolve("junk.json");
     Files.writeString(file, "[\"only\", \"strings\"]");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MmluProResponses.read(file));
-    assertTrue(e.getMessage().contains("no question record with a response (2 entries set aside; entry 0:"),
+    assertTrue(e.getMessage().contains("no question record with a response (2 entries set aside; row 1:"),
         e.getMessage());
   }
 
@@ -91,7 +91,7 @@ class MmluProResponsesTest {
     assertEquals(2.0 / 3, all.value(), 1e-9);
     List<String> errors = Files.readAllLines(out.resolve("errors/mmlu-pro.jsonl"));
     assertEquals(6, errors.size());
-    assertTrue(errors.get(0).contains("\"index\":1") && errors.get(0).contains("a bare string"), errors.get(0));
+    assertTrue(errors.get(0).contains("\"row\":2") && errors.get(0).contains("a bare string"), errors.get(0));
     assertTrue(stdout.toString().contains("6 entries of"), stdout.toString());
   }
 }
