@@ -43,7 +43,7 @@ record PromptSet(List<PromptRecord> records, List<ErrorRecord> errors, Map<Strin
             }
             AdapterResult result;
             try {
-                result = BenchmarkPrompts.build(b, tokenizer::count);
+                result = BenchmarkPrompts.build(b, tokenizer::count, config.engine().maxModelLength());
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException("benchmarks." + b.name() + ": " + e.getMessage(), e);
             }

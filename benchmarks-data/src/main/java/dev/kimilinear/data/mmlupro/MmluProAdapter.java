@@ -35,13 +35,32 @@ public final class MmluProAdapter {
      * @param limit      at most this many questions, null for all
      * @param seed       with a limit, draw the questions at random with this seed instead of taking the first
      * @param chat       one user message instead of a raw completion prompt
+     * @param budget     with it, worked examples are dropped (5, 4, ...) while the prompt is not
+     *                   shorter than the budget's tokens, as evaluate_from_local.py does; null keeps
+     *                   every example
      */
-    public record Options(int shots, List<String> categories, Integer limit, Long seed, boolean chat) {
+    public record Options(int shots, List<String> categories, Integer limit, Long seed, boolean chat,
+                          PromptBudget budget) {
+        public Options(int shots, List<String> categories, Integer limit, Long seed, boolean chat) {
+            this(shots, categories, limit, seed, chat, null);
+        }
+
         public Options {
             categories = List.copyOf(categories);
             if (shots < 0) {
                 throw new IllegalArgumentException("shots must be non-negative, got " + shots);
             }
+        }
+    }
+
+    /**
+     * The official length rule: a prompt must be shorter than {@code maxPromptTokens} (the model's
+     * length minus the 2048 new tokens) as the model's tokenizer counts.
+     */
+    public record PromptBudget(dev.kimilinear.data.ruler.TokenCounter tokens, int maxPromptTokens) {
+        /** The budget evaluate_from_local.py uses for a model of {@code maxModelLength} tokens. */
+        public static PromptBudget forModel(dev.kimilinear.data.ruler.TokenCounter tokens, int maxModelLength) {
+            return new PromptBudget(tokens, maxModelLength - SAMPLING.maxTokens());
         }
     }
 
@@ -59,7 +78,7 @@ public final class MmluProAdapter {
             ParsedRows<MmluProQuestion> parsed = MmluProReader.read(validation);
             errors.addAll(parsed.errors());
             for (ParsedRows.Row<MmluProQuestion> row : parsed.rows()) {
-                MmluProQuestion example = row.value();
+                MmluProQuestion example = MmluProPrompt.official(row.value());
                 if (example.cotContent() == null || example.cotContent().isBlank()) {
                     errors.add(new ErrorRecord(parsed.source(), row.number(),
                             "field cot_content is missing or empty; a worked example needs it"));
@@ -98,8 +117,15 @@ public final class MmluProAdapter {
 
         List<PromptRecord> records = new ArrayList<>();
         for (ParsedRows.Row<MmluProQuestion> row : Selection.limit(kept, options.limit(), options.seed())) {
-            MmluProQuestion question = row.value();
+            MmluProQuestion question = MmluProPrompt.official(row.value());
             List<MmluProQuestion> shots = options.shots() > 0 ? examples.get(question.category()) : List.of();
+            if (options.budget() != null) {
+                // drop worked examples from the end while the prompt is too long (down to none)
+                while (!shots.isEmpty() && options.budget().tokens().count(MmluProPrompt.build(question, shots))
+                        >= options.budget().maxPromptTokens()) {
+                    shots = shots.subList(0, shots.size() - 1);
+                }
+            }
             records.add(toRecord(question, shots, options.chat()));
         }
         return new AdapterResult(records, errors);

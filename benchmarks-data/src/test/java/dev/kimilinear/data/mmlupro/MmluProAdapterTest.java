@@ -63,7 +63,7 @@ class MmluProAdapterTest {
         MmluProQuestion question = new MmluProQuestion(10, "What is 2+2?", List.of("4", "5"), "A", 0, "", "math", "s");
 
         String expected = "The following are multiple choice questions (with answers) about math. Think step by step "
-                + "and then finish your answer with \"the answer is (X)\" where X is the correct letter choice.\n"
+                + "and then finish your answer with \"the answer is (X)\" where X is the correct letter choice.\n\n\n\n"
                 + "Question:\nWhat is 1+1?\nOptions:\nA. 1\nB. 2\nC. 3\n"
                 + "Answer: Let's think step by step. One plus one is two. The answer is (B).\n\n"
                 + "Question:\nWhat is 2+2?\nOptions:\nA. 4\nB. 5\n"
@@ -75,8 +75,47 @@ class MmluProAdapterTest {
     void zeroShotPromptIsTheHeaderAndTheQuestion() {
         MmluProQuestion question = new MmluProQuestion(10, "Q?", List.of("a"), "A", 0, null, "law", null);
         assertEquals("The following are multiple choice questions (with answers) about law. Think step by step and then "
-                + "finish your answer with \"the answer is (X)\" where X is the correct letter choice.\n"
+                + "finish your answer with \"the answer is (X)\" where X is the correct letter choice.\n\n\n\n"
                 + "Question:\nQ?\nOptions:\nA. a\nAnswer: Let's think step by step.", MmluProPrompt.build(question, List.of()));
+    }
+
+    /**
+     * evaluate_from_local.py's rules, written out by hand: the header then four newlines
+     * (initial_prompt.txt ends in three, the script adds one), "N/A" options dropped before
+     * lettering in examples and question alike, and worked examples dropped from the end while
+     * the prompt is not shorter than the model's length minus 2048.
+     */
+    @Test
+    void officialPreprocessingAndLengthRule() throws IOException {
+        List<Q> val = List.of(
+                new Q(101, "E1?", List.of("x", "N/A", "y"), 1, "A: Let's think step by step. One. The answer is (B).", "math"),
+                new Q(102, "E2?", List.of("p", "q"), 0, "A: Let's think step by step. Two. The answer is (A).", "math"));
+        List<Q> tst = List.of(new Q(1, "T?", List.of("4", "5", "N/A", "N/A"), 1, "", "math"));
+        Path v = MmluProFixtures.jsonList(dir.resolve("v.json"), val);
+        Path t = MmluProFixtures.jsonList(dir.resolve("t.json"), tst);
+        String header = "The following are multiple choice questions (with answers) about math. Think step by step and "
+                + "then finish your answer with \"the answer is (X)\" where X is the correct letter choice.\n\n\n\n";
+        String e1 = "Question:\nE1?\nOptions:\nA. x\nB. y\nAnswer: Let's think step by step. One. The answer is (B).\n\n";
+        String e2 = "Question:\nE2?\nOptions:\nA. p\nB. q\nAnswer: Let's think step by step. Two. The answer is (A).\n\n";
+        String q = "Question:\nT?\nOptions:\nA. 4\nB. 5\nAnswer: Let's think step by step.";
+
+        AdapterResult all = MmluProAdapter.adapt(t, v, new MmluProAdapter.Options(5, List.of(), null, null, false));
+        assertEquals(header + e1 + e2 + q, all.records().get(0).prompt());
+        JsonNode reference = PromptJson.MAPPER.readTree(all.records().get(0).reference());
+        assertEquals(2, reference.get("num_options").asInt());
+
+        // a counter of characters: the budget fits the prompt with one example, not with two
+        dev.kimilinear.data.ruler.TokenCounter chars = String::length;
+        int oneFits = (header + e1 + q).length() + 1;
+        AdapterResult cut = MmluProAdapter.adapt(t, v, new MmluProAdapter.Options(5, List.of(), null, null, false,
+                new MmluProAdapter.PromptBudget(chars, oneFits)));
+        assertEquals(header + e1 + q, cut.records().get(0).prompt());
+        assertEquals(1, PromptJson.MAPPER.readTree(cut.records().get(0).reference()).get("shots").asInt());
+        // at exactly the prompt's length it is too long (the official test is length < budget)
+        AdapterResult none = MmluProAdapter.adapt(t, v, new MmluProAdapter.Options(5, List.of(), null, null, false,
+                new MmluProAdapter.PromptBudget(chars, (header + e1 + q).length())));
+        assertEquals(header + q, none.records().get(0).prompt());
+        assertEquals(8192 - 2048, MmluProAdapter.PromptBudget.forModel(chars, 8192).maxPromptTokens());
     }
 
     @ParameterizedTest

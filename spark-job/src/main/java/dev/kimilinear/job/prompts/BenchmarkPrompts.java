@@ -26,6 +26,15 @@ public final class BenchmarkPrompts {
      * @param tokens the model's token counter, which sizes generated contexts (RULER)
      */
     public static AdapterResult build(BenchmarkSpec spec, TokenCounter tokens) {
+        return build(spec, tokens, 0);
+    }
+
+    /**
+     * @param maxModelLength the engine's longest sequence: MMLU-Pro drops worked examples while a
+     *                       prompt is not shorter than it minus the 2048 new tokens (the official
+     *                       rule); 0 keeps every example
+     */
+    public static AdapterResult build(BenchmarkSpec spec, TokenCounter tokens, int maxModelLength) {
         if (spec.prompts() != null) {
             List<PromptRecord> records = PromptReader.read(spec.prompts()).stream()
                     .filter(r -> r.benchmark().equals(spec.name()))
@@ -38,7 +47,8 @@ public final class BenchmarkPrompts {
         Integer limit = spec.limit() > 0 ? spec.limit() : null;
         return switch (spec.name()) {
             case BenchmarkSpec.MMLU_PRO -> MmluProAdapter.adapt(spec.input(), spec.validation(),
-                    new MmluProAdapter.Options(spec.shots(), List.of(), limit, spec.seed(), spec.chat()));
+                    new MmluProAdapter.Options(spec.shots(), List.of(), limit, spec.seed(), spec.chat(),
+                            maxModelLength > 0 ? MmluProAdapter.PromptBudget.forModel(tokens, maxModelLength) : null));
             case BenchmarkSpec.GPQA -> GpqaAdapter.adapt(spec.input(),
                     new GpqaAdapter.Options(spec.seed() == null ? 0 : spec.seed(), spec.repeats(), limit));
             case BenchmarkSpec.HUMANEVAL -> HumanEvalAdapter.adapt(spec.input(),
