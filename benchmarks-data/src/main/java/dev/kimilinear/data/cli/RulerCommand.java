@@ -48,7 +48,8 @@ final class RulerCommand implements Callable<Integer> {
     @Option(names = "--tasks", paramLabel = "LIST", split = ",", description = "Tasks to generate (default: all 13).")
     List<String> tasks = new ArrayList<>();
 
-    @Option(names = "--essay", paramLabel = "FILE", description = "Essay text for the essay haystacks.")
+    @Option(names = "--essay", paramLabel = "FILE",
+            description = "Essays for the essay haystacks: RULER's PaulGrahamEssays.json (its text field) or plain text.")
     Path essay;
 
     @Option(names = "--squad", paramLabel = "FILE", description = "SQuAD v2 dev JSON for qa_1.")

@@ -43,11 +43,36 @@ final class Essay {
         if (kind != FileKind.TEXT && kind != FileKind.JSON_OBJECT && kind != FileKind.JSON_ARRAY) {
             throw new InputException(file + ": expected essay text (UTF-8), found " + kind.description());
         }
+        String text;
         try {
-            return new Essay(StrictUtf8.decode(InputBytes.read(file)), file.toString());
+            text = StrictUtf8.decode(InputBytes.read(file));
         } catch (BadEncodingException e) {
             throw new InputException(file + ": essay text is not UTF-8: " + e.getMessage());
         }
+        if (kind == FileKind.TEXT) {
+            return new Essay(text, file.toString());
+        }
+        // RULER's own essays file, PaulGrahamEssays.json: {"text": "..."}
+        com.fasterxml.jackson.databind.JsonNode root;
+        try {
+            root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new InputException(file + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        com.fasterxml.jackson.databind.JsonNode field = root.isObject() ? root.get("text") : null;
+        if (field == null || !field.isTextual()) {
+            throw new InputException(file + ": expected RULER's essays JSON, an object whose field 'text' holds the"
+                    + " essays (PaulGrahamEssays.json), or plain text; found " + (root.isObject()
+                    ? "an object with fields " + fieldNames(root)
+                    : "a JSON " + root.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
+        }
+        return new Essay(field.asText(), file.toString());
+    }
+
+    private static java.util.List<String> fieldNames(com.fasterxml.jackson.databind.JsonNode object) {
+        java.util.List<String> names = new ArrayList<>();
+        object.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 
     int wordCount() {

@@ -161,6 +161,31 @@ class RulerGeneratorTest {
         assertTrue(wrongShape.getMessage().contains("not SQuAD JSON"), wrongShape.getMessage());
     }
 
+    /** RULER's own PaulGrahamEssays.json ({"text": ...}) reads as the same essay as its text. */
+    @Test
+    void theOfficialEssaysJsonIsReadThroughItsTextField() throws IOException {
+        String text = Files.readString(essay);
+        Path json = inputs.resolve("PaulGrahamEssays.json");
+        Files.writeString(json, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(
+                java.util.Map.of("text", text)));
+        List<RulerTask> tasks = List.of(RulerTask.NIAH_SINGLE_2, RulerTask.NIAH_MULTIVALUE);
+        RulerGenerator fromText = generator(TestCounters.WORDS, List.of(4096), 2, 3, tasks, 1);
+        RulerGenerator fromJson = new RulerGenerator(TestCounters.WORDS, new RulerGenerator.Options(List.of(4096), 2,
+                tasks, 3, json, squad, hotpotqa, 1));
+        for (RulerTask task : tasks) {
+            RulerSample a = fromText.sample(task, 4096, 1);
+            RulerSample b = fromJson.sample(task, 4096, 1);
+            assertEquals(a, b, task.toString());
+            assertTrue(!b.toString().contains("{\"text\"") && !b.toString().contains("\\n"), task.toString());
+        }
+        Path wrong = inputs.resolve("essays-wrong.json");
+        Files.writeString(wrong, "{\"essays\": \"x\"}");
+        InputException e = assertThrows(InputException.class, () -> new RulerGenerator(TestCounters.WORDS,
+                new RulerGenerator.Options(List.of(4096), 1, List.of(RulerTask.NIAH_SINGLE_2), 0, wrong, null, null, 1)));
+        assertTrue(e.getMessage().contains("field 'text'") && e.getMessage().contains("fields [essays]"),
+                e.getMessage());
+    }
+
     @Test
     void aLengthTooShortForTheFixedTextIsAClearError() {
         RulerGenerator generator = generator(TestCounters.BYTES, List.of(512), 1, 0, List.of(RulerTask.CWE), 1);
