@@ -18,8 +18,6 @@ import dev.kimilinear.data.input.StrictUtf8;
  * Sentence token counts are computed once and shared by all samples.
  */
 final class Essay {
-    /** Sentences longer than this are cut, so that no single piece is too coarse to fit lengths with. */
-    private static final int MAX_SENTENCE_WORDS = 120;
     private static final Set<String> ABBREVIATIONS = Set.of("mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "etc.", "e.g.",
             "i.e.", "jr.", "sr.", "prof.", "inc.", "no.", "cf.", "approx.");
 
@@ -81,12 +79,10 @@ final class Essay {
 
     private static int[] sentenceEnds(String[] words) {
         List<Integer> ends = new ArrayList<>();
-        int start = 0;
         for (int i = 0; i < words.length; i++) {
-            boolean last = i == words.length - 1;
-            if (last || endsSentence(words[i], words[i + 1]) || i + 1 - start >= MAX_SENTENCE_WORDS) {
+            // never cut inside a sentence: needles go between whole sentences, as RULER places them
+            if (i == words.length - 1 || endsSentence(words[i], words[i + 1])) {
                 ends.add(i + 1);
-                start = i + 1;
             }
         }
         return ends.stream().mapToInt(Integer::intValue).toArray();

@@ -161,6 +161,15 @@ class RulerGeneratorTest {
         assertTrue(wrongShape.getMessage().contains("not SQuAD JSON"), wrongShape.getMessage());
     }
 
+    /** A sentence of any length stays whole: needles never land inside one. */
+    @Test
+    void longSentencesAreNeverCut() {
+        String longSentence = String.join(" ", java.util.Collections.nCopies(300, "word")) + " end.";
+        Essay essay = new Essay("Short one. " + longSentence + " Another short one.", "t");
+        List<String> sentences = essay.sentences(essay.wordCount());
+        assertEquals(List.of("Short one.", longSentence, "Another short one."), sentences);
+    }
+
     /** RULER's own PaulGrahamEssays.json ({"text": ...}) reads as the same essay as its text. */
     @Test
     void theOfficialEssaysJsonIsReadThroughItsTextField() throws IOException {
