@@ -164,7 +164,7 @@ class RulerGeneratorTest {
     /** A sentence of any length stays whole: needles never land inside one. */
     @Test
     void longSentencesAreNeverCut() {
-        String longSentence = String.join(" ", java.util.Collections.nCopies(300, "word")) + " end.";
+        String longSentence = "Then " + String.join(" ", java.util.Collections.nCopies(300, "word")) + " end.";
         Essay essay = new Essay("Short one. " + longSentence + " Another short one.", "t");
         List<String> sentences = essay.sentences(essay.wordCount());
         assertEquals(List.of("Short one.", longSentence, "Another short one."), sentences);
