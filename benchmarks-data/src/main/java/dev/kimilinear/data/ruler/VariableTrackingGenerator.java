@@ -12,7 +12,8 @@ import dev.kimilinear.python.PythonRandom;
 /**
  * Variable tracking (RULER {@code variable_tracking.py}): one chain {@code VAR A = 12345},
  * {@code VAR B = VAR A}, ... of 4 hops hidden line by line in noise; the answer is every variable
- * of the chain. A short solved example of the same kind goes first.
+ * of the chain. A short solved example of the same kind goes first, then a blank line. As RULER
+ * writes them: hop lines end in a space, values are 10000..99998.
  */
 final class VariableTrackingGenerator implements TaskGenerator {
     static final String TEMPLATE = "Memorize and track the chain(s) of variable assignment hidden in the following "
@@ -49,11 +50,13 @@ final class VariableTrackingGenerator implements TaskGenerator {
                 variables.add(name.toString());
             }
         }
-        String value = Long.toString(random.randint(10000, 99999));
+        // numpy's randint(10000, 99999) in RULER excludes its upper end
+        String value = Long.toString(random.randint(10000, 99998));
         List<String> lines = new ArrayList<>();
         lines.add("VAR " + variables.get(0) + " = " + value);
         for (int j = 0; j < HOPS; j++) {
-            lines.add("VAR " + variables.get(j + 1) + " = VAR " + variables.get(j));
+            // RULER writes each hop's line with a trailing space
+            lines.add("VAR " + variables.get(j + 1) + " = VAR " + variables.get(j) + " ");
         }
         return new Chain(variables, lines, value);
     }
@@ -63,7 +66,9 @@ final class VariableTrackingGenerator implements TaskGenerator {
         String example = example(length, index);
         Chain chain = chain(SampleRandom.of(seed, task, length, index, SampleRandom.Stream.CONTENT), 5);
         Map<String, String> fill = Map.of("query", chain.value(), "num_v", Integer.toString(HOPS + 1));
-        Framing framing = Framing.of(TEMPLATE + ANSWER_PREFIX, fill, pieces).after(example, pieces.once(example));
+        // the solved example ends its line, then a blank line parts it from the task (RULER adds a newline)
+        String solved = example + "\n";
+        Framing framing = Framing.of(TEMPLATE + ANSWER_PREFIX, fill, pieces).after(solved, pieces.once(solved));
         Haystack haystack = new ChainHaystack(framing, chain, SampleRandom.of(seed, task, length, index,
                 SampleRandom.Stream.LAYOUT));
         LengthFitter.Fit fit = LengthFitter.fit(haystack, pieces.counter(), Framing.budget(length, task),

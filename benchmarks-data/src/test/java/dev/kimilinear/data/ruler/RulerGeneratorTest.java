@@ -161,6 +161,29 @@ class RulerGeneratorTest {
         assertTrue(wrongShape.getMessage().contains("not SQuAD JSON"), wrongShape.getMessage());
     }
 
+    /** vt as RULER's template writes it: hop lines with a trailing space, a blank line after the solved example. */
+    @Test
+    void variableTrackingLinesAsTheOfficialTemplate() {
+        RulerGenerator generator = generator(TestCounters.WORDS, List.of(4096), 1, 5, List.of(RulerTask.VT), 1);
+        RulerSample sample = generator.sample(RulerTask.VT, 4096, 0);
+        String prompt = sample.prompt();
+        java.util.regex.Matcher hop = java.util.regex.Pattern.compile("(?m)^VAR [A-Z]{5} = VAR [A-Z]{5}(.?)$")
+                .matcher(prompt);
+        int hops = 0;
+        while (hop.find()) {
+            assertEquals(" ", hop.group(1), "hop line ends in a space");
+            hops++;
+        }
+        assertEquals(4, hops);
+        int task = prompt.lastIndexOf("Memorize and track");
+        assertTrue(task > 0 && prompt.startsWith("\n\n", task - 2) && !prompt.startsWith("\n\n\n", task - 3),
+                "one blank line between the solved example and the task");
+        java.util.regex.Matcher value = java.util.regex.Pattern.compile("(?m)^VAR [A-Z]{5} = (\\d+)$").matcher(prompt);
+        assertTrue(value.find());
+        long v = Long.parseLong(value.group(1));
+        assertTrue(v >= 10000 && v <= 99998, "value " + v);
+    }
+
     /** A sentence of any length stays whole: needles never land inside one. */
     @Test
     void longSentencesAreNeverCut() {
