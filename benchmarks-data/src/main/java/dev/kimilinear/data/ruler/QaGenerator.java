@@ -12,6 +12,8 @@ import dev.kimilinear.python.PythonRandom;
 /**
  * Question answering (RULER {@code qa.py}): the documents holding the answer among distractor
  * documents, all shuffled and numbered "Document N:". Sample i asks question i (wrapping around).
+ * The shuffle is RULER's: a generator seeded with the run's seed on every sample, so the layout
+ * depends only on how many documents a sample holds.
  * The haystack is measured in words of documents in a fixed per-sample order (answer documents,
  * related ones, then the rest), so the last distractor may be cut short to reach the length.
  */
@@ -104,7 +106,9 @@ final class QaGenerator implements TaskGenerator {
                 if (!partial.isEmpty()) {
                     documents.add(partial);
                 }
-                SampleRandom.of(seed, task, length, index, SampleRandom.Stream.LAYOUT).shuffle(documents);
+                // as qa.py: random.Random(seed).shuffle on every call, so for a given number of
+                // documents the gold one sits at the same place in every sample
+                new PythonRandom(seed).shuffle(documents);
                 StringBuilder context = new StringBuilder();
                 for (int i = 0; i < documents.size(); i++) {
                     context.append(i == 0 ? "" : "\n\n").append("Document ").append(i + 1).append(":\n")

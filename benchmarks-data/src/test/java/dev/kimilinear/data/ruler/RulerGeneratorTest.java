@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -182,6 +183,37 @@ class RulerGeneratorTest {
         assertTrue(value.find());
         long v = Long.parseLong(value.group(1));
         assertTrue(v >= 10000 && v <= 99998, "value " + v);
+    }
+
+    /** qa shuffles its documents as qa.py does: random.Random(seed).shuffle, the same for every sample. */
+    @Test
+    void qaDocumentsShuffleWithTheRunSeedOnEveryCall() {
+        long seed = 42;
+        RulerGenerator generator = generator(TestCounters.WORDS, List.of(4096), 1, seed, List.of(RulerTask.QA_1), 1);
+        RulerSample sample = generator.sample(RulerTask.QA_1, 4096, 0);
+        String[] parts = sample.prompt().split("\n\nDocument \\d+:\n|Document 1:\n");
+        List<String> documents = new ArrayList<>(java.util.Arrays.asList(parts).subList(1, parts.length));
+        String lastWithTail = documents.get(documents.size() - 1);
+        documents.set(documents.size() - 1, lastWithTail.substring(0, lastWithTail.indexOf("\n\nAnswer the question")));
+        List<Integer> slots = new ArrayList<>();
+        for (int i = 0; i < documents.size(); i++) {
+            slots.add(i);
+        }
+        new dev.kimilinear.python.PythonRandom(seed).shuffle(slots);
+        // the gold document, first before the shuffle, lands where the seeded shuffle puts item 0
+        assertEquals("The Amazon carries more water than any other river. Its basin covers seven million square "
+                + "kilometres.", documents.get(slots.indexOf(0)));
+        // undoing the seeded shuffle gives the documents in their planned order: one pass over the
+        // distinct documents, repeated (the last may be cut short)
+        List<String> planned = new ArrayList<>();
+        for (int i = 0; i < documents.size(); i++) {
+            planned.add(documents.get(slots.indexOf(i)));
+        }
+        int distinct = new java.util.HashSet<>(planned).size() - 1;
+        assertTrue(planned.size() > 2 * distinct, "several passes over the documents: " + planned.size());
+        for (int i = distinct; i < planned.size() - 1; i++) {
+            assertEquals(planned.get(i % distinct), planned.get(i), "planned document " + i);
+        }
     }
 
     /** A sentence of any length stays whole: needles never land inside one. */
