@@ -1,7 +1,8 @@
-// Token choice on the GPU from a block of logits rows: greedy argmax, and top-p (nucleus)
-// sampling with temperature. Top-p finds the probability threshold of the nucleus by
-// bisection (no sort of the vocabulary), then walks the kept tokens in index order to the
-// drawn point, so the draw is deterministic for a given uniform number.
+// Token choice on the GPU from logits rows: argmax_rows, and choose_tokens, the device form of
+// the engine's TokenChooser (greedy; temperature, top-k and top-p draws by the Gumbel-max trick
+// over RandomStream's numbers; log-probabilities and the top n). Cuts by rank (top-k, top-n)
+// and by mass (top-p) are radix selects over the logits' order-preserving bits, four passes of
+// 8-bit digits, so no row is ever sorted.
 #include "common.cuh"
 
 #define SAMPLE_THREADS 1024
@@ -60,75 +61,286 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) argmax_rows(const f
     }
 }
 
-__device__ float block_max(float v, float* scratch) {
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-    v = warp_max(v);
+
+// ---------------------------------------------------------------------------- choose_tokens
+
+#define CHOOSE_THREADS 1024
+#define CHOOSE_WARPS (CHOOSE_THREADS / 32)
+
+// One choice of a RowChoices table, packed by SamplingKernel (40 bytes).
+struct Choice {
+    unsigned long long key;   // RandomStream.key(seed, sample, position)
+    double temperature;       // 0: greedy
+    double top_p;
+    int row, top_k, logprobs, target;
+};
+
+// The float's bits mapped so that unsigned order is numeric order (TokenChooser.orderedBits).
+__device__ __forceinline__ unsigned ordered_bits(float v) {
+    unsigned b = __float_as_uint(v);
+    return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+
+__device__ __forceinline__ unsigned long long mix64(unsigned long long z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// RandomStream.gumbel: -log(-log u), u from 52 bits plus a half
+__device__ __forceinline__ double gumbel_noise(unsigned long long key, int token) {
+    unsigned long long z = mix64(key ^ (0x8CB92BA72F3D8DD7ull * (unsigned long long)(token + 1LL)));
+    double u = ((double)(z >> 12) + 0.5) * 0x1.0p-52;
+    return -log(-log(u));
+}
+
+// A cut of the ranking (logit descending, id ascending): kept when key > tau, or key == tau and id <= id.
+struct Cut { unsigned tau; int id; };
+
+__device__ __forceinline__ bool kept_by(Cut c, unsigned key, int i) {
+    return key > c.tau || (key == c.tau && i <= c.id);
+}
+
+__device__ __forceinline__ double block_sum_d(double v, double* scratch) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     __syncthreads();
     if (lane == 0) scratch[warp] = v;
     __syncthreads();
-    float t = lane < warps ? scratch[lane] : -INFINITY;
-    return warp_max(t);
+    double t = lane < CHOOSE_WARPS ? scratch[lane] : 0.0;
+    for (int o = 16; o > 0; o >>= 1) t += __shfl_xor_sync(0xffffffffu, t, o);
+    return t;
 }
 
-// One block per row: p_i = exp((l_i - max) / temperature); keep the smallest set of the most
-// likely tokens whose mass reaches topP; draw with uniforms[row] in [0, 1).
-extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample_top_p(
-        const float* __restrict__ logits, long ldl, int vocab, float temperature, float topP,
-        const float* __restrict__ uniforms, int* __restrict__ out) {
-    __shared__ float scratch[32];
-    __shared__ float prefix[SAMPLE_THREADS];
-    const float* row = logits + (long)blockIdx.x * ldl;
-    float mx = -INFINITY;
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x) mx = fmaxf(mx, row[i]);
-    mx = block_max(mx, scratch);
-    const float invT = 1.f / temperature;
-    float z = 0.f;
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x) z += __expf((row[i] - mx) * invT);
-    z = block_sum(z, scratch);
-    // the largest threshold whose kept mass still reaches topP * z (p of the best token is 1)
-    float lo = 0.f, hi = 1.f;
-    for (int it = 0; it < 32; it++) {
-        float mid = 0.5f * (lo + hi), kept = 0.f;
-        for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-            float p = __expf((row[i] - mx) * invT);
-            if (p >= mid) kept += p;
+__device__ __forceinline__ float block_max_f(float v, float* scratch) {
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    __syncthreads();
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    float t = lane < CHOOSE_WARPS ? scratch[lane] : -INFINITY;
+    for (int o = 16; o > 0; o >>= 1) t = fmaxf(t, __shfl_xor_sync(0xffffffffu, t, o));
+    return t;
+}
+
+// The best (score, id) of the block: the larger score, then the lower id; id -1 is no candidate.
+__device__ __forceinline__ void best_merge(double& s, int& i, double os, int oi) {
+    if (oi >= 0 && (i < 0 || os > s || (os == s && oi < i))) { s = os; i = oi; }
+}
+
+__device__ int block_best(double s, int i, double* ss, int* si) {
+    for (int o = 16; o > 0; o >>= 1)
+        best_merge(s, i, __shfl_xor_sync(0xffffffffu, s, o), __shfl_xor_sync(0xffffffffu, i, o));
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    __syncthreads();
+    if (lane == 0) { ss[warp] = s; si[warp] = i; }
+    __syncthreads();
+    s = lane < CHOOSE_WARPS ? ss[lane] : 0.0;
+    i = lane < CHOOSE_WARPS ? si[lane] : -1;
+    for (int o = 16; o > 0; o >>= 1)
+        best_merge(s, i, __shfl_xor_sync(0xffffffffu, s, o), __shfl_xor_sync(0xffffffffu, i, o));
+    return i;
+}
+
+// Exclusive prefix over the block's threads of an int (and the block's total).
+__device__ int block_exclusive(int v, int* scratch, int& total) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int x = v;
+    for (int o = 1; o < 32; o <<= 1) {
+        int y = __shfl_up_sync(0xffffffffu, x, o);
+        if (lane >= o) x += y;
+    }
+    __syncthreads();
+    if (lane == 31) scratch[warp] = x;
+    __syncthreads();
+    if (warp == 0) {
+        int w = lane < CHOOSE_WARPS ? scratch[lane] : 0;
+        for (int o = 1; o < 32; o <<= 1) {
+            int y = __shfl_up_sync(0xffffffffu, w, o);
+            if (lane >= o) w += y;
         }
-        kept = block_sum(kept, scratch);
-        if (kept >= topP * z) lo = mid; else hi = mid;
-    }
-    const float tau = lo;
-    // contiguous ranges per thread, so a prefix over threads orders tokens by index
-    const int per = (vocab + blockDim.x - 1) / blockDim.x;
-    const int b = threadIdx.x * per, e = min(vocab, b + per);
-    float mine = 0.f;
-    for (int i = b; i < e; i++) { float p = __expf((row[i] - mx) * invT); if (p >= tau) mine += p; }
-    prefix[threadIdx.x] = mine;
-    __syncthreads();
-    __shared__ float total;
-    __shared__ int chosen;
-    if (threadIdx.x == 0) {
-        float acc = 0.f;
-        for (int i = 0; i < blockDim.x; i++) { float v = prefix[i]; prefix[i] = acc; acc += v; }
-        total = acc;
-        chosen = -1;
+        if (lane < CHOOSE_WARPS) scratch[lane] = w;   // inclusive over warps
     }
     __syncthreads();
-    const float target = uniforms[blockIdx.x] * total;
-    if (target >= prefix[threadIdx.x] && target < prefix[threadIdx.x] + mine) {
-        float acc = prefix[threadIdx.x];
-        int last = -1;
+    total = scratch[CHOOSE_WARPS - 1];
+    return x - v + (warp > 0 ? scratch[warp - 1] : 0);
+}
+
+struct ChooseShared {
+    double hist[256];
+    double dred[CHOOSE_WARPS];
+    float fred[CHOOSE_WARPS];
+    int ired[CHOOSE_WARPS];
+    int digit;
+    double above;
+    int found;
+    int top_ids[32];
+    float top_vals[32];
+    int top_count;
+};
+
+// The cut at the first element of the ranking where the running weight reaches `target`,
+// among ids < n that are not NaN and are kept by `within`. Weights are 1 (a cut by rank:
+// target = k) or exp((logit - mx) / temperature) (a cut by mass). When the weights never reach
+// the target, everything within is kept.
+template <bool MASS>
+__device__ Cut radix_cut(const float* __restrict__ row, int n, Cut within, double target, float mx,
+                         double temperature, ChooseShared& sh) {
+    unsigned prefix = 0, mask = 0;
+    double above = 0.0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        for (int d = threadIdx.x; d < 256; d += blockDim.x) sh.hist[d] = 0.0;
+        __syncthreads();
+        for (int i = threadIdx.x; i < n; i += blockDim.x) {
+            const float l = row[i];
+            const unsigned key = ordered_bits(l);
+            if (isnan(l) || (key & mask) != prefix || !kept_by(within, key, i)) continue;
+            atomicAdd(&sh.hist[(key >> shift) & 255], MASS ? exp(((double)l - mx) / temperature) : 1.0);
+        }
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            double acc = above;
+            int d = 255;
+            for (; d >= 0; d--) {
+                if (acc + sh.hist[d] >= target) break;
+                acc += sh.hist[d];
+            }
+            sh.digit = d;
+            sh.above = acc;
+        }
+        __syncthreads();
+        const int d = sh.digit;
+        above = sh.above;
+        __syncthreads();
+        if (d < 0) return within;   // the weights never reach the target
+        prefix |= (unsigned)d << shift;
+        mask |= 0xFFu << shift;
+    }
+    // ties at tau: the first j of them by id, where the running weight reaches the target
+    const unsigned tau = prefix;
+    const int per = (n + blockDim.x - 1) / blockDim.x;
+    const int b = min(n, (int)threadIdx.x * per), e = min(n, b + per);
+    int mine = 0;
+    float tied = 0.f;
+    for (int i = b; i < e; i++) {
+        const float l = row[i];
+        if (!isnan(l) && ordered_bits(l) == tau && kept_by(within, tau, i)) { mine++; tied = l; }
+    }
+    int total;
+    const int before = block_exclusive(mine, sh.ired, total);
+    if (mine > 0 && before == 0) sh.fred[0] = tied;
+    __syncthreads();
+    long long j;
+    if (MASS) {
+        const double w = exp(((double)sh.fred[0] - mx) / temperature);
+        j = (long long)ceil((target - above) / w);
+    } else {
+        j = (long long)llround(target - above);
+    }
+    if (j < 1) j = 1;
+    if (threadIdx.x == 0) sh.found = 0x7fffffff;   // fewer ties than j: keep them all
+    __syncthreads();
+    if (j > before && j <= before + mine) {
+        long long at = before;
         for (int i = b; i < e; i++) {
-            float p = __expf((row[i] - mx) * invT);
-            if (p >= tau) { last = i; acc += p; if (target < acc) break; }
+            const float l = row[i];
+            if (!isnan(l) && ordered_bits(l) == tau && kept_by(within, tau, i) && ++at == j) { sh.found = i; break; }
         }
-        chosen = last;
     }
     __syncthreads();
-    if (threadIdx.x == 0) {
-        int c = chosen;
-        if (c < 0) {   // rounding put the draw past the end: take the last kept token
-            for (int i = vocab - 1; i >= 0; i--) if (__expf((row[i] - mx) * invT) >= tau) { c = i; break; }
+    Cut c;
+    c.tau = tau;
+    c.id = sh.found;
+    __syncthreads();
+    return c;
+}
+
+// One block per choice. Outputs: token[c]; logprob[c] (of the target when there is one, else of
+// the token; NaN when not asked for); top_ids/top_lp [c * max_top + rank].
+extern "C" __global__ void __launch_bounds__(CHOOSE_THREADS) choose_tokens(
+        const float* __restrict__ logits, long ldl, int vocab, int sample_vocab, const Choice* __restrict__ choices,
+        int max_top, int* __restrict__ out_token, double* __restrict__ out_logprob, int* __restrict__ top_ids,
+        double* __restrict__ top_lp) {
+    __shared__ ChooseShared sh;
+    const Choice ch = choices[blockIdx.x];
+    const float* row = logits + (long)ch.row * ldl;
+    const int n = min(sample_vocab, vocab);
+    const Cut all = {0u, 0x7fffffff};
+
+    // the greedy token: first index of the largest logit below n; NaN never wins
+    float bv = -INFINITY; int bi = -1;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        const float v = row[i];
+        if (!isnan(v) && (bi < 0 || v > bv)) { bv = v; bi = i; }
+    }
+    int token = block_best((double)bv, bi, sh.dred, sh.ired);
+    if (token < 0) token = 0;
+    const float mx = row[token];
+
+    if (!(ch.temperature == 0.0 || ch.top_k == 1)) {
+        const double temperature = ch.temperature;
+        const int k = ch.top_k <= 0 || ch.top_k >= n ? n : ch.top_k;
+        Cut cut = all;
+        if (k < n) cut = radix_cut<false>(row, n, all, (double)k, mx, temperature, sh);
+        if (ch.top_p < 1.0) {
+            double kept = 0.0;
+            for (int i = threadIdx.x; i < n; i += blockDim.x) {
+                const float l = row[i];
+                if (!isnan(l) && kept_by(cut, ordered_bits(l), i)) kept += exp(((double)l - mx) / temperature);
+            }
+            kept = block_sum_d(kept, sh.dred);
+            const Cut nucleus = radix_cut<true>(row, n, cut, ch.top_p * kept, mx, temperature, sh);
+            cut = nucleus;
         }
-        out[blockIdx.x] = c;
+        double bs = 0.0; int bt = -1;
+        for (int i = threadIdx.x; i < n; i += blockDim.x) {
+            const float l = row[i];
+            if (isnan(l) || !kept_by(cut, ordered_bits(l), i)) continue;
+            best_merge(bs, bt, (double)l / temperature + gumbel_noise(ch.key, i), i);
+        }
+        const int drawn = block_best(bs, bt, sh.dred, sh.ired);
+        token = drawn < 0 ? token : drawn;
+    }
+    if (threadIdx.x == 0) out_token[blockIdx.x] = token;
+    if (ch.logprobs < 0 && ch.target < 0) {
+        if (threadIdx.x == 0) out_logprob[blockIdx.x] = __longlong_as_double(0x7ff8000000000000LL);
+        return;
+    }
+    // log-normaliser over the whole vocabulary, in double
+    float m = -INFINITY;
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) m = fmaxf(m, row[i]);
+    m = block_max_f(m, sh.fred);
+    double z = 0.0;
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) z += exp((double)row[i] - m);
+    z = block_sum_d(z, sh.dred);
+    const double logz = (double)m + log(z);
+    if (threadIdx.x == 0) out_logprob[blockIdx.x] = (double)row[ch.target >= 0 ? ch.target : token] - logz;
+    const int want = min(min(ch.logprobs, n), min(max_top, 32));
+    if (want <= 0) return;
+    // the top `want` tokens: a cut by rank, then the few kept ones ranked by comparison
+    const Cut top = radix_cut<false>(row, n, all, (double)want, mx, 1.0, sh);
+    if (threadIdx.x == 0) sh.top_count = 0;
+    __syncthreads();
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        const float l = row[i];
+        if (isnan(l) || !kept_by(top, ordered_bits(l), i)) continue;
+        const int at = atomicAdd(&sh.top_count, 1);
+        if (at < 32) { sh.top_ids[at] = i; sh.top_vals[at] = l; }
+    }
+    __syncthreads();
+    const int got = min(sh.top_count, 32);
+    if (threadIdx.x < got) {
+        const int id = sh.top_ids[threadIdx.x];
+        const float v = sh.top_vals[threadIdx.x];
+        int rank = 0;
+        for (int o = 0; o < got; o++) {
+            const float w = sh.top_vals[o];
+            const int oid = sh.top_ids[o];
+            if (w > v || (w == v && oid < id)) rank++;
+        }
+        if (rank < want) {
+            top_ids[(long)blockIdx.x * max_top + rank] = id;
+            top_lp[(long)blockIdx.x * max_top + rank] = (double)v - logz;
+        }
     }
 }

@@ -97,7 +97,7 @@ public final class CpuBenchCommand implements Callable<Integer> {
         }
         float[] logits = new float[b * vocab];
         long start = System.nanoTime();
-        backend.forward(new StepBatch(tokens, cu, slots, context, tables, StepBatch.lastRows(cu)), logits);
+        backend.logits(new StepBatch(tokens, cu, slots, context, tables, StepBatch.lastRows(cu)), logits);
         double prefill = b * length / ((System.nanoTime() - start) / 1e9);
 
         int[] next = new int[b];
@@ -114,7 +114,7 @@ public final class CpuBenchCommand implements Callable<Integer> {
             for (int s = 0; s < b; s++) {
                 next[s] = CpuOps.argmax(logits, s * vocab, vocab);
             }
-            backend.forward(step, logits);
+            backend.logits(step, logits);
             for (int s = 0; s < b; s++) {
                 context[s]++;
             }

@@ -1,6 +1,7 @@
 package dev.kimilinear.cli;
 
 import dev.kimilinear.cuda.ActivationPrecision;
+import dev.kimilinear.cuda.CudaModel;
 import dev.kimilinear.engine.Backend;
 import dev.kimilinear.engine.BackendKind;
 import dev.kimilinear.engine.Engine;
@@ -68,6 +69,10 @@ public final class EngineBenchCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "prompt seed (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--choose-on-host", description = "CUDA: copy every logits row to the host and choose tokens "
+            + "there, as the engine once did (for comparison)")
+    boolean chooseOnHost;
+
     @Spec
     CommandSpec spec;
 
@@ -82,6 +87,12 @@ public final class EngineBenchCommand implements Callable<Integer> {
             BackendKind kind = target.kind();
             try (Backend b = target.open(ActivationPrecision.BF16, maxBatchTokens)) {
                 KimiLinearConfig cfg = b.config();
+                if (chooseOnHost) {
+                    if (!(b instanceof CudaModel cuda)) {
+                        throw new IllegalArgumentException("--choose-on-host is for the cuda backend");
+                    }
+                    cuda.setChooseOnHost(true);
+                }
                 EngineConfig config = new EngineConfig(maxBatchTokens, prefillChunk, Math.min(maxSequences, requests), 0,
                         promptLen + maxTokens);
                 try (Engine engine = new Engine(b, null, config)) {

@@ -3,7 +3,9 @@ package dev.kimilinear.cpu;
 import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.engine.Backend;
 import dev.kimilinear.engine.LayerProbe;
+import dev.kimilinear.engine.RowChoices;
 import dev.kimilinear.engine.StepBatch;
+import dev.kimilinear.engine.TokenChooser;
 import dev.kimilinear.model.KimiLinearConfig;
 import dev.kimilinear.model.KimiLinearConfig.KdaConfig;
 import dev.kimilinear.model.KimiLinearConfig.MlaConfig;
@@ -39,6 +41,8 @@ public final class CpuBackend implements Backend {
     private int slots;
 
     private final Workspace ws;
+    private final TokenChooser chooser;
+    private float[] rowLogits = new float[0];
     private LayerProbe probe;
 
     private CpuBackend(KimiLinearConfig cfg, CpuWeights w, int pageSize, int maxBatchTokens, long budgetBytes) {
@@ -54,6 +58,7 @@ public final class CpuBackend implements Backend {
             ordinal[l] = cfg.isKda(l) ? kda++ : mla++;
         }
         this.ws = new Workspace(cfg);
+        this.chooser = new TokenChooser(cfg.vocabSize());
     }
 
     /**
@@ -189,7 +194,17 @@ public final class CpuBackend implements Backend {
     // ---------------------------------------------------------------- the forward
 
     @Override
-    public void forward(StepBatch b, float[] logits) {
+    public void forward(StepBatch b, RowChoices choices) {
+        int need = b.logitRows().length * cfg.vocabSize();
+        if (rowLogits.length < need) {
+            rowLogits = new float[need];
+        }
+        logits(b, rowLogits);
+        chooser.chooseAll(rowLogits, cfg.vocabSize(), choices);
+    }
+
+    @Override
+    public void logits(StepBatch b, float[] logits) {
         requireReserved();
         int t = b.totalTokens();
         if (t > maxBatchTokens) {

@@ -4,7 +4,9 @@ import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.checkpoint.Tensor;
 import dev.kimilinear.engine.Backend;
 import dev.kimilinear.engine.LayerProbe;
+import dev.kimilinear.engine.RowChoices;
 import dev.kimilinear.engine.StepBatch;
+import dev.kimilinear.engine.TokenChooser;
 import dev.kimilinear.model.KimiLinearConfig;
 import dev.kimilinear.model.KimiLinearConfig.KdaConfig;
 import dev.kimilinear.model.KimiLinearConfig.MlaConfig;
@@ -44,6 +46,10 @@ public final class CudaModel implements Backend {
     private final int prefillCapacity;
     private final int logitRows;
     private DeviceBuffer prefillPlan;   // the step's MlaPrefillPlan, grown when a step needs more
+    private SamplingKernel.Room choiceRoom;   // the step's choices and answers
+    private boolean chooseOnHost;
+    private float[] hostLogits = new float[0];
+    private TokenChooser hostChooser;
     private LayerProbe probe;
     private boolean decodeGraphs = true;
     /** Captured decode steps by batch shape (tokens, logit rows, block-table pitch), most recent last. */
@@ -397,6 +403,14 @@ public final class CudaModel implements Backend {
         return logitRows;
     }
 
+    /**
+     * Whether {@link #forward} copies every logits row to the host and chooses there (as the
+     * engine did before tokens crossed the seam): for comparisons and benchmarks. Off by default.
+     */
+    public void setChooseOnHost(boolean on) {
+        chooseOnHost = on;
+    }
+
     /** Whether prompt chunks take the tensor-core prefill attention of MLA layers (see {@link MlaPrefillKernel}). */
     public boolean flashPrefill() {
         return flashPrefill;
@@ -493,7 +507,35 @@ public final class CudaModel implements Backend {
     }
 
     @Override
-    public void forward(StepBatch batch, float[] logits) {
+    public void forward(StepBatch batch, RowChoices choices) {
+        int rows = batch.logitRows().length;
+        for (int i = 0; i < choices.count(); i++) {
+            if (choices.row(i) >= rows) {
+                throw new IllegalArgumentException("choice " + i + " reads logits row " + choices.row(i)
+                        + " of a step that computes " + rows);
+            }
+        }
+        if (chooseOnHost) {
+            int need = rows * cfg.vocabSize();
+            if (hostLogits.length < need) {
+                hostLogits = new float[need];
+                hostChooser = new TokenChooser(cfg.vocabSize());
+            }
+            logits(batch, hostLogits);
+            hostChooser.chooseAll(hostLogits, cfg.vocabSize(), choices);
+            return;
+        }
+        if (choiceRoom == null) {
+            choiceRoom = new SamplingKernel.Room(ctx);
+        }
+        ctx.bind();
+        SamplingKernel.stage(ctx, choices, choiceRoom);
+        run(batch);
+        SamplingKernel.choose(ctx, b.logits(), cfg.vocabSize(), cfg.vocabSize(), choices, choiceRoom);
+    }
+
+    @Override
+    public void logits(StepBatch batch, float[] logits) {
         int rows = batch.logitRows().length;
         int vocab = cfg.vocabSize();
         if (logits.length < (long) rows * vocab) {
@@ -956,6 +998,9 @@ public final class CudaModel implements Backend {
         freeState();
         if (prefillPlan != null) {
             prefillPlan.close();
+        }
+        if (choiceRoom != null) {
+            choiceRoom.close();
         }
         ws.close();
         weights.close();

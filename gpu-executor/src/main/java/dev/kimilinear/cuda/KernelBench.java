@@ -641,5 +641,31 @@ public final class KernelBench {
             row("argmax", "rows=" + rows + " V=163840", ms, 4.0 * rows * vocab, 0);
             free();
         }
+        // the engine's choice of a step's tokens (kernel, answers back, synchronisation): each pass
+        // over the rows counts as a read of them
+        String[] kinds = {"greedy", "T=0.8 p=0.95", "T=0.8 k=50 p=0.95 logprobs=20"};
+        int[] passes = {1, 5, 11};
+        for (int rows : new int[] {64, 256}) {
+            DeviceBuffer logits = random((long) rows * vocab, 3f);
+            for (int kind = 0; kind < kinds.length; kind++) {
+                dev.kimilinear.engine.RowChoices choices = new dev.kimilinear.engine.RowChoices(vocab);
+                for (int r = 0; r < rows; r++) {
+                    dev.kimilinear.engine.SamplingParams p = switch (kind) {
+                        case 0 -> dev.kimilinear.engine.SamplingParams.greedy(1);
+                        case 1 -> new dev.kimilinear.engine.SamplingParams(1, 0.8, 0.95, 0, r, java.util.List.of(),
+                                java.util.List.of(), 1, -1);
+                        default -> new dev.kimilinear.engine.SamplingParams(1, 0.8, 0.95, 50, r, java.util.List.of(),
+                                java.util.List.of(), 1, 20);
+                    };
+                    choices.add(r, p, 0, 0);
+                }
+                try (SamplingKernel.Room room = new SamplingKernel.Room(ctx)) {
+                    SamplingKernel.stage(ctx, choices, room);
+                    double ms = time(() -> SamplingKernel.choose(ctx, logits.ptr(), vocab, vocab, choices, room));
+                    row("choose " + kinds[kind], "rows=" + rows + " V=163840", ms, 4.0 * rows * vocab * passes[kind], 0);
+                }
+            }
+            free();
+        }
     }
 }

@@ -54,11 +54,20 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Runs a batch's new tokens through the model: each sequence continues from its slot's
-     * state and its cached context, and its new latent rows are written into its pages.
+     * state and its cached context, and its new latent rows are written into its pages. Then
+     * every choice of {@code choices} is answered from its logits row where the logits are
+     * (tokens, and log-probabilities only as asked), as {@link TokenChooser} defines them; the
+     * rows themselves stay with the backend.
+     */
+    void forward(StepBatch batch, RowChoices choices);
+
+    /**
+     * Runs a batch like {@link #forward} and copies out its logits rows: for tools that record
+     * or compare logits, not for serving.
      *
      * @param logits [batch.logitRows().length, vocab], filled row by row
      */
-    void forward(StepBatch batch, float[] logits);
+    void logits(StepBatch batch, float[] logits);
 
     @Override
     void close();

@@ -77,7 +77,7 @@ public final class LogitsRecorder {
                 rows[i] = kept[first + i] - start;
             }
             float[] logits = new float[rows.length * vocab];
-            backend.forward(new StepBatch(tokens, new int[]{0, n}, new int[]{0}, new int[]{start},
+            backend.logits(new StepBatch(tokens, new int[]{0, n}, new int[]{0}, new int[]{start},
                     new int[][]{table}, rows), logits);
             System.arraycopy(logits, 0, prefill, first * vocab, rows.length * vocab);
         }
@@ -96,7 +96,7 @@ public final class LogitsRecorder {
             for (int i = 1; i < decodeSteps; i++) {
                 token[0] = generated[i - 1];
                 ctx[0] = inputIds.length + i - 1;
-                backend.forward(new StepBatch(token, cu, slot, ctx, tables, rows), step);
+                backend.logits(new StepBatch(token, cu, slot, ctx, tables, rows), step);
                 System.arraycopy(step, 0, decode, i * vocab, vocab);
                 generated[i] = CpuOps.argmax(step, 0, vocab);
             }

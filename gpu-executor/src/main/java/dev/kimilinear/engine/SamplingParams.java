@@ -14,7 +14,8 @@ import java.util.List;
  * @param stop         strings that end a sample; the text is cut before the first one found
  * @param stopTokenIds token ids that end a sample, besides the model's end-of-sequence ids
  * @param n            samples of the same prompt (the prompt is computed once)
- * @param logprobs     -1 none; 0 the chosen token's log-probability; k &gt; 0 also the top k alternatives
+ * @param logprobs     -1 none; 0 the chosen token's log-probability; k &gt; 0 (at most 20) also the top k
+ *                     alternatives
  */
 public record SamplingParams(int maxTokens, double temperature, double topP, int topK, long seed,
                              List<String> stop, List<Integer> stopTokenIds, int n, int logprobs) {
@@ -46,8 +47,9 @@ public record SamplingParams(int maxTokens, double temperature, double topP, int
         if (n < 1) {
             return "n must be at least 1, got " + n;
         }
-        if (logprobs < -1) {
-            return "logprobs must be -1 (none), 0 (chosen token) or the number of alternatives, got " + logprobs;
+        if (logprobs < -1 || logprobs > RowChoices.MAX_TOP) {
+            return "logprobs must be -1 (none), 0 (chosen token) or the number of alternatives up to "
+                    + RowChoices.MAX_TOP + ", got " + logprobs;
         }
         for (int i = 0; i < stop.size(); i++) {
             if (stop.get(i) == null || stop.get(i).isEmpty()) {

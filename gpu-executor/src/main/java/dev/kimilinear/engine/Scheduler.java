@@ -23,8 +23,7 @@ final class Scheduler {
     private final int prefillChunk;
     private final int maxBatchTokens;
     private final int rowsCapacity;
-    private final int modelVocab;
-    private final Sampler sampler;
+    private final RowChoices choices;
     private final SlotPool slots;
     private final PagePool pages;
     private final ResultSink sink;
@@ -40,11 +39,10 @@ final class Scheduler {
     private int planCount;
     private int tokensUsed;
     private int rowsUsed;
-    private float[] logits = new float[0];
-    // the step being run: its sequences, their token counts and first logits rows
+    // the step being run: its sequences, their token counts and first choices
     private Sequence[] batch = new Sequence[16];
     private int[] batchTokens = new int[16];
-    private int[] firstRow = new int[16];
+    private int[] firstChoice = new int[16];
     private final IntArrayCache arrays = new IntArrayCache();
 
     // counters
@@ -78,9 +76,9 @@ final class Scheduler {
         this.prefillChunk = Math.min(prefillChunk, maxBatchTokens);
         this.rowsCapacity = Math.min(Math.min(maxBatchTokens, backend.maxLogitRows()),
                 plan.sequences() + this.prefillChunk);
-        this.modelVocab = backend.config().vocabSize();
+        int modelVocab = backend.config().vocabSize();
         int sampleVocab = tokenizer == null ? modelVocab : Math.min(modelVocab, tokenizer.vocabSize());
-        this.sampler = new Sampler(sampleVocab);
+        this.choices = new RowChoices(sampleVocab);
         this.slots = new SlotPool(plan.sequences());
         this.pages = new PagePool(plan.pages());
         this.sink = sink;
@@ -136,11 +134,12 @@ final class Scheduler {
         if (batch.length < entries) {
             batch = new Sequence[Math.max(entries, batch.length * 2)];
             batchTokens = new int[batch.length];
-            firstRow = new int[batch.length];
+            firstChoice = new int[batch.length];
         }
         int at = 0;
         int row = 0;
         int k = 0;
+        choices.clear();
         for (int e = 0; e < planCount; e++) {
             int n = plannedTokens[e];
             Sequence s = planned[e];
@@ -155,16 +154,28 @@ final class Scheduler {
             context[k] = s.computed;
             tables[k] = s.pages;
             System.arraycopy(s.tokens, s.computed, tokens, at, n);
-            firstRow[k] = row;
+            firstChoice[k] = choices.count();
             int from = Math.max(s.computed, firstLogitPosition(s));
             int to = Math.min(s.computed + n, s.target());
             if (s.score == null) {
                 if (s.computed + n == s.target()) {
-                    logitRows[row++] = at + n - 1;
+                    logitRows[row] = at + n - 1;
+                    SamplingParams p = s.request.params;
+                    if (s.leader) {
+                        // every sample's first token comes from the prompt's one row
+                        for (int i = 0; i < p.n(); i++) {
+                            choices.add(row, p, i, 0);
+                        }
+                    } else {
+                        choices.add(row, p, s.sample, s.outputCount());
+                    }
+                    row++;
                 }
             } else {
                 for (int p = from; p < to; p++) {
-                    logitRows[row++] = at + (p - s.computed);
+                    logitRows[row] = at + (p - s.computed);
+                    choices.addScore(row, s.tokens[p + 1]);
+                    row++;
                 }
             }
             at += n;
@@ -172,12 +183,8 @@ final class Scheduler {
         }
         cu[entries] = at;
         planCount = 0;
-        int vocab = modelVocab;
-        if (logits.length < rows * vocab) {
-            logits = new float[rows * vocab];
-        }
         try {
-            backend.forward(new StepBatch(tokens, cu, slotIds, context, tables, logitRows), logits);
+            backend.forward(new StepBatch(tokens, cu, slotIds, context, tables, logitRows), choices);
         } catch (RuntimeException e) {
             String reason = "forward step failed: " + e;
             for (int i = 0; i < entries; i++) {
@@ -197,7 +204,7 @@ final class Scheduler {
                 prefillTokens += n;
             }
             if (s.score != null) {
-                scoreRows(s, n, firstRow[i]);
+                scoreRows(s, n, firstChoice[i]);
                 s.computed += n;
                 if (s.computed == s.target()) {
                     release(s);
@@ -207,7 +214,7 @@ final class Scheduler {
             }
             s.computed += n;
             if (s.computed == s.length) {
-                generated(s, firstRow[i] * vocab);
+                generated(s, firstChoice[i]);
             }
         }
         long elapsed = System.nanoTime() - start;
@@ -391,15 +398,15 @@ final class Scheduler {
 
     // ------------------------------------------------------------------ after the forward
 
-    private void generated(Sequence s, int rowOffset) {
+    /** A sample's next token, from its choice (a leader's n samples: n choices from c on). */
+    private void generated(Sequence s, int c) {
         SamplingParams p = s.request.params;
         long now = System.nanoTime();
         if (s.firstTokenNanos == 0) {
             s.firstTokenNanos = now;
         }
         if (!s.leader) {
-            int token = sampler.sample(logits, rowOffset, p, s.sample, s.outputCount());
-            accept(s, token, rowOffset);
+            accept(s, c);
             if (s.finish != null) {
                 finish(s);
             }
@@ -407,28 +414,24 @@ final class Scheduler {
         }
         s.leader = false;
         int n = p.n();
-        int[] first = new int[n];
-        for (int i = 0; i < n; i++) {
-            first[i] = sampler.sample(logits, rowOffset, p, i, 0);
-        }
         List<Sequence> requeue = new ArrayList<>();
         for (int i = 1; i < n; i++) {
-            Sequence c = s.fork(i, tokenizer == null ? null : tokenizer.newDecoder());
-            accept(c, first[i], rowOffset);
-            if (c.finish != null) {
-                deliver(c);
+            Sequence child = s.fork(i, tokenizer == null ? null : tokenizer.newDecoder());
+            accept(child, c + i);
+            if (child.finish != null) {
+                deliver(child);
                 continue;
             }
-            if (!giveForkResources(s, c)) {
-                c.computed = 0;
-                requeue.add(c);
+            if (!giveForkResources(s, child)) {
+                child.computed = 0;
+                requeue.add(child);
             }
         }
         Collections.reverse(requeue);
-        for (Sequence c : requeue) {
-            waiting.addFirst(c);
+        for (Sequence r : requeue) {
+            waiting.addFirst(r);
         }
-        accept(s, first[0], rowOffset);
+        accept(s, c);
         if (s.finish != null) {
             finish(s);
         }
@@ -459,14 +462,15 @@ final class Scheduler {
         return true;
     }
 
-    /** Appends a generated token and decides whether the sample is done. */
-    private void accept(Sequence s, int token, int rowOffset) {
+    /** Appends the token of choice c and decides whether the sample is done. */
+    private void accept(Sequence s, int c) {
         RequestState r = s.request;
         SamplingParams p = r.params;
+        int token = choices.token(c);
         s.append(token);
         outputTokens++;
         if (p.logprobs() >= 0) {
-            s.logprobs.add(logprob(token, rowOffset, p.logprobs()));
+            s.logprobs.add(logprob(token, c));
         }
         if (r.isStopId(token)) {
             s.finish = FinishReason.STOP;
@@ -513,18 +517,18 @@ final class Scheduler {
         }
     }
 
-    private TokenLogprob logprob(int token, int off, int alternatives) {
-        double logZ = Sampler.logSumExp(logits, off, modelVocab);
+    private TokenLogprob logprob(int token, int c) {
         List<TokenLogprob.Alternative> top = List.of();
-        if (alternatives > 0) {
-            int[] ids = sampler.top(logits, off, alternatives);
-            TokenLogprob.Alternative[] alts = new TokenLogprob.Alternative[ids.length];
-            for (int i = 0; i < ids.length; i++) {
-                alts[i] = new TokenLogprob.Alternative(ids[i], tokenText(ids[i]), logits[off + ids[i]] - logZ);
+        int n = choices.topCount(c);
+        if (n > 0) {
+            TokenLogprob.Alternative[] alts = new TokenLogprob.Alternative[n];
+            for (int r = 0; r < n; r++) {
+                int id = choices.topId(c, r);
+                alts[r] = new TokenLogprob.Alternative(id, tokenText(id), choices.topLogprob(c, r));
             }
             top = List.of(alts);
         }
-        return new TokenLogprob(token, tokenText(token), logits[off + token] - logZ, top);
+        return new TokenLogprob(token, tokenText(token), choices.logprob(c), top);
     }
 
     private String tokenText(int id) {
@@ -538,16 +542,14 @@ final class Scheduler {
         }
     }
 
-    private void scoreRows(Sequence s, int n, int firstRow) {
+    private void scoreRows(Sequence s, int n, int firstChoice) {
         int from = Math.max(s.computed, s.promptLength - 1);
         int to = Math.min(s.computed + n, s.target());
-        int row = firstRow;
-        for (int pos = from; pos < to; pos++, row++) {
-            int off = row * modelVocab;
-            int next = s.tokens[pos + 1];
+        int c = firstChoice;
+        for (int pos = from; pos < to; pos++, c++) {
             int i = pos + 1 - s.promptLength;
-            s.score.tokenLogprobs[i] = logits[off + next] - Sampler.logSumExp(logits, off, modelVocab);
-            s.score.greedy[i] = Sampler.argmax(logits, off, sampler.vocab()) == next;
+            s.score.tokenLogprobs[i] = choices.logprob(c);
+            s.score.greedy[i] = choices.token(c) == choices.target(c);
         }
     }
 

@@ -111,7 +111,7 @@ class FixtureParityTest {
             System.arraycopy(prompts[s], 0, tokens, cu[s], lengths[s]);
         }
         float[] logits = new float[lengths.length * vocab];
-        backend.forward(new StepBatch(tokens, cu, slots, new int[lengths.length], tables, StepBatch.lastRows(cu)),
+        backend.logits(new StepBatch(tokens, cu, slots, new int[lengths.length], tables, StepBatch.lastRows(cu)),
                 logits);
         int[] ctx = lengths.clone();
         int[] step = new int[lengths.length];
@@ -127,7 +127,7 @@ class FixtureParityTest {
                 step[s] = CpuOps.argmax(mine, 0, vocab);
             }
             if (i < 2) {
-                backend.forward(new StepBatch(step.clone(), unit, slots, ctx.clone(), tables,
+                backend.logits(new StepBatch(step.clone(), unit, slots, ctx.clone(), tables,
                         StepBatch.lastRows(unit)), logits);
                 for (int s = 0; s < lengths.length; s++) {
                     ctx[s]++;

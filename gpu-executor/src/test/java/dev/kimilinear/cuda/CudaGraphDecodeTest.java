@@ -74,7 +74,7 @@ class CudaGraphDecodeTest {
             }
             int n = prompts[s].length;
             float[] logits = new float[vocab];
-            model.forward(new StepBatch(prompts[s], new int[] {0, n}, new int[] {s}, new int[] {0},
+            model.logits(new StepBatch(prompts[s], new int[] {0, n}, new int[] {s}, new int[] {0},
                     new int[][] {Arrays.copyOf(tables[s], (n + PAGE - 1) / PAGE)}, new int[] {n - 1}), logits);
             next[s] = CpuOps.argmax(logits, 0, vocab);
             ctxLens[s] = n;
@@ -89,7 +89,7 @@ class CudaGraphDecodeTest {
                 // each table covers just the pages its context needs, so the table pitch grows
                 stepTables[s] = Arrays.copyOf(tables[s], ctxLens[s] / PAGE + 1);
             }
-            model.forward(new StepBatch(next.clone(), cu, slots, ctxLens.clone(), stepTables, rows), out[step]);
+            model.logits(new StepBatch(next.clone(), cu, slots, ctxLens.clone(), stepTables, rows), out[step]);
             for (int s = 0; s < SEQS; s++) {
                 next[s] = CpuOps.argmax(out[step], s * vocab, vocab);
                 ctxLens[s]++;

@@ -148,7 +148,7 @@ class CudaPrefillAttentionModelTest {
                 rows[i] = i;
             }
             run.logits[step] = new float[rows.length * VOCAB];
-            m.forward(new StepBatch(tokens, cu, slots, ctxs, t, rows), run.logits[step]);
+            m.logits(new StepBatch(tokens, cu, slots, ctxs, t, rows), run.logits[step]);
         }
         return run;
     }

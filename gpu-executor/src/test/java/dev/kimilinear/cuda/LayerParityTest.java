@@ -38,7 +38,7 @@ class LayerParityTest {
         }
         backend.reserve(1, 16);
         backend.resetSlot(0);
-        backend.forward(batch, new float[batch.logitRows().length * vocab]);
+        backend.logits(batch, new float[batch.logitRows().length * vocab]);
         return seen;
     }
 

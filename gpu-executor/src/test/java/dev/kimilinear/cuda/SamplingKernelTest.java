@@ -1,9 +1,13 @@
 package dev.kimilinear.cuda;
 
 import dev.kimilinear.cpu.CpuOps;
+import dev.kimilinear.engine.RowChoices;
+import dev.kimilinear.engine.SamplingParams;
+import dev.kimilinear.engine.TokenChooser;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,57 +50,103 @@ class SamplingKernelTest {
     }
 
     @Test
-    void argmaxAndTopPChooseFromTheRightSet() {
+    void argmaxOfWideRowsMatchesTheHost() {
         CudaContext ctx = GpuTest.context();
         Random rnd = new Random(3);
         int rows = 5;
         int vocab = 163840;
         float[] logits = GpuTest.random(rnd, rows * vocab, 3f);
-        float[] u = {0f, 0.5f, 0.999f, 0.25f, 0.75f};
-        try (DeviceBuffer dl = DeviceBuffer.of(ctx, logits); DeviceBuffer out = DeviceBuffer.allocate(ctx, 4L * rows);
-             DeviceBuffer du = DeviceBuffer.of(ctx, u)) {
+        try (DeviceBuffer dl = DeviceBuffer.of(ctx, logits); DeviceBuffer out = DeviceBuffer.allocate(ctx, 4L * rows)) {
             SamplingKernel.argmax(ctx, dl.ptr(), vocab, rows, vocab, out.ptr());
             int[] arg = out.toInts();
             for (int r = 0; r < rows; r++) {
                 assertEquals(CpuOps.argmax(logits, r * vocab, vocab), arg[r], "argmax of row " + r);
             }
-            // a tiny nucleus is the best token alone
-            SamplingKernel.topP(ctx, dl.ptr(), vocab, rows, vocab, 1f, 1e-9f, du.ptr(), out.ptr());
-            int[] top = out.toInts();
+        }
+    }
+
+    /**
+     * The device answers every kind of choice as TokenChooser does: the same tokens (greedy and
+     * drawn, with every cut), the same top lists, log-probabilities equal to double rounding.
+     */
+    @Test
+    void chooseAnswersAsTheHostDefinitionDoes() {
+        CudaContext ctx = GpuTest.context();
+        Random rnd = new Random(8);
+        // a model-sized row set, and a narrow one whose rows are padded and whose last ids may not be chosen
+        int[][] shapes = {{163840, 163840, 163840}, {1030, 1031, 1000}};
+        for (int[] shape : shapes) {
+            int vocab = shape[0];
+            int ldl = shape[1];
+            int sampleVocab = shape[2];
+            int rows = 6;
+            float[] logits = new float[rows * ldl];
             for (int r = 0; r < rows; r++) {
-                assertEquals(arg[r], top[r], "top-p 0 of row " + r);
+                double scale = r % 3 == 0 ? 1 : r % 3 == 1 ? 3 : 8;
+                for (int i = 0; i < vocab; i++) {
+                    logits[r * ldl + i] = (float) (rnd.nextGaussian() * scale);
+                }
             }
-            // top-p 0.9 at temperature 0.7: the choice lies inside the nucleus computed here
-            float temp = 0.7f;
-            float topP = 0.9f;
-            SamplingKernel.topP(ctx, dl.ptr(), vocab, rows, vocab, temp, topP, du.ptr(), out.ptr());
-            int[] pick = out.toInts();
+            // row 5: values on a coarse grid, so ranks are decided by ids among equal logits
+            for (int i = 0; i < vocab; i++) {
+                logits[5 * ldl + i] = Math.round(logits[5 * ldl + i] * 2) / 2f;
+            }
+            logits[2 * ldl + 17] = Float.NaN;
+            RowChoices c = new RowChoices(sampleVocab);
+            double[] temperatures = {0.3, 0.7, 1.0, 1.6};
+            double[] topPs = {1, 0.95, 0.6, 1e-6};
+            int[] topKs = {0, 1, 7, 500};
+            int[] logprobs = {-1, 0, 5, 20};
+            int n = 0;
             for (int r = 0; r < rows; r++) {
-                double max = Double.NEGATIVE_INFINITY;
-                for (int i = 0; i < vocab; i++) {
-                    max = Math.max(max, logits[r * vocab + i]);
+                c.add(r, SamplingParams.greedy(1), 0, 0);
+                c.addScore(r, (r * 7919) % vocab);
+                for (int j = 0; j < 16; j++, n++) {
+                    double p = r == 5 ? 1 : topPs[(n / 4) % 4];   // equal logits put mass cuts at rounding's mercy
+                    c.add(r, new SamplingParams(1, temperatures[n % 4], p, topKs[(n / 16) % 4], 1000 + n, List.of(),
+                            List.of(), 1, logprobs[(n / 2) % 4]), j % 3, n);
                 }
-                double[] p = new double[vocab];
-                double z = 0;
-                for (int i = 0; i < vocab; i++) {
-                    p[i] = Math.exp((logits[r * vocab + i] - max) / temp);
-                    z += p[i];
+            }
+            RowChoices host = copy(c);
+            float[] packed = new float[rows * vocab];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(logits, r * ldl, packed, r * vocab, vocab);
+            }
+            new TokenChooser(vocab).chooseAll(packed, vocab, host);
+            try (DeviceBuffer dl = DeviceBuffer.of(ctx, logits); SamplingKernel.Room room = new SamplingKernel.Room(ctx)) {
+                SamplingKernel.stage(ctx, c, room);
+                SamplingKernel.choose(ctx, dl.ptr(), ldl, vocab, c, room);
+            }
+            for (int i = 0; i < c.count(); i++) {
+                String what = "vocab " + vocab + " choice " + i + " (row " + c.row(i) + ", T " + c.temperature(i)
+                        + ", k " + c.topK(i) + ", p " + c.topP(i) + ", logprobs " + c.logprobs(i) + ", target "
+                        + c.target(i) + ")";
+                assertEquals(host.token(i), c.token(i), what);
+                if (c.wantsLogprob(i)) {
+                    assertEquals(host.logprob(i), c.logprob(i), 1e-9 * Math.max(1, Math.abs(host.logprob(i))), what);
+                } else {
+                    assertTrue(Double.isNaN(c.logprob(i)), what);
                 }
-                double[] sorted = p.clone();
-                java.util.Arrays.sort(sorted);
-                double mass = 0;
-                double threshold = 0;
-                for (int i = vocab - 1; i >= 0; i--) {
-                    mass += sorted[i];
-                    threshold = sorted[i];
-                    if (mass >= topP * z) {
-                        break;
-                    }
+                for (int r = 0; r < c.topCount(i); r++) {
+                    assertEquals(host.topId(i, r), c.topId(i, r), what + " rank " + r);
+                    assertEquals(host.topLogprob(i, r), c.topLogprob(i, r), 1e-9 * Math.max(1, Math.abs(host.topLogprob(i, r))),
+                            what + " rank " + r);
                 }
-                int c = pick[r];
-                assertTrue(c >= 0 && c < vocab, "row " + r + " sampled " + c);
-                assertTrue(p[c] >= threshold * 0.999, "row " + r + ": token " + c + " outside the nucleus");
             }
         }
+    }
+
+    /** The same questions in a fresh table. */
+    private static RowChoices copy(RowChoices c) {
+        RowChoices out = new RowChoices(c.sampleVocab());
+        for (int i = 0; i < c.count(); i++) {
+            if (c.target(i) >= 0) {
+                out.addScore(c.row(i), c.target(i));
+            } else {
+                out.add(c.row(i), new SamplingParams(1, c.temperature(i), c.topP(i), c.topK(i), c.seed(i), List.of(),
+                        List.of(), 1, c.logprobs(i)), c.sample(i), c.position(i));
+            }
+        }
+        return out;
     }
 }

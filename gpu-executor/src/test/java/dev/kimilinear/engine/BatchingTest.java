@@ -87,7 +87,7 @@ class BatchingTest {
         LogitsRecorder.Recording rec = LogitsRecorder.record(reference, prompt, result.outputTokens(), 256);
         assertArrayEquals(rec.generatedIds(), result.outputIds());
         for (int i = 0; i < result.outputTokens(); i++) {
-            double logZ = Sampler.logSumExp(rec.decodeLogits(), i * VOCAB, VOCAB);
+            double logZ = TokenChooser.logSumExp(rec.decodeLogits(), i * VOCAB, VOCAB);
             double expected = rec.decodeLogits()[i * VOCAB + rec.generatedIds()[i]] - logZ;
             assertEquals(expected, result.logprobs().get(i).logprob(), 1e-4, "token " + i);
         }
