@@ -66,6 +66,7 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) argmax_rows(const f
 
 #define CHOOSE_THREADS 1024
 #define CHOOSE_WARPS (CHOOSE_THREADS / 32)
+#define CHOOSE_TIES 1024
 
 // One choice of a RowChoices table, packed by SamplingKernel (40 bytes).
 struct Choice {
@@ -94,6 +95,12 @@ __device__ __forceinline__ double gumbel_noise(unsigned long long key, int token
     return -log(-log(u));
 }
 
+// TokenChooser.massUnits: a token's weight exp((l - mx) / T) <= 1 in units of 2^-32, so that sums
+// are exact integers whatever their order
+__device__ __forceinline__ unsigned long long mass_units(float l, float mx, double temperature) {
+    return (unsigned long long)(exp(((double)l - mx) / temperature) * 0x1.0p32);
+}
+
 // A cut of the ranking (logit descending, id ascending): kept when key > tau, or key == tau and id <= id.
 struct Cut { unsigned tau; int id; };
 
@@ -101,15 +108,20 @@ __device__ __forceinline__ bool kept_by(Cut c, unsigned key, int i) {
     return key > c.tau || (key == c.tau && i <= c.id);
 }
 
-__device__ __forceinline__ double block_sum_d(double v, double* scratch) {
+template <typename T>
+__device__ __forceinline__ T warp_sum_t(T v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+template <typename T>
+__device__ T block_sum_t(T v, T* scratch) {
+    v = warp_sum_t(v);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     __syncthreads();
     if (lane == 0) scratch[warp] = v;
     __syncthreads();
-    double t = lane < CHOOSE_WARPS ? scratch[lane] : 0.0;
-    for (int o = 16; o > 0; o >>= 1) t += __shfl_xor_sync(0xffffffffu, t, o);
-    return t;
+    return warp_sum_t(lane < CHOOSE_WARPS ? scratch[lane] : (T)0);
 }
 
 __device__ __forceinline__ float block_max_f(float v, float* scratch) {
@@ -142,71 +154,107 @@ __device__ int block_best(double s, int i, double* ss, int* si) {
     return i;
 }
 
-// Exclusive prefix over the block's threads of an int (and the block's total).
-__device__ int block_exclusive(int v, int* scratch, int& total) {
+// Exclusive prefix over the block's threads (in thread order), and the block's total.
+template <typename T>
+__device__ T block_exclusive(T v, T* scratch, T& total) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    int x = v;
+    T x = v;
     for (int o = 1; o < 32; o <<= 1) {
-        int y = __shfl_up_sync(0xffffffffu, x, o);
+        T y = __shfl_up_sync(0xffffffffu, x, o);
         if (lane >= o) x += y;
     }
     __syncthreads();
     if (lane == 31) scratch[warp] = x;
     __syncthreads();
     if (warp == 0) {
-        int w = lane < CHOOSE_WARPS ? scratch[lane] : 0;
+        T w = lane < CHOOSE_WARPS ? scratch[lane] : (T)0;
         for (int o = 1; o < 32; o <<= 1) {
-            int y = __shfl_up_sync(0xffffffffu, w, o);
+            T y = __shfl_up_sync(0xffffffffu, w, o);
             if (lane >= o) w += y;
         }
         if (lane < CHOOSE_WARPS) scratch[lane] = w;   // inclusive over warps
     }
     __syncthreads();
     total = scratch[CHOOSE_WARPS - 1];
-    return x - v + (warp > 0 ? scratch[warp - 1] : 0);
+    return x - v + (warp > 0 ? scratch[warp - 1] : (T)0);
 }
 
 struct ChooseShared {
-    double hist[256];
+    unsigned long long hist[4096];
+    unsigned long long ured[CHOOSE_WARPS];
     double dred[CHOOSE_WARPS];
     float fred[CHOOSE_WARPS];
     int ired[CHOOSE_WARPS];
+    int ties[CHOOSE_TIES];
+    int tie_count;
     int digit;
-    double above;
+    unsigned long long above;
     int found;
     int top_ids[32];
     float top_vals[32];
     int top_count;
 };
 
-// The cut at the first element of the ranking where the running weight reaches `target`,
-// among ids < n that are not NaN and are kept by `within`. Weights are 1 (a cut by rank:
-// target = k) or exp((logit - mx) / temperature) (a cut by mass). When the weights never reach
-// the target, everything within is kept.
+// Adds w to bin d of the block's histogram, one atomic per distinct bin of a warp: a row's logits
+// crowd into few bins, and atomics on one address serialise.
+__device__ __forceinline__ void hist_add(unsigned long long* hist, bool active, unsigned d, unsigned long long w,
+                                         bool unit) {
+    const unsigned peers = __match_any_sync(0xffffffffu, active ? d : 0xffffffffu);
+    if (!active) return;
+    const int lane = threadIdx.x & 31;
+    const int leader = __ffs(peers) - 1;
+    unsigned long long sum;
+    if (unit) {
+        sum = (unsigned long long)__popc(peers);
+    } else if (peers == 0xffffffffu) {
+        sum = warp_sum_t(w);
+    } else {
+        sum = 0;
+        for (unsigned m = peers; m; m &= m - 1) sum += __shfl_sync(peers, w, __ffs(m) - 1);
+    }
+    if (lane == leader) atomicAdd(&hist[d], sum);
+}
+
+// The cut at the first element of the ranking where the running weight reaches `target`
+// (exactly: the element whose weight takes the running sum from below target to target or
+// more), among ids < n that are not NaN and are kept by `within`. Weights are 1 (a cut by rank:
+// target = k) or mass_units (a cut by mass). When the weights never reach the target,
+// everything within is kept. Digits of 12, 10 and 10 bits.
 template <bool MASS>
-__device__ Cut radix_cut(const float* __restrict__ row, int n, Cut within, double target, float mx,
+__device__ Cut radix_cut(const float* __restrict__ row, int n, Cut within, unsigned long long target, float mx,
                          double temperature, ChooseShared& sh) {
     unsigned prefix = 0, mask = 0;
-    double above = 0.0;
-    for (int shift = 24; shift >= 0; shift -= 8) {
-        for (int d = threadIdx.x; d < 256; d += blockDim.x) sh.hist[d] = 0.0;
+    unsigned long long above = 0;
+    const int shifts[3] = {20, 10, 0};
+    const int widths[3] = {12, 10, 10};
+    for (int round = 0; round < 3; round++) {
+        const int shift = shifts[round];
+        const int bins = 1 << widths[round];
+        for (int d = threadIdx.x; d < bins; d += blockDim.x) sh.hist[d] = 0ull;
         __syncthreads();
-        for (int i = threadIdx.x; i < n; i += blockDim.x) {
-            const float l = row[i];
+        // n rounded up to whole warps, so every lane of a warp reaches the match
+        const int end = (n + 31) & ~31;
+        for (int i = threadIdx.x; i < end; i += blockDim.x) {
+            const float l = i < n ? row[i] : NAN;
             const unsigned key = ordered_bits(l);
-            if (isnan(l) || (key & mask) != prefix || !kept_by(within, key, i)) continue;
-            atomicAdd(&sh.hist[(key >> shift) & 255], MASS ? exp(((double)l - mx) / temperature) : 1.0);
+            const bool active = !isnan(l) && (key & mask) == prefix && kept_by(within, key, i);
+            const unsigned long long w = MASS && active ? mass_units(l, mx, temperature) : 1ull;
+            hist_add(sh.hist, active, (key >> shift) & (bins - 1), w, !MASS);
         }
+        // the crossing bin, scanning bins from the top: thread t owns bins [per * g, per * g + per) of group g = last - t
+        const int per = bins / CHOOSE_THREADS;
+        const int g = CHOOSE_THREADS - 1 - threadIdx.x;
         __syncthreads();
-        if (threadIdx.x == 0) {
-            double acc = above;
-            int d = 255;
-            for (; d >= 0; d--) {
-                if (acc + sh.hist[d] >= target) break;
-                acc += sh.hist[d];
-            }
-            sh.digit = d;
-            sh.above = acc;
+        unsigned long long mine = 0;
+        for (int b = 0; b < per; b++) mine += sh.hist[g * per + b];
+        unsigned long long total;
+        unsigned long long acc = above + block_exclusive(mine, sh.ured, total);
+        if (threadIdx.x == 0) sh.digit = -1;
+        __syncthreads();
+        for (int b = per - 1; b >= 0; b--) {
+            const unsigned long long h = sh.hist[g * per + b];
+            if (acc < target && target <= acc + h) { sh.digit = g * per + b; sh.above = acc; }
+            acc += h;
         }
         __syncthreads();
         const int d = sh.digit;
@@ -214,37 +262,48 @@ __device__ Cut radix_cut(const float* __restrict__ row, int n, Cut within, doubl
         __syncthreads();
         if (d < 0) return within;   // the weights never reach the target
         prefix |= (unsigned)d << shift;
-        mask |= 0xFFu << shift;
+        mask |= (unsigned)(bins - 1) << shift;
     }
-    // ties at tau: the first j of them by id, where the running weight reaches the target
+    // the elements at tau, by id: the j-th of them is the last one kept
     const unsigned tau = prefix;
-    const int per = (n + blockDim.x - 1) / blockDim.x;
-    const int b = min(n, (int)threadIdx.x * per), e = min(n, b + per);
-    int mine = 0;
-    float tied = 0.f;
-    for (int i = b; i < e; i++) {
+    if (threadIdx.x == 0) { sh.tie_count = 0; sh.found = 0x7fffffff; }
+    __syncthreads();
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
         const float l = row[i];
-        if (!isnan(l) && ordered_bits(l) == tau && kept_by(within, tau, i)) { mine++; tied = l; }
+        if (!isnan(l) && ordered_bits(l) == tau && kept_by(within, tau, i)) {
+            const int at = atomicAdd(&sh.tie_count, 1);
+            if (at < CHOOSE_TIES) sh.ties[at] = i;
+            if (at == 0) sh.fred[0] = l;
+        }
     }
-    int total;
-    const int before = block_exclusive(mine, sh.ired, total);
-    if (mine > 0 && before == 0) sh.fred[0] = tied;
     __syncthreads();
-    long long j;
-    if (MASS) {
-        const double w = exp(((double)sh.fred[0] - mx) / temperature);
-        j = (long long)ceil((target - above) / w);
+    const int count = sh.tie_count;
+    const unsigned long long unit = MASS ? mass_units(sh.fred[0], mx, temperature) : 1ull;
+    const long long j = (long long)((target - above + unit - 1) / unit);   // >= 1: target > above
+    if (count <= CHOOSE_TIES) {
+        if ((int)threadIdx.x < count) {
+            const int id = sh.ties[threadIdx.x];
+            int rank = 0;
+            for (int o = 0; o < count; o++) rank += sh.ties[o] < id;
+            if (rank + 1 == j) sh.found = id;
+        }
     } else {
-        j = (long long)llround(target - above);
-    }
-    if (j < 1) j = 1;
-    if (threadIdx.x == 0) sh.found = 0x7fffffff;   // fewer ties than j: keep them all
-    __syncthreads();
-    if (j > before && j <= before + mine) {
-        long long at = before;
+        // many equal logits: contiguous ranges per thread, so a prefix over threads counts by id
+        const int per = (n + blockDim.x - 1) / blockDim.x;
+        const int b = min(n, (int)threadIdx.x * per), e = min(n, b + per);
+        int mine = 0;
         for (int i = b; i < e; i++) {
             const float l = row[i];
-            if (!isnan(l) && ordered_bits(l) == tau && kept_by(within, tau, i) && ++at == j) { sh.found = i; break; }
+            if (!isnan(l) && ordered_bits(l) == tau && kept_by(within, tau, i)) mine++;
+        }
+        int total;
+        const int before = block_exclusive(mine, sh.ired, total);
+        if (j > before && j <= before + mine) {
+            long long at = before;
+            for (int i = b; i < e; i++) {
+                const float l = row[i];
+                if (!isnan(l) && ordered_bits(l) == tau && kept_by(within, tau, i) && ++at == j) { sh.found = i; break; }
+            }
         }
     }
     __syncthreads();
@@ -281,16 +340,16 @@ extern "C" __global__ void __launch_bounds__(CHOOSE_THREADS) choose_tokens(
         const double temperature = ch.temperature;
         const int k = ch.top_k <= 0 || ch.top_k >= n ? n : ch.top_k;
         Cut cut = all;
-        if (k < n) cut = radix_cut<false>(row, n, all, (double)k, mx, temperature, sh);
+        if (k < n) cut = radix_cut<false>(row, n, all, (unsigned long long)k, mx, temperature, sh);
         if (ch.top_p < 1.0) {
-            double kept = 0.0;
+            unsigned long long kept = 0;
             for (int i = threadIdx.x; i < n; i += blockDim.x) {
                 const float l = row[i];
-                if (!isnan(l) && kept_by(cut, ordered_bits(l), i)) kept += exp(((double)l - mx) / temperature);
+                if (!isnan(l) && kept_by(cut, ordered_bits(l), i)) kept += mass_units(l, mx, temperature);
             }
-            kept = block_sum_d(kept, sh.dred);
-            const Cut nucleus = radix_cut<true>(row, n, cut, ch.top_p * kept, mx, temperature, sh);
-            cut = nucleus;
+            kept = block_sum_t(kept, sh.ured);
+            const unsigned long long target = (unsigned long long)ceil(ch.top_p * (double)kept);
+            cut = radix_cut<true>(row, n, cut, target, mx, temperature, sh);
         }
         double bs = 0.0; int bt = -1;
         for (int i = threadIdx.x; i < n; i += blockDim.x) {
@@ -312,13 +371,13 @@ extern "C" __global__ void __launch_bounds__(CHOOSE_THREADS) choose_tokens(
     m = block_max_f(m, sh.fred);
     double z = 0.0;
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) z += exp((double)row[i] - m);
-    z = block_sum_d(z, sh.dred);
+    z = block_sum_t(z, sh.dred);
     const double logz = (double)m + log(z);
     if (threadIdx.x == 0) out_logprob[blockIdx.x] = (double)row[ch.target >= 0 ? ch.target : token] - logz;
     const int want = min(min(ch.logprobs, n), min(max_top, 32));
     if (want <= 0) return;
     // the top `want` tokens: a cut by rank, then the few kept ones ranked by comparison
-    const Cut top = radix_cut<false>(row, n, all, (double)want, mx, 1.0, sh);
+    const Cut top = radix_cut<false>(row, n, all, (unsigned long long)want, mx, 1.0, sh);
     if (threadIdx.x == 0) sh.top_count = 0;
     __syncthreads();
     for (int i = threadIdx.x; i < n; i += blockDim.x) {
@@ -329,7 +388,7 @@ extern "C" __global__ void __launch_bounds__(CHOOSE_THREADS) choose_tokens(
     }
     __syncthreads();
     const int got = min(sh.top_count, 32);
-    if (threadIdx.x < got) {
+    if ((int)threadIdx.x < got) {
         const int id = sh.top_ids[threadIdx.x];
         const float v = sh.top_vals[threadIdx.x];
         int rank = 0;

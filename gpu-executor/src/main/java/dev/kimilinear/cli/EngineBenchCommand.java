@@ -2,6 +2,7 @@ package dev.kimilinear.cli;
 
 import dev.kimilinear.cuda.ActivationPrecision;
 import dev.kimilinear.cuda.CudaModel;
+import dev.kimilinear.cuda.KernelBench;
 import dev.kimilinear.engine.Backend;
 import dev.kimilinear.engine.BackendKind;
 import dev.kimilinear.engine.Engine;
@@ -13,6 +14,7 @@ import dev.kimilinear.engine.GenerationResult;
 import dev.kimilinear.engine.MemoryPlan;
 import dev.kimilinear.engine.Prompt;
 import dev.kimilinear.engine.SamplingParams;
+import dev.kimilinear.engine.StepRoofline;
 import dev.kimilinear.model.KimiLinearConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -69,6 +71,17 @@ public final class EngineBenchCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "prompt seed (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0",
+            description = "sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE})")
+    double temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "nucleus mass (default: ${DEFAULT-VALUE})")
+    double topP;
+
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "tokens kept by rank; 0 keeps all "
+            + "(default: ${DEFAULT-VALUE})")
+    int topK;
+
     @Option(names = "--choose-on-host", description = "CUDA: copy every logits row to the host and choose tokens "
             + "there, as the engine once did (for comparison)")
     boolean chooseOnHost;
@@ -93,6 +106,13 @@ public final class EngineBenchCommand implements Callable<Integer> {
                     }
                     cuda.setChooseOnHost(true);
                 }
+                // the floors' denominators, measured before the engine takes the free memory
+                KernelBench.Ceilings ceilings = b instanceof CudaModel cuda
+                        ? new KernelBench(cuda.context(), System.out, 10).measureCeilings() : null;
+                if (ceilings != null) {
+                    out.printf(Locale.ROOT, "ceilings: device copy %.0f GB/s (read + write); bf16 GEMM %.1f TFLOP/s (ours)%n",
+                            ceilings.copyGBs(), ceilings.gemmTflops());
+                }
                 EngineConfig config = new EngineConfig(maxBatchTokens, prefillChunk, Math.min(maxSequences, requests), 0,
                         promptLen + maxTokens);
                 try (Engine engine = new Engine(b, null, config)) {
@@ -113,6 +133,13 @@ public final class EngineBenchCommand implements Callable<Integer> {
                     long prefillTokens = afterPrefill.prefillTokens() - before.prefillTokens();
                     out.printf(Locale.ROOT, "prefill: %d prompts x %d tokens in %.3f s = %.1f tokens/s%n", requests,
                             promptLen, prefill.seconds, prefillTokens / prefill.seconds);
+                    double flops = StepRoofline.prefillFlops(cfg, requests, promptLen);
+                    if (ceilings != null) {
+                        double floor = flops / (ceilings.gemmTflops() * 1e12);
+                        out.printf(Locale.ROOT, "prefill roofline: %.1f TFLOP at %.0f TFLOP/s = %.3f s; measured %.1f"
+                                        + " TFLOP/s = %.1f%% of the matrix rate%n", flops / 1e12, ceilings.gemmTflops(), floor,
+                                flops / prefill.seconds / 1e12, 100 * floor / prefill.seconds);
+                    }
 
                     Pass gen = run(engine, prompts(random, requests, promptLen, cfg), maxTokens);
                     EngineStats after = engine.stats();
@@ -126,6 +153,16 @@ public final class EngineBenchCommand implements Callable<Integer> {
                                     + " (mixed prefill+decode steps: %.3f s)%n", decodeTokens, decodeSeconds,
                             decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0.0,
                             (after.mixedNanos() - afterPrefill.mixedNanos()) / 1e9);
+                    int n = Math.min(maxSequences, requests);
+                    double stepBytes = StepRoofline.decodeBytes(cfg, n, promptLen + maxTokens / 2, 2);
+                    if (ceilings != null && decodeTokens > 0) {
+                        double floorMs = stepBytes / (ceilings.copyGBs() * 1e9) * 1e3;
+                        double stepMs = decodeSeconds * 1e3 / ((double) decodeTokens / n);
+                        out.printf(Locale.ROOT, "decode roofline: a step of %d sequences at context %d moves %.2f GB ="
+                                        + " %.2f ms at %.0f GB/s; measured %.2f ms per step = %.1f%% of the roofline%n", n,
+                                promptLen + maxTokens / 2, stepBytes / 1e9, floorMs, ceilings.copyGBs(), stepMs,
+                                100 * floorMs / stepMs);
+                    }
                     out.println("latency ms      p50      p90      p99      max");
                     printRow(out, "request", gen.latency);
                     printRow(out, "first token", gen.firstToken);
@@ -183,7 +220,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
         String firstError;
     }
 
-    private static Pass run(Engine engine, List<int[]> prompts, int tokens) throws InterruptedException {
+    private Pass run(Engine engine, List<int[]> prompts, int tokens) throws InterruptedException {
         int n = prompts.size();
         long[] submitted = new long[n];
         ConcurrentHashMap<Integer, GenerationResult> results = new ConcurrentHashMap<>();
@@ -194,7 +231,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
             int index = i;
             submitted[i] = System.nanoTime();
             engine.submit(new GenerationRequest(Integer.toString(i), new Prompt.Tokens(prompts.get(i)),
-                    SamplingParams.greedy(tokens)), r -> {
+                    new SamplingParams(tokens, temperature, topP, topK, i, List.of(), List.of(), 1, -1)), r -> {
                         finished.put(index, System.nanoTime());
                         results.put(index, r);
                         done.countDown();

@@ -433,6 +433,11 @@ public final class CudaModel implements Backend {
         this.probe = probe;
     }
 
+    /** The context this model's memory and stream belong to. */
+    public CudaContext context() {
+        return ctx;
+    }
+
     /** Most sequences one forward may carry. */
     public int maxSequences() {
         return maxSeqs;

@@ -207,20 +207,32 @@ public final class KernelBench {
         sampling();
     }
 
-    private void ceilings() {
+    /** The device's copy bandwidth (bytes read + written) and our bf16 GEMM rate at 8192^3. */
+    public record Ceilings(double copyGBs, double gemmTflops) {
+    }
+
+    /** Measures the ceilings (needs about 2.5 GB free; freed again). */
+    public Ceilings measureCeilings() {
         long bytes = 1L << 30;
         DeviceBuffer src = zeros(bytes);
         DeviceBuffer dst = zeros(bytes);
         double ms = time(() -> DeviceBuffer.copy(ctx, dst.ptr(), src.ptr(), bytes));
-        copyGBs = 2.0 * bytes / (ms * 1e-3) / 1e9;
+        double copy = 2.0 * bytes / (ms * 1e-3) / 1e9;
         free();
         int n = 8192;
         DeviceBuffer a = randomBf16((long) n * n, 1f);
         DeviceBuffer b = randomBf16((long) n * n, 1f);
         DeviceBuffer c = zeros(4L * n * n);
         ms = time(() -> GemmKernel.matmul(ctx, a.ptr(), b.ptr(), c.ptr(), GemmKernel.Out.F32, n, n, n));
-        gemmTflops = 2.0 * n * n * n / (ms * 1e-3) / 1e12;
+        double gemm = 2.0 * n * n * n / (ms * 1e-3) / 1e12;
         free();
+        return new Ceilings(copy, gemm);
+    }
+
+    private void ceilings() {
+        Ceilings c = measureCeilings();
+        copyGBs = c.copyGBs();
+        gemmTflops = c.gemmTflops();
         out.printf(Locale.ROOT, "ceilings: device copy %.0f GB/s (1 GiB, read + write); bf16 GEMM 8192^3 %.1f TFLOP/s (ours)%n",
                 copyGBs, gemmTflops);
     }

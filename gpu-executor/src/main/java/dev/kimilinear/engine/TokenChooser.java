@@ -8,21 +8,22 @@ import java.util.Arrays;
  * logit. A draw ranks tokens by logit (ties: lower id first), keeps the top k, then the
  * smallest prefix of them whose weight exp((logit - max) / temperature) reaches top_p of the
  * kept weight, and takes the argmax of logit / temperature + {@link RandomStream#gumbel} over
- * what is kept. Log-probabilities are the raw logits' log-softmax over the whole vocabulary.
- * Weights and sums are in double. NaN logits are never chosen.
+ * what is kept. Weights are counted in whole units of 2^-32 ({@link #massUnits}), so the cut is
+ * exact on any backend. Log-probabilities are the raw logits' log-softmax over the whole
+ * vocabulary, in double. NaN logits are never chosen.
  *
  * <p>Scratch arrays are sized once; one instance per thread.
  */
 public final class TokenChooser {
-    /** Weight thresholds, relative to the best token's, tried before sorting a whole row. */
-    private static final double[] THRESHOLDS = {0x1p-8, 0x1p-16, 0x1p-32, 0};
+    /** Weight thresholds in mass units (the best token weighs 2^32), tried before sorting a whole row. */
+    private static final long[] THRESHOLDS = {1L << 24, 1L << 16, 1, 0};
 
-    private final double[] weights;
+    private final long[] units;
     private final long[] keys;
 
     /** @param vocab the widest row this chooser will read */
     public TokenChooser(int vocab) {
-        this.weights = new double[vocab];
+        this.units = new long[vocab];
         this.keys = new long[vocab];
     }
 
@@ -59,14 +60,6 @@ public final class TokenChooser {
         double p = c.topP(i);
         long key = c.streamKey(i);
         float max = x[off + best];
-        double total = 0;
-        for (int t = 0; t < n; t++) {
-            double w = Math.exp(((double) x[off + t] - max) / temperature);
-            weights[t] = w;
-            if (w == w) {
-                total += w;
-            }
-        }
         if (k == n && p >= 1) {
             int chosen = -1;
             double bestScore = Double.NEGATIVE_INFINITY;
@@ -80,23 +73,29 @@ public final class TokenChooser {
             }
             return Math.max(chosen, 0);
         }
+        long total = 0;
+        for (int t = 0; t < n; t++) {
+            float l = x[off + t];
+            long w = l == l ? massUnits(l, max, temperature) : 0;
+            units[t] = w;
+            total += w;
+        }
         // tokens at or above a weight form a prefix of the ranking: once they hold k tokens, or
         // the nucleus of the whole row, the kept set lies among them
         int count = 0;
-        for (double threshold : THRESHOLDS) {
+        for (long threshold : THRESHOLDS) {
             count = 0;
-            double mass = 0;
+            long mass = 0;
             for (int t = 0; t < n; t++) {
-                double w = weights[t];
-                if (w >= threshold && x[off + t] == x[off + t]) {
+                if (units[t] >= threshold && x[off + t] == x[off + t]) {
                     count++;
-                    mass += w;
+                    mass += units[t];
                 }
             }
-            if (threshold == 0 || (k < n && count >= k) || (k == n && mass >= p * total)) {
+            if (threshold == 0 || (k < n && count >= k) || (k == n && mass >= nucleusTarget(p, total))) {
                 count = 0;
                 for (int t = 0; t < n; t++) {
-                    if (weights[t] >= threshold && x[off + t] == x[off + t]) {
+                    if (units[t] >= threshold && x[off + t] == x[off + t]) {
                         keys[count++] = rankKey(x[off + t], t);
                     }
                 }
@@ -106,26 +105,24 @@ public final class TokenChooser {
         Arrays.sort(keys, 0, count);
         // keys ascend, so the ranking reads from the end
         int kept = Math.min(k, count);
-        double keptMass;
+        long keptMass = total;
         if (k < n) {
             keptMass = 0;
             for (int r = 0; r < kept; r++) {
-                keptMass += weights[idOf(keys[count - 1 - r])];
+                keptMass += units[idOf(keys[count - 1 - r])];
             }
-        } else {
-            keptMass = total;
         }
         if (p < 1) {
-            double target = p * keptMass;
-            double before = 0;
+            long target = nucleusTarget(p, keptMass);
+            long before = 0;
             int r = 0;
             while (r < kept && before < target) {
-                before += weights[idOf(keys[count - 1 - r])];
+                before += units[idOf(keys[count - 1 - r])];
                 r++;
             }
             kept = Math.max(1, r);
         }
-        // the kept tokens in rank order; among equal scores the first in rank (the lower id of equal logits) wins
+        // the kept tokens in rank order; among equal scores the lower id wins
         int chosen = -1;
         double bestScore = Double.NEGATIVE_INFINITY;
         for (int r = 0; r < kept; r++) {
@@ -137,6 +134,19 @@ public final class TokenChooser {
             }
         }
         return chosen;
+    }
+
+    /**
+     * A token's weight exp((logit - max) / temperature), at most 1, in whole units of 2^-32: sums
+     * of them are exact whatever their order, so the nucleus is the same on every backend.
+     */
+    public static long massUnits(float logit, float max, double temperature) {
+        return (long) (Math.exp(((double) logit - max) / temperature) * 0x1p32);
+    }
+
+    /** The units the nucleus must reach: top_p of the kept mass, rounded up. */
+    public static long nucleusTarget(double topP, long keptMass) {
+        return (long) Math.ceil(topP * (double) keptMass);
     }
 
     /** Ascending order of the key is ascending logit, then descending id. */

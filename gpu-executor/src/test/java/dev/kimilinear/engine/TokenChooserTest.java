@@ -147,16 +147,16 @@ class TokenChooserTest {
         ids.sort(Comparator.<Integer>comparingDouble(i -> -row[i]).thenComparingInt(i -> i));
         int k = p.topK() == 0 || p.topK() >= n ? n : p.topK();
         List<Integer> kept = new ArrayList<>(ids.subList(0, k));
-        double max = row[ids.get(0)];
-        double mass = 0;
+        float max = row[ids.get(0)];
+        long mass = 0;
         for (int i : kept) {
-            mass += Math.exp((row[i] - max) / p.temperature());
+            mass += TokenChooser.massUnits(row[i], max, p.temperature());
         }
         if (p.topP() < 1) {
-            double before = 0;
+            long before = 0;
             int r = 0;
-            while (r < kept.size() && before < p.topP() * mass) {
-                before += Math.exp((row[kept.get(r)] - max) / p.temperature());
+            while (r < kept.size() && before < TokenChooser.nucleusTarget(p.topP(), mass)) {
+                before += TokenChooser.massUnits(row[kept.get(r)], max, p.temperature());
                 r++;
             }
             kept = kept.subList(0, r);

@@ -1,0 +1,107 @@
+package dev.kimilinear.engine;
+
+import dev.kimilinear.model.KimiLinearConfig;
+import dev.kimilinear.model.KimiLinearConfig.KdaConfig;
+import dev.kimilinear.model.KimiLinearConfig.MlaConfig;
+import dev.kimilinear.model.KimiLinearConfig.MoeConfig;
+
+/**
+ * What a step must cost at the least, from the model's shapes alone: the bytes a decode step
+ * has to move (weights it reads, states it reads and writes, the latent cache it reads, the
+ * logits it writes and reads back), and the FLOPs a prefill has to do (the products of the
+ * parameters each token meets, causal MLA attention, the KDA recurrence). Over the device's
+ * copy bandwidth and matrix rate these are the floors benchmarks print beside their figures.
+ * Norms, activations and metadata are left out (under 1% at the mission's shapes).
+ */
+public final class StepRoofline {
+    private StepRoofline() {
+    }
+
+    /** Matrix parameters of one layer's attention. */
+    static long attentionParams(KimiLinearConfig cfg, int layer) {
+        long d = cfg.hiddenSize();
+        if (cfg.isKda(layer)) {
+            KdaConfig k = cfg.kda();
+            long w = k.width();
+            long hd = k.headDim();
+            // q, k, v; the gate's and the forget gate's low-rank pairs; beta; o
+            return 3 * w * d + 2 * (hd * d + w * hd) + (long) k.numHeads() * d + d * w;
+        }
+        MlaConfig m = cfg.mla();
+        long h = m.numHeads();
+        long q = m.qLoraRank() == 0 ? h * m.qkHeadDim() * d
+                : (long) m.qLoraRank() * d + h * m.qkHeadDim() * m.qLoraRank();
+        return q + (long) m.latentWidth() * d + h * (m.qkNopeHeadDim() + m.vHeadDim()) * m.kvLoraRank()
+                + d * h * m.vHeadDim();
+    }
+
+    /** Parameters of one expert (gate, up, down). */
+    static long expertParams(KimiLinearConfig cfg) {
+        return 3L * cfg.moe().intermediateSize() * cfg.hiddenSize();
+    }
+
+    /** Experts that N tokens are expected to touch in one MoE layer, under uniform routing. */
+    public static double expertsTouched(MoeConfig moe, long tokens) {
+        double miss = Math.pow(1 - (double) moe.topK() / moe.numExperts(), tokens);
+        return moe.numExperts() * (1 - miss);
+    }
+
+    /**
+     * Bytes a decode-only step of {@code sequences} sequences with {@code context} cached tokens
+     * each must move.
+     *
+     * @param weightBytes bytes per weight element (2 for bf16)
+     */
+    public static double decodeBytes(KimiLinearConfig cfg, int sequences, long context, double weightBytes) {
+        double bytes = 0;
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            bytes += weightBytes * attentionParams(cfg, l);
+            if (cfg.isKda(l)) {
+                bytes += 2.0 * 4 * sequences * cfg.kda().stateFloats();   // read and written
+            } else {
+                long width = cfg.mla().latentWidth();
+                bytes += 2.0 * sequences * (context + 1) * width;          // bf16 latent read, the new row written
+            }
+            if (cfg.isMoe(l)) {
+                MoeConfig moe = cfg.moe();
+                bytes += weightBytes * ((double) moe.numExperts() * cfg.hiddenSize()
+                        + (expertsTouched(moe, (long) sequences) + moe.numSharedExperts()) * expertParams(cfg));
+            } else {
+                bytes += weightBytes * 3.0 * cfg.intermediateSize() * cfg.hiddenSize();
+            }
+        }
+        bytes += weightBytes * (double) cfg.vocabSize() * cfg.hiddenSize();   // lm_head
+        bytes += 2.0 * 4 * sequences * (double) cfg.vocabSize();              // logits written, read by the choice
+        return bytes;
+    }
+
+    /**
+     * FLOPs of a prefill of {@code prompts} prompts of {@code length} tokens each, from an empty
+     * cache, one logits row per prompt.
+     */
+    public static double prefillFlops(KimiLinearConfig cfg, int prompts, long length) {
+        double tokens = (double) prompts * length;
+        double flops = 0;
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            flops += 2 * tokens * attentionParams(cfg, l);
+            if (cfg.isKda(l)) {
+                KdaConfig k = cfg.kda();
+                // the recurrence per token and head: k^T S, the rank-1 update, q S
+                flops += tokens * k.numHeads() * 6.0 * k.headDim() * k.headDim();
+            } else {
+                MlaConfig m = cfg.mla();
+                // causal attention in expanded form, as SDPA counts it
+                flops += prompts * 2.0 * length * (length + 1) / 2 * m.numHeads() * (m.qkHeadDim() + m.vHeadDim());
+            }
+            if (cfg.isMoe(l)) {
+                MoeConfig moe = cfg.moe();
+                flops += 2 * tokens * ((double) moe.numExperts() * cfg.hiddenSize()
+                        + (moe.topK() + moe.numSharedExperts()) * (double) expertParams(cfg));
+            } else {
+                flops += 2 * tokens * 3.0 * cfg.intermediateSize() * cfg.hiddenSize();
+            }
+        }
+        flops += 2.0 * prompts * cfg.vocabSize() * cfg.hiddenSize();
+        return flops;
+    }
+}
