@@ -64,9 +64,9 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) argmax_rows(const f
 
 // ---------------------------------------------------------------------------- choose_tokens
 
-#define CHOOSE_THREADS 1024
+#define CHOOSE_THREADS 512
 #define CHOOSE_WARPS (CHOOSE_THREADS / 32)
-#define CHOOSE_TIES 1024
+#define CHOOSE_TIES CHOOSE_THREADS
 
 // One choice of a RowChoices table, packed by SamplingKernel (40 bytes).
 struct Choice {
@@ -326,11 +326,34 @@ extern "C" __global__ void __launch_bounds__(CHOOSE_THREADS) choose_tokens(
     const int n = min(sample_vocab, vocab);
     const Cut all = {0u, 0x7fffffff};
 
-    // the greedy token: first index of the largest logit below n; NaN never wins
+    // the greedy token: first index of the largest logit below n; NaN never wins. 16-byte loads,
+    // several in flight, when the row allows: for greedy choices this pass is the whole kernel
     float bv = -INFINITY; int bi = -1;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    int tail = 0;
+    if ((reinterpret_cast<uintptr_t>(row) & 15) == 0) {
+        const int n4 = n >> 2;
+        const float4* r4 = reinterpret_cast<const float4*>(row);
+        for (int i = threadIdx.x; i < n4; i += 4 * blockDim.x) {
+            float4 v[4];
+#pragma unroll
+            for (int u = 0; u < 4; u++) {
+                const int j = i + u * blockDim.x;
+                v[u] = j < n4 ? r4[j] : make_float4(NAN, NAN, NAN, NAN);
+            }
+#pragma unroll
+            for (int u = 0; u < 4; u++) {
+                const int j = (i + u * blockDim.x) * 4;
+                if (!isnan(v[u].x) && (bi < 0 || v[u].x > bv || (v[u].x == bv && j < bi))) { bv = v[u].x; bi = j; }
+                if (!isnan(v[u].y) && (bi < 0 || v[u].y > bv || (v[u].y == bv && j + 1 < bi))) { bv = v[u].y; bi = j + 1; }
+                if (!isnan(v[u].z) && (bi < 0 || v[u].z > bv || (v[u].z == bv && j + 2 < bi))) { bv = v[u].z; bi = j + 2; }
+                if (!isnan(v[u].w) && (bi < 0 || v[u].w > bv || (v[u].w == bv && j + 3 < bi))) { bv = v[u].w; bi = j + 3; }
+            }
+        }
+        tail = n4 * 4;
+    }
+    for (int i = tail + threadIdx.x; i < n; i += blockDim.x) {
         const float v = row[i];
-        if (!isnan(v) && (bi < 0 || v > bv)) { bv = v; bi = i; }
+        if (!isnan(v) && (bi < 0 || v > bv || (v == bv && i < bi))) { bv = v; bi = i; }
     }
     int token = block_best((double)bv, bi, sh.dred, sh.ired);
     if (token < 0) token = 0;

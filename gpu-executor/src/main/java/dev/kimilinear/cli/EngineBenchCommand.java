@@ -153,15 +153,23 @@ public final class EngineBenchCommand implements Callable<Integer> {
                                     + " (mixed prefill+decode steps: %.3f s)%n", decodeTokens, decodeSeconds,
                             decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0.0,
                             (after.mixedNanos() - afterPrefill.mixedNanos()) / 1e9);
-                    int n = Math.min(maxSequences, requests);
-                    double stepBytes = StepRoofline.decodeBytes(cfg, n, promptLen + maxTokens / 2, 2);
-                    if (ceilings != null && decodeTokens > 0) {
-                        double floorMs = stepBytes / (ceilings.copyGBs() * 1e9) * 1e3;
-                        double stepMs = decodeSeconds * 1e3 / ((double) decodeTokens / n);
-                        out.printf(Locale.ROOT, "decode roofline: a step of %d sequences at context %d moves %.2f GB ="
-                                        + " %.2f ms at %.0f GB/s; measured %.2f ms per step = %.1f%% of the roofline%n", n,
-                                promptLen + maxTokens / 2, stepBytes / 1e9, floorMs, ceilings.copyGBs(), stepMs,
-                                100 * floorMs / stepMs);
+                    long decodeSteps = after.decodeSteps() - afterPrefill.decodeSteps();
+                    if (decodeSteps > 0) {
+                        double stepMs = decodeSeconds * 1e3 / decodeSteps;
+                        double forwardMs = (after.decodeForwardNanos() - afterPrefill.decodeForwardNanos()) / 1e6
+                                / decodeSteps;
+                        int n = (int) Math.round((double) decodeTokens / decodeSteps);
+                        out.printf(Locale.ROOT, "decode steps: %d of %d sequences on average, %.2f ms each: %.2f ms in"
+                                        + " the backend's forward, %.2f ms of host work around it%n", decodeSteps, n, stepMs,
+                                forwardMs, stepMs - forwardMs);
+                        if (ceilings != null) {
+                            long context = promptLen + maxTokens / 2;
+                            double stepBytes = StepRoofline.decodeBytes(cfg, n, context, 2);
+                            double floorMs = stepBytes / (ceilings.copyGBs() * 1e9) * 1e3;
+                            out.printf(Locale.ROOT, "decode roofline: a step of %d sequences at context %d moves %.2f GB"
+                                            + " = %.2f ms at %.0f GB/s; measured %.2f ms per step = %.1f%% of the roofline%n",
+                                    n, context, stepBytes / 1e9, floorMs, ceilings.copyGBs(), stepMs, 100 * floorMs / stepMs);
+                        }
                     }
                     out.println("latency ms      p50      p90      p99      max");
                     printRow(out, "request", gen.latency);

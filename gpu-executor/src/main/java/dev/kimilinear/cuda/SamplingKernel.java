@@ -12,6 +12,8 @@ import java.nio.ByteOrder;
 public final class SamplingKernel {
     /** Bytes of one packed choice (sampling.cu's struct Choice). */
     static final int CHOICE_BYTES = 40;
+    /** Threads of a choose_tokens block (sampling.cu's CHOOSE_THREADS). */
+    private static final int CHOOSE_THREADS = 512;
 
     private SamplingKernel() {
     }
@@ -126,7 +128,7 @@ public final class SamplingKernel {
         CUdeviceptr logprobs = a.withByteOffset(offLogprobs(c));
         CUdeviceptr topIds = a.withByteOffset(offTopIds(c));
         CUdeviceptr topLogprobs = a.withByteOffset(offTopLogprobs(c, top));
-        Launch.run(ctx, "choose_tokens", "choices=" + c + " vocab=" + vocab, c, 1, 1, 1024, 0, logits, ldl, vocab,
+        Launch.run(ctx, "choose_tokens", "choices=" + c + " vocab=" + vocab, c, 1, 1, CHOOSE_THREADS, 0, logits, ldl, vocab,
                 choices.sampleVocab(), room.params.ptr(), top, tokens, logprobs, topIds, topLogprobs);
         long bytes = choices.maxTop() == 0 ? offTopIds(c) : answerBytes(c, top);
         ByteBuffer h = room.hostAnswers;

@@ -19,10 +19,15 @@ package dev.kimilinear.engine;
  * @param pagesInUse       latent pages held now
  * @param peakSequences    most sequences that held a slot at once
  * @param peakPages        most latent pages held at once
+ * @param decodeSteps      steps that computed only decode tokens
+ * @param decodeForwardNanos the part of decodeNanos spent in the backend's forward (the device's
+ *                         work and its launch and copies); the rest is the host's planning and
+ *                         bookkeeping, during which the device waits
  */
 public record EngineStats(long prompts, long promptTokens, long outputTokens, long prefillTokens, long decodeTokens,
                           long preemptions, long steps, long prefillNanos, long decodeNanos, long mixedNanos,
-                          long results, int running, int waiting, int pagesInUse, int peakSequences, int peakPages) {
+                          long results, int running, int waiting, int pagesInUse, int peakSequences, int peakPages,
+                          long decodeSteps, long decodeForwardNanos) {
 
-    static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

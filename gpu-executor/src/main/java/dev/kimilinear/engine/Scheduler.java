@@ -56,6 +56,8 @@ final class Scheduler {
     private long prefillNanos;
     private long decodeNanos;
     private long mixedNanos;
+    private long decodeSteps;
+    private long decodeForwardNanos;
     private long results;
     private int peakSequences;
     private int peakPages;
@@ -95,7 +97,7 @@ final class Scheduler {
     EngineStats stats() {
         return new EngineStats(prompts, promptTokens, outputTokens, prefillTokens, decodeTokens, preemptions, steps,
                 prefillNanos, decodeNanos, mixedNanos, results, running.size(), waiting.size(), pages.inUse(),
-                peakSequences, peakPages);
+                peakSequences, peakPages, decodeSteps, decodeForwardNanos);
     }
 
     // ------------------------------------------------------------------ one step
@@ -183,6 +185,7 @@ final class Scheduler {
         }
         cu[entries] = at;
         planCount = 0;
+        long forwardStart = System.nanoTime();
         try {
             backend.forward(new StepBatch(tokens, cu, slotIds, context, tables, logitRows), choices);
         } catch (RuntimeException e) {
@@ -193,6 +196,7 @@ final class Scheduler {
             }
             return;
         }
+        long forwardNanos = System.nanoTime() - forwardStart;
         steps++;
         for (int i = 0; i < entries; i++) {
             Sequence s = batch[i];
@@ -220,6 +224,8 @@ final class Scheduler {
         long elapsed = System.nanoTime() - start;
         if (prefillEntries == 0) {
             decodeNanos += elapsed;
+            decodeSteps++;
+            decodeForwardNanos += forwardNanos;
         } else if (decodeEntries == 0) {
             prefillNanos += elapsed;
         } else {
