@@ -19,6 +19,7 @@ public final class CudaContext {
     private final CudaStream stream;
     private final KernelModule module;
     private volatile boolean syncCheck = Boolean.getBoolean("kimi.cuda.syncCheck");
+    private volatile KernelProfile profile;
 
     private CudaContext(CudaDevice device) {
         this.device = device;
@@ -62,6 +63,15 @@ public final class CudaContext {
 
     public boolean syncCheck() {
         return syncCheck;
+    }
+
+    /** Times every launch into {@code p} from now on (null: stop). Not while a graph is being captured. */
+    public void setProfile(KernelProfile p) {
+        profile = p;
+    }
+
+    KernelProfile profile() {
+        return profile;
     }
 
     public void synchronize() {

@@ -26,7 +26,9 @@ import java.util.Random;
  * Times steps (host work included: metadata upload, launches, the wait) with each step run
  * kernel by kernel and replayed from a captured graph, at N = 1, 64 and 256 sequences.
  *
- * <p>Arguments: [device] [experts] [vocab] [steps].
+ * <p>Arguments: [device] [experts] [vocab] [steps]; or {@code profile MODEL_DIR N[,N...] CONTEXT
+ * STEPS}: the share of each kernel in the decode steps of a model on disk, N sequences of
+ * CONTEXT cached tokens, beside the step's time replayed as a graph.
  */
 public final class DecodeStepBench {
     private DecodeStepBench() {
@@ -46,6 +48,10 @@ public final class DecodeStepBench {
     }
 
     public static void main(String[] args) throws IOException {
+        if (args.length > 0 && args[0].equals("profile")) {
+            profile(Path.of(args[1]), args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+            return;
+        }
         int device = args.length > 0 ? Integer.parseInt(args[0]) : 0;
         int experts = args.length > 1 ? Integer.parseInt(args[1]) : 32;
         int vocab = args.length > 2 ? Integer.parseInt(args[2]) : 32768;
@@ -127,5 +133,39 @@ public final class DecodeStepBench {
         }
         Arrays.sort(ms);
         return ms[steps / 2];
+    }
+
+    /** Per-kernel times of decode steps of the model in {@code dir} (device 0), kernel by kernel. */
+    static void profile(Path dir, String sizes, int context, int steps) {
+        CudaContext ctx = CudaContext.forDevice(0);
+        int page = 64;
+        int[] ns = Arrays.stream(sizes.split(",")).mapToInt(Integer::parseInt).toArray();
+        int maxN = Arrays.stream(ns).max().orElse(1);
+        int pagesPer = (context + 1 + page - 1) / page;
+        try (CudaModel model = CudaModel.load(dir, 0, page, Math.max(maxN, 256), maxN)) {
+            model.reserve(maxN, maxN * pagesPer);
+            int vocab = model.config().vocabSize();
+            System.out.println("device: " + ctx.device() + "; model " + dir);
+            for (int n : ns) {
+                StepBatch batch = batch(n, context, page, vocab);
+                model.setDecodeGraphs(true);
+                double graph = time(model, ctx, batch, steps);
+                model.setDecodeGraphs(false);
+                double eager = time(model, ctx, batch, steps);
+                KernelProfile profile = new KernelProfile();
+                ctx.setProfile(profile);
+                try {
+                    for (int i = 0; i < steps; i++) {
+                        model.run(batch);
+                        profile.collect(ctx);
+                    }
+                } finally {
+                    ctx.setProfile(null);
+                }
+                System.out.printf(Locale.ROOT, "decode step N=%d context=%d: graph %.3f ms, kernel by kernel %.3f ms%n",
+                        n, context, graph, eager);
+                profile.print(System.out, steps);
+            }
+        }
     }
 }

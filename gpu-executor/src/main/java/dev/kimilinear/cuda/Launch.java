@@ -48,7 +48,18 @@ public final class Launch {
                         + (a == null ? "null" : a.getClass().getName()));
             }
         }
+        KernelProfile profile = ctx.profile();
+        jcuda.driver.CUevent start = null;
+        if (profile != null) {
+            start = profile.event();
+            JCudaDriver.cuEventRecord(start, ctx.rawStream());
+        }
         int rc = JCudaDriver.cuLaunchKernel(f, gx, gy, gz, block, 1, 1, smem, ctx.rawStream(), Pointer.to(ptrs), null);
+        if (profile != null && rc == 0) {
+            jcuda.driver.CUevent end = profile.event();
+            JCudaDriver.cuEventRecord(end, ctx.rawStream());
+            profile.mark(kernel + " [" + shapes + "]", start, end);
+        }
         if (rc != 0) {
             throw new CudaException("launch of " + kernel + " [" + shapes + "] grid " + gx + "x" + gy + "x" + gz
                     + " block " + block + " smem " + smem + " failed: " + jcuda.driver.CUresult.stringFor(rc));
