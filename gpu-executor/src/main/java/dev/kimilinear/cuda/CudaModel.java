@@ -54,7 +54,7 @@ public final class CudaModel implements Backend {
     private boolean decodeGraphs = true;
     /** Captured decode steps by batch shape (tokens, logit rows, block-table pitch), most recent last. */
     private final java.util.LinkedHashMap<Long, CudaGraph> graphs = new java.util.LinkedHashMap<>(16, 0.75f, true);
-    private static final int MAX_GRAPHS = 8;
+    private static final int MAX_GRAPHS = 32;
     /** Logit rows beyond one per sequence that a forward may ask for (prompt scoring, parity recordings). */
     static final int LOGIT_ROWS = 4096;
     /** Fewest gathered key rows per pass of the prefill attention. */
@@ -63,6 +63,8 @@ public final class CudaModel implements Backend {
     private DeviceBuffer[] convState;   // per KDA layer [slots, 3*H*D, K-1]
     private DeviceBuffer[] kdaState;    // per KDA layer [slots, H, D, D]
     private DeviceBuffer[] latent;      // per MLA layer [pages * pageSize, r + dr] bf16
+    // the engine's slots and pages; one more of each (index slots, pages) is the scratch that
+    // padding sequences of a bucketed decode graph run in
     private int slots;
     private int pages;
 
@@ -390,7 +392,8 @@ public final class CudaModel implements Backend {
 
     @Override
     public long freeBytes() {
-        return ctx.memoryInfo()[0];
+        // less the scratch slot and page that reserve adds for padded decode graphs
+        return ctx.memoryInfo()[0] - bytesPerSlot() - bytesPerPage();
     }
 
     @Override
@@ -459,13 +462,14 @@ public final class CudaModel implements Backend {
         latent = new DeviceBuffer[nm];
         KdaConfig k = cfg.kda();
         for (int i = 0; i < nk; i++) {
-            convState[i] = DeviceBuffer.allocate(ctx, 4L * slots * 3 * k.width() * (k.convKernel() - 1));
-            kdaState[i] = DeviceBuffer.allocate(ctx, 4L * slots * k.numHeads() * k.headDim() * k.headDim());
+            convState[i] = DeviceBuffer.allocate(ctx, 4L * (slots + 1) * 3 * k.width() * (k.convKernel() - 1));
+            kdaState[i] = DeviceBuffer.allocate(ctx, 4L * (slots + 1) * k.numHeads() * k.headDim() * k.headDim());
             convState[i].zero();
             kdaState[i].zero();
         }
         for (int i = 0; i < nm; i++) {
-            latent[i] = DeviceBuffer.allocate(ctx, (long) cacheElementBytes() * pages * pageSize * cfg.mla().latentWidth());
+            latent[i] = DeviceBuffer.allocate(ctx,
+                    (long) cacheElementBytes() * (pages + 1) * pageSize * cfg.mla().latentWidth());
         }
         this.slots = slots;
         this.pages = pages;
@@ -481,8 +485,8 @@ public final class CudaModel implements Backend {
     public void resetSlot(int slot) {
         checkSlot(slot);
         for (int i = 0; i < cfg.numKdaLayers(); i++) {
-            long c = convState[i].bytes() / slots;
-            long s = kdaState[i].bytes() / slots;
+            long c = convState[i].bytes() / (slots + 1);
+            long s = kdaState[i].bytes() / (slots + 1);
             convState[i].zero(c * slot, c);
             kdaState[i].zero(s * slot, s);
         }
@@ -493,8 +497,8 @@ public final class CudaModel implements Backend {
         checkSlot(from);
         checkSlot(to);
         for (int i = 0; i < cfg.numKdaLayers(); i++) {
-            long c = convState[i].bytes() / slots;
-            long s = kdaState[i].bytes() / slots;
+            long c = convState[i].bytes() / (slots + 1);
+            long s = kdaState[i].bytes() / (slots + 1);
             DeviceBuffer.copy(ctx, convState[i].at(c * to), convState[i].at(c * from), c);
             DeviceBuffer.copy(ctx, kdaState[i].at(s * to), kdaState[i].at(s * from), s);
         }
@@ -506,7 +510,7 @@ public final class CudaModel implements Backend {
             throw new IllegalArgumentException("page " + from + " or " + to + " outside the " + pages + " reserved");
         }
         for (DeviceBuffer l : latent) {
-            long p = l.bytes() / pages;
+            long p = l.bytes() / (pages + 1);
             DeviceBuffer.copy(ctx, l.at(p * to), l.at(p * from), p);
         }
     }
@@ -565,9 +569,13 @@ public final class CudaModel implements Backend {
                     + maxTokens + " tokens and at most " + maxSeqs + " sequences per forward");
         }
         ctx.bind();
-        Meta m = upload(batch);
-        if (decodeGraphs && batch.isDecode() && probe == null && !ctx.syncCheck()) {
-            long key = ((long) t << 40) | ((long) batch.logitRows().length << 20) | m.maxPages;
+        boolean graph = decodeGraphs && batch.isDecode() && probe == null && !ctx.syncCheck();
+        StepBatch run = graph ? padded(batch) : batch;
+        t = run.totalTokens();
+        n = run.sequences();
+        Meta m = upload(run);
+        if (graph) {
+            long key = ((long) t << 40) | ((long) run.logitRows().length << 20) | m.maxPages;
             CudaGraph g = graphs.get(key);
             if (g != null) {
                 g.launch();
@@ -575,9 +583,9 @@ public final class CudaModel implements Backend {
             }
             // a new shape runs eagerly (every kernel resolved and configured), then is recorded
             // for the steps that follow; recording runs nothing
-            step(m, batch);
+            step(m, run);
             graphs.put(key, CudaGraph.capture(ctx, "decode step N=" + n + " pages<=" + m.maxPages,
-                    () -> step(m, batch)));
+                    () -> step(m, run)));
             if (graphs.size() > MAX_GRAPHS) {
                 var eldest = graphs.entrySet().iterator().next();
                 eldest.getValue().close();
@@ -585,7 +593,56 @@ public final class CudaModel implements Backend {
             }
             return;
         }
-        step(m, batch);
+        step(m, run);
+    }
+
+    /**
+     * The decode batch size a graph is kept for: steps of any size up to it replay the same
+     * graph (powers of two to 8, then multiples of 16 to 64, of 32 to 256, of 64 beyond), so
+     * a run whose batch shrinks and grows captures a handful of graphs, not one per size.
+     */
+    static int decodeBucket(int n, int maxSeqs) {
+        int b;
+        if (n <= 8) {
+            b = Integer.highestOneBit(Math.max(1, n - 1)) << (n <= 1 ? 0 : 1);
+        } else if (n <= 64) {
+            b = (n + 15) / 16 * 16;
+        } else if (n <= 256) {
+            b = (n + 31) / 32 * 32;
+        } else {
+            b = (n + 63) / 64 * 64;
+        }
+        return Math.max(n, Math.min(b, maxSeqs));
+    }
+
+    /**
+     * A decode batch grown to its bucket by padding sequences: each brings token 0 at context 0
+     * in the scratch slot and page, and its own logits row, which nobody reads. The pads are
+     * alike, so what they write there is the same whichever writes last.
+     */
+    private StepBatch padded(StepBatch batch) {
+        int n = batch.sequences();
+        int bucket = decodeBucket(n, maxSeqs);
+        if (bucket == n) {
+            return batch;
+        }
+        int[] tokens = java.util.Arrays.copyOf(batch.tokens(), bucket);
+        int[] cu = new int[bucket + 1];
+        int[] slotIds = java.util.Arrays.copyOf(batch.slots(), bucket);
+        int[] context = java.util.Arrays.copyOf(batch.contextLengths(), bucket);
+        int[][] tables = java.util.Arrays.copyOf(batch.blockTables(), bucket);
+        int rowsAsked = batch.logitRows().length;
+        int[] rows = java.util.Arrays.copyOf(batch.logitRows(), rowsAsked + bucket - n);
+        int[] scratchTable = {pages};
+        for (int i = 0; i <= bucket; i++) {
+            cu[i] = i;
+        }
+        for (int i = n; i < bucket; i++) {
+            slotIds[i] = slots;
+            tables[i] = scratchTable;
+            rows[rowsAsked + i - n] = i;
+        }
+        return new StepBatch(tokens, cu, slotIds, context, tables, rows);
     }
 
     /**
@@ -763,7 +820,8 @@ public final class CudaModel implements Backend {
                 int pos = batch.contextLengths()[s] + (i - cu[s]);
                 int page = pos / pageSize;
                 if (cfg.mla() != null) {
-                    if (page >= table.length || table[page] < 0 || table[page] >= pages) {
+                    int limit = batch.slots()[s] == slots ? pages + 1 : pages;   // the scratch page is the pads'
+                    if (page >= table.length || table[page] < 0 || table[page] >= limit) {
                         throw new IllegalArgumentException("sequence " + s + ": position " + pos
                                 + " needs page " + page + " of its block table, which has " + table.length
                                 + " entries within " + pages + " pages");
@@ -787,7 +845,9 @@ public final class CudaModel implements Backend {
         o += n + 1;
         int oSlots = o;
         for (int s = 0; s < n; s++) {
-            checkSlot(batch.slots()[s]);
+            if (batch.slots()[s] != slots) {
+                checkSlot(batch.slots()[s]);
+            }
             meta[o++] = batch.slots()[s];
         }
         int oCtx = o;
