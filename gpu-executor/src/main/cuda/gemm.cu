@@ -468,6 +468,22 @@ GEMM_SKINNY_SPLIT_ENTRY(gemm_skinny_split_m16, 2)
 GEMM_SKINNY_SPLIT_ENTRY(gemm_skinny_split_m32, 4)
 GEMM_SKINNY_SPLIT_ENTRY(gemm_skinny_split_m64, 8)
 
+// The split product per expert, for MoE decode steps: tile t of the list (expert e, its rows
+// r0 .. r0+15) is the cluster at blockIdx.z, so each touched expert's weights stream once at
+// the split product's rate however few rows it was routed. A whole cluster shares t, so the
+// clusters past numTiles leave together.
+extern "C" __global__ void WSS_CLUSTER __launch_bounds__(256) gemm_grouped_split_m16(
+        const bf16* A, long lda, const bf16* B, long ldb, long sB, void* C, long ldc, const int* offsets,
+        const int* tiles, const int* numTiles, int N, int K, float alpha, float beta, int outBf16) {
+    const int t = blockIdx.z;
+    if (t >= *numTiles) return;
+    const int e = tiles[2 * t], mrel = tiles[2 * t + 1], r0 = offsets[e] + mrel;
+    const int rows = min(16, offsets[e + 1] - r0);
+    const size_t outSize = outBf16 ? sizeof(bf16) : sizeof(float);
+    gemm_skinny_split_body<2>(A + (long)r0 * lda, lda, B + (long)e * sB, ldb,
+                              static_cast<char*>(C) + (long)r0 * ldc * outSize, ldc, rows, N, K, alpha, beta, outBf16);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Hopper (sm_90a): 128 x 256 tiles on wgmma, persistent over the tiles. Warpgroup 0 loads,
 // warpgroups 1 and 2 each multiply 64 rows of the tile by all 256 columns (m64n256k16 from

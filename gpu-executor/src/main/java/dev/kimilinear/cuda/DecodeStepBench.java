@@ -28,7 +28,8 @@ import java.util.Random;
  *
  * <p>Arguments: [device] [experts] [vocab] [steps]; or {@code profile MODEL_DIR N[,N...] CONTEXT
  * STEPS}: the share of each kernel in the decode steps of a model on disk, N sequences of
- * CONTEXT cached tokens, beside the step's time replayed as a graph.
+ * CONTEXT cached tokens, beside the step's time replayed as a graph; or {@code profile-prefill
+ * MODEL_DIR PROMPTS LENGTH STEPS}: the same for one prefill step of PROMPTS whole prompts.
  */
 public final class DecodeStepBench {
     private DecodeStepBench() {
@@ -50,6 +51,11 @@ public final class DecodeStepBench {
     public static void main(String[] args) throws IOException {
         if (args.length > 0 && args[0].equals("profile")) {
             profile(Path.of(args[1]), args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("profile-prefill")) {
+            profilePrefill(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]),
+                    Integer.parseInt(args[4]));
             return;
         }
         int device = args.length > 0 ? Integer.parseInt(args[0]) : 0;
@@ -166,6 +172,65 @@ public final class DecodeStepBench {
                         n, context, graph, eager);
                 profile.print(System.out, steps);
             }
+        }
+    }
+
+    /** Per-kernel times of one prefill step of {@code prompts} prompts of {@code length} tokens (device 0). */
+    static void profilePrefill(Path dir, int prompts, int length, int steps) {
+        CudaContext ctx = CudaContext.forDevice(0);
+        int page = 64;
+        int tokens = prompts * length;
+        int pagesPer = (length + page - 1) / page;
+        try (CudaModel model = CudaModel.load(dir, 0, page, tokens, prompts)) {
+            model.reserve(prompts, prompts * pagesPer);
+            int vocab = model.config().vocabSize();
+            Random rnd = new Random(7);
+            int[] ids = new int[tokens];
+            for (int i = 0; i < tokens; i++) {
+                ids[i] = 3 + rnd.nextInt(vocab - 3);
+            }
+            int[] cu = new int[prompts + 1];
+            int[] slots = new int[prompts];
+            int[][] tables = new int[prompts][pagesPer];
+            for (int s = 0; s < prompts; s++) {
+                cu[s + 1] = (s + 1) * length;
+                slots[s] = s;
+                for (int p = 0; p < pagesPer; p++) {
+                    tables[s][p] = s * pagesPer + p;
+                }
+            }
+            StepBatch batch = new StepBatch(ids, cu, slots, new int[prompts], tables, StepBatch.lastRows(cu));
+            Runnable reset = () -> {
+                for (int s = 0; s < prompts; s++) {
+                    model.resetSlot(s);
+                }
+            };
+            double[] ms = new double[steps];
+            for (int i = -2; i < steps; i++) {
+                reset.run();
+                ctx.synchronize();
+                long t0 = System.nanoTime();
+                model.run(batch);
+                ctx.synchronize();
+                if (i >= 0) {
+                    ms[i] = (System.nanoTime() - t0) / 1e6;
+                }
+            }
+            Arrays.sort(ms);
+            KernelProfile profile = new KernelProfile();
+            for (int i = 0; i < steps; i++) {
+                reset.run();
+                ctx.setProfile(profile);
+                try {
+                    model.run(batch);
+                    profile.collect(ctx);
+                } finally {
+                    ctx.setProfile(null);
+                }
+            }
+            System.out.println("device: " + ctx.device() + "; model " + dir);
+            System.out.printf(Locale.ROOT, "prefill step %d x %d tokens: %.3f ms%n", prompts, length, ms[steps / 2]);
+            profile.print(System.out, steps);
         }
     }
 }

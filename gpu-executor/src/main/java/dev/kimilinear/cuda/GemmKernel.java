@@ -26,6 +26,14 @@ public final class GemmKernel {
     /** Rows per tile, and most routed rows, of the grouped form on the skinny kernel (decode sizes). */
     static final int GROUPED_SKINNY_TILE_ROWS = 8;
     static final int GROUPED_SKINNY_MAX_ROWS = 256;
+    /**
+     * Rows per tile, and most routed rows, of the grouped form on the split decode-sized product
+     * (Hopper): a 256-sequence decode step routes 2048 rows, about 8 per expert, so nearly every
+     * expert is one tile and its weights stream once at the split product's rate (the 64-row tile
+     * kernel streamed them at 62-64% of copy bandwidth there).
+     */
+    static final int GROUPED_SPLIT_TILE_ROWS = 16;
+    static final int GROUPED_SPLIT_MAX_ROWS = 2048;
     /** Routed rows above which the grouped product runs on the Hopper kernel (prefill sizes). */
     static final int GROUPED_HOPPER_MIN_ROWS = 2048;
     /**
@@ -177,12 +185,16 @@ public final class GemmKernel {
     }
 
     /**
-     * Rows per tile of the expert-grouped product for {@code rows} routed rows: 8 (the skinny
-     * kernel, each expert's weights streamed once) for decode steps of a few tokens, the Hopper
-     * product's 128 for prefill-sized work on an sm_90 device, else the tile kernel's 64.
+     * Rows per tile of the expert-grouped product for {@code rows} routed rows: on an sm_90
+     * device 16 (the split product) up to 2048 rows, decode steps of up to 256 tokens, and the
+     * Hopper product's 128 for prefill-sized work; elsewhere 8 (the skinny kernel, each expert's
+     * weights streamed once) for decode steps of a few tokens, else the tile kernel's 64.
      * {@link MoeKernel#dispatch} plans with it and {@link #grouped} must be given the same.
      */
     public static int groupedTileRows(CudaContext ctx, int rows) {
+        if (hopper(ctx) && rows <= GROUPED_SPLIT_MAX_ROWS) {
+            return GROUPED_SPLIT_TILE_ROWS;
+        }
         if (rows <= GROUPED_SKINNY_MAX_ROWS) {
             return GROUPED_SKINNY_TILE_ROWS;
         }
@@ -208,6 +220,17 @@ public final class GemmKernel {
                     H_SMEM, a, lda, b, ldb, sB, c, ldc, offsets, tiles, numTiles, n, k, alpha, beta);
             return;
         }
+        if (tileRows == GROUPED_SPLIT_TILE_ROWS) {
+            if (!hopper(ctx)) {
+                throw new CudaException("gemm_grouped_split [" + shapes + "]: needs an sm_90 device, not " + ctx.device());
+            }
+            int slice = ((k + SPLIT_SLICES - 1) / SPLIT_SLICES + 31) / 32 * 32;
+            int smem = Math.max(16 * (slice + 8) * 2, 16 * (SPLIT_ROWS + 4) * 4);
+            Launch.run(ctx, "gemm_grouped_split_m16", shapes, Launch.ceilDiv(n, SPLIT_ROWS), SPLIT_SLICES, maxTiles, 256,
+                    smem, a, lda, b, ldb, sB, c, ldc, offsets, tiles, numTiles, n, k, alpha, beta,
+                    out == Out.BF16 ? 1 : 0);
+            return;
+        }
         if (tileRows == GROUPED_SKINNY_TILE_ROWS) {
             Launch.run(ctx, "gemm_grouped_skinny", shapes, Launch.ceilDiv(n, 64), maxTiles, 1, 256, 0,
                     a, lda, b, ldb, sB, c, ldc, offsets, tiles, numTiles, n, k, alpha, beta, out == Out.BF16 ? 1 : 0);
@@ -215,7 +238,8 @@ public final class GemmKernel {
         }
         if (tileRows != GROUPED_TILE_ROWS) {
             throw new CudaException("gemm_grouped [" + shapes + "]: tiles of " + tileRows + " rows are not built ("
-                    + GROUPED_SKINNY_TILE_ROWS + ", " + GROUPED_TILE_ROWS + " or, on sm_90, " + H_BM + ")");
+                    + GROUPED_SKINNY_TILE_ROWS + ", " + GROUPED_TILE_ROWS + " or, on sm_90, " + GROUPED_SPLIT_TILE_ROWS
+                    + " and " + H_BM + ")");
         }
         String name = "gemm_grouped_bm64" + (out == Out.F32 ? "_f32" : "_bf16");
         Launch.run(ctx, name, shapes, Launch.ceilDiv(n, BN), maxTiles, 1, 256, smem(GROUPED_TILE_ROWS),
