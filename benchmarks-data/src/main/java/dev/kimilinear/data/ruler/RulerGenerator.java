@@ -65,6 +65,19 @@ public final class RulerGenerator {
         }
     }
 
+    /** A task left out because the input file it needs ({@code missing}) was not given. */
+    public record Skip(RulerTask task, RulerTask.Source missing) {
+        /** The message of the generator's command line, naming the option that supplies the file. */
+        public String message() {
+            return task.taskName() + ": skipped, " + switch (missing) {
+                case ESSAY -> "needs essay text (--essay FILE)";
+                case SQUAD -> "needs the SQuAD v2 dev JSON (--squad FILE)";
+                case HOTPOTQA -> "needs the HotpotQA dev JSON (--hotpotqa FILE)";
+                case NONE -> throw new IllegalStateException(task.taskName() + " needs no input file");
+            };
+        }
+    }
+
     /** What a run wrote and which tasks it skipped, with why. */
     public record Outcome(long written, List<String> skipped) {
         public Outcome {
@@ -75,7 +88,7 @@ public final class RulerGenerator {
     private final Options options;
     private final PieceCounts pieces;
     private final Map<RulerTask, TaskGenerator> generators = new EnumMap<>(RulerTask.class);
-    private final List<String> skipped = new ArrayList<>();
+    private final List<Skip> skips = new ArrayList<>();
 
     public RulerGenerator(TokenCounter counter, Options options) {
         this.options = options;
@@ -87,20 +100,20 @@ public final class RulerGenerator {
             switch (task.source()) {
                 case ESSAY -> {
                     if (essay == null) {
-                        skip(task, "needs essay text (--essay FILE)");
+                        skips.add(new Skip(task, RulerTask.Source.ESSAY));
                         continue;
                     }
                 }
                 case SQUAD -> {
                     if (options.squad() == null) {
-                        skip(task, "needs the SQuAD v2 dev JSON (--squad FILE)");
+                        skips.add(new Skip(task, RulerTask.Source.SQUAD));
                         continue;
                     }
                     squad = squad != null ? squad : QaDataset.squad(options.squad());
                 }
                 case HOTPOTQA -> {
                     if (options.hotpotqa() == null) {
-                        skip(task, "needs the HotpotQA dev JSON (--hotpotqa FILE)");
+                        skips.add(new Skip(task, RulerTask.Source.HOTPOTQA));
                         continue;
                     }
                     hotpotqa = hotpotqa != null ? hotpotqa : QaDataset.hotpotqa(options.hotpotqa());
@@ -110,10 +123,6 @@ public final class RulerGenerator {
             }
             generators.put(task, generator(task, essay, squad, hotpotqa));
         }
-    }
-
-    private void skip(RulerTask task, String why) {
-        skipped.add(task.taskName() + ": skipped, " + why);
     }
 
     private TaskGenerator generator(RulerTask task, Essay essay, QaDataset squad, QaDataset hotpotqa) {
@@ -129,7 +138,12 @@ public final class RulerGenerator {
 
     /** Tasks skipped for want of their input files, each with a message saying what is missing. */
     public List<String> skipped() {
-        return List.copyOf(skipped);
+        return skips.stream().map(Skip::message).toList();
+    }
+
+    /** Tasks skipped for want of their input files, each with the input it lacks. */
+    public List<Skip> skips() {
+        return List.copyOf(skips);
     }
 
     /** Generates everything into {@code sink} (not committed); {@code progress} hears one line per task and length. */
@@ -165,7 +179,7 @@ public final class RulerGenerator {
         } finally {
             pool.shutdownNow();
         }
-        return new Outcome(written, skipped);
+        return new Outcome(written, skipped());
     }
 
     private static PromptRecord await(Future<PromptRecord> future) throws IOException {
@@ -203,7 +217,7 @@ public final class RulerGenerator {
     RulerSample sample(RulerTask task, int length, int index) {
         TaskGenerator generator = generators.get(task);
         if (generator == null) {
-            throw new InputException(task.taskName() + " is not available: " + String.join("; ", skipped));
+            throw new InputException(task.taskName() + " is not available: " + String.join("; ", skipped()));
         }
         return generator.generate(length, index);
     }

@@ -146,6 +146,11 @@ class RulerGeneratorTest {
         assertTrue(skipped.contains("niah_single_2: skipped, needs essay text (--essay FILE)"), skipped.toString());
         assertTrue(skipped.contains("qa_1: skipped, needs the SQuAD v2 dev JSON (--squad FILE)"), skipped.toString());
         assertTrue(skipped.contains("qa_2: skipped, needs the HotpotQA dev JSON (--hotpotqa FILE)"), skipped.toString());
+        assertEquals(List.of(RulerTask.NIAH_SINGLE_2, RulerTask.NIAH_SINGLE_3, RulerTask.NIAH_MULTIKEY_1,
+                        RulerTask.NIAH_MULTIVALUE, RulerTask.NIAH_MULTIQUERY, RulerTask.QA_1, RulerTask.QA_2),
+                generator.skips().stream().map(RulerGenerator.Skip::task).toList());
+        assertTrue(generator.skips().contains(new RulerGenerator.Skip(RulerTask.QA_1, RulerTask.Source.SQUAD)));
+        assertTrue(generator.skips().contains(new RulerGenerator.Skip(RulerTask.NIAH_SINGLE_3, RulerTask.Source.ESSAY)));
         try (PromptSink sink = PromptOutput.open(out, OutputFormat.JSONL)) {
             assertEquals(6, generator.write(sink, line -> { }).written());
         }
