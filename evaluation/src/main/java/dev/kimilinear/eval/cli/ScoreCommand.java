@@ -14,6 +14,7 @@ import dev.kimilinear.eval.records.PromptRecord;
 import dev.kimilinear.eval.records.RecordFormat;
 import dev.kimilinear.eval.records.RecordIo;
 import dev.kimilinear.eval.report.HtmlReport;
+import dev.kimilinear.eval.ruler.RulerSummary;
 import dev.kimilinear.eval.scoring.BenchmarkScorer;
 import dev.kimilinear.eval.scoring.ScoredRun;
 import dev.kimilinear.eval.scoring.Scorers;
@@ -150,6 +151,7 @@ public final class ScoreCommand implements Callable<Integer> {
       Path errorsFile = writeRejected(rejected);
       Path report = writeReport();
       outWriter.print(MetricsTable.format(run.metrics()));
+      RulerSummary.of(run.metrics()).ifPresent(summary -> outWriter.print("\n" + summary.format()));
       run.notes().forEach(n -> outWriter.println("note: " + n));
       if (errorsFile != null) {
         outWriter.println("errors:  " + errorsFile + " (" + rejected.size() + " entries of " + responses

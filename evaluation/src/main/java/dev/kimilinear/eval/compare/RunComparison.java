@@ -15,6 +15,8 @@ import java.util.Set;
  * A run's metrics against a baseline's. A metric regresses when it got worse by more than
  * {@code maxDropPoints} percentage points and the 95% interval of the difference (from the two
  * runs' own intervals, see {@link ConfidenceIntervals#difference}) lies entirely on the worse side.
+ * A subset that did not run (in either run) is not compared: a score the other run has for it
+ * counts as only in that run.
  */
 public record RunComparison(List<MetricDelta> deltas, List<MetricRecord> onlyInRun,
     List<MetricRecord> onlyInBaseline, double maxDropPoints) {
@@ -27,10 +29,10 @@ public record RunComparison(List<MetricDelta> deltas, List<MetricRecord> onlyInR
       throw new IllegalArgumentException("--max-drop must be a non-negative number of points, got " + maxDropPoints);
     }
     Map<String, MetricRecord> base = new LinkedHashMap<>();
-    baseline.forEach(m -> base.put(m.key(), m));
+    baseline.stream().filter(MetricRecord::ran).forEach(m -> base.put(m.key(), m));
     List<MetricDelta> deltas = new ArrayList<>();
     List<MetricRecord> onlyInRun = new ArrayList<>();
-    for (MetricRecord r : run) {
+    for (MetricRecord r : run.stream().filter(MetricRecord::ran).toList()) {
       MetricRecord b = base.remove(r.key());
       if (b == null) {
         onlyInRun.add(r);
@@ -64,6 +66,12 @@ public record RunComparison(List<MetricDelta> deltas, List<MetricRecord> onlyInR
     return deltas.stream().filter(d -> d.verdict() == MetricDelta.Verdict.REGRESSED).toList();
   }
 
+  /** Deltas between values that say they cover different things, e.g. RULER averages over different tasks. */
+  public List<MetricDelta> coverageDiffers() {
+    return deltas.stream().filter(d -> d.run().note() != null && d.baseline().note() != null
+        && !d.run().note().equals(d.baseline().note())).toList();
+  }
+
   public boolean regressed() {
     return !regressions().isEmpty();
   }
@@ -92,6 +100,11 @@ public record RunComparison(List<MetricDelta> deltas, List<MetricRecord> onlyInR
     }
     if (!onlyInBaseline.isEmpty()) {
       out.append(onlyInBaseline.size()).append(" metrics only in the baseline (not compared)\n");
+    }
+    for (MetricDelta d : coverageDiffers()) {
+      out.append("note: ").append(d.run().benchmark()).append(' ').append(d.run().subset())
+          .append(" covers different things: run ").append(d.run().note()).append("; baseline ")
+          .append(d.baseline().note()).append('\n');
     }
     List<MetricDelta> regressions = regressions();
     if (regressions.isEmpty()) {

@@ -108,9 +108,23 @@ final class RecordCodecs {
     if (n == null) {
       throw row.error("n", "an integer, found nothing");
     }
+    // status and note are absent from files written before they existed: such rows all ran
+    String status = row.string("status");
+    if (status != null && !status.equals(MetricRecord.NOT_RUN)) {
+      throw row.error("status", "nothing or \"" + MetricRecord.NOT_RUN + "\", found \"" + status + "\"");
+    }
+    if (MetricRecord.NOT_RUN.equals(status)) {
+      return new MetricRecord(row.requiredString("benchmark"), row.requiredString("subset"),
+          row.requiredString("metric"), orNaN(row.float64("value")), n, orNaN(row.float64("ci_low")),
+          orNaN(row.float64("ci_high")), status, row.string("note"));
+    }
     return new MetricRecord(row.requiredString("benchmark"), row.requiredString("subset"),
         row.requiredString("metric"), row.requiredFloat64("value"), n,
-        row.requiredFloat64("ci_low"), row.requiredFloat64("ci_high"));
+        row.requiredFloat64("ci_low"), row.requiredFloat64("ci_high"), null, row.string("note"));
+  }
+
+  private static double orNaN(Double v) {
+    return v == null ? Double.NaN : v;
   }
 
   static Map<String, Object> metric(MetricRecord r) {
@@ -118,10 +132,13 @@ final class RecordCodecs {
     m.put("benchmark", r.benchmark());
     m.put("subset", r.subset());
     m.put("metric", r.metric());
-    m.put("value", r.value());
+    // a subset that did not run has no value: null, not NaN, so readers cannot take it for a score
+    m.put("value", r.ran() ? r.value() : null);
     m.put("n", r.n());
-    m.put("ci_low", r.ciLow());
-    m.put("ci_high", r.ciHigh());
+    m.put("ci_low", r.ran() ? r.ciLow() : null);
+    m.put("ci_high", r.ran() ? r.ciHigh() : null);
+    m.put("status", r.status());
+    m.put("note", r.note());
     return m;
   }
 }

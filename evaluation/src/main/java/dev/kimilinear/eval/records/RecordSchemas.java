@@ -72,6 +72,8 @@ public final class RecordSchemas {
         optional int64 n;
         optional double ci_low;
         optional double ci_high;
+        optional binary status (STRING);
+        optional binary note (STRING);
       }
       """);
 }

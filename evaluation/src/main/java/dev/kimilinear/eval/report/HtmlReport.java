@@ -7,6 +7,7 @@ import dev.kimilinear.eval.records.AtomicFiles;
 import dev.kimilinear.eval.records.MetricRecord;
 import dev.kimilinear.eval.ruler.RulerScorer;
 import dev.kimilinear.eval.ruler.RulerSubset;
+import dev.kimilinear.eval.ruler.RulerSummary;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
@@ -23,7 +24,8 @@ import java.util.TreeSet;
 /**
  * A self-contained HTML report (inline CSS and SVG, nothing fetched): scores per benchmark,
  * MMLU-Pro by category, GPQA by domain, HumanEval pass@k, RULER by task and length (a heat-map
- * table and a line per task over length), deltas against a baseline, and links to the data files.
+ * table and a line per task over length, RULER's official summary beside ours), deltas against a
+ * baseline, and links to the data files. A subset that did not run shows "not run (reason)".
  */
 public final class HtmlReport {
 
@@ -36,7 +38,7 @@ public final class HtmlReport {
       h3{font-size:15px;margin-top:20px}.muted{color:#666;font-size:13px}
       table{border-collapse:collapse;margin:8px 0 12px;font-size:13px}
       th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f4f4f4}
-      td.l,th.l{text-align:left}td.heat{color:#111;min-width:56px}
+      td.l,th.l{text-align:left}td.heat{color:#111;min-width:56px}td.notrun{color:#555;background:#eee;text-align:left}
       .regressed{background:#f8d0d0}.improved{background:#d3efd3}.drop-within-noise{background:#fbefc8}
       .verdict{font-weight:600;padding:6px 10px;display:inline-block;border-radius:4px}
       """;
@@ -159,10 +161,12 @@ public final class HtmlReport {
   private static void rulerSection(StringBuilder h, List<MetricRecord> rows) {
     h.append(heading("RULER by task and length"));
     Map<String, Map<String, MetricRecord>> byTask = new TreeMap<>();
+    MetricRecord overall = null;
     Map<String, Long> lengths = new LinkedHashMap<>();
     Map<String, MetricRecord> averages = new LinkedHashMap<>();
     for (MetricRecord m : rows) {
       if (m.subset().equals(MetricRecord.ALL)) {
+        overall = m.metric().equals(RulerScorer.LENGTH_AVERAGE) ? m : overall;
         continue;
       }
       RulerSubset s;
@@ -188,8 +192,15 @@ public final class HtmlReport {
     h.append("</tr>\n");
     for (Map.Entry<String, Map<String, MetricRecord>> task : byTask.entrySet()) {
       h.append("<tr><td class=\"l\">").append(Html.escape(task.getKey())).append("</td>");
-      for (String l : ordered) {
-        h.append(heatCell(task.getValue().get(l)));
+      String notRunAnywhere = notRunEverywhere(task.getValue(), ordered);
+      if (notRunAnywhere != null) {
+        // one cell for a task skipped at every length, so its reason is read once
+        h.append("<td class=\"notrun\" colspan=\"").append(ordered.size()).append("\">")
+            .append(Html.escape(notRunAnywhere)).append("</td>");
+      } else {
+        for (String l : ordered) {
+          h.append(heatCell(task.getValue().get(l)));
+        }
       }
       h.append("</tr>\n");
     }
@@ -198,20 +209,89 @@ public final class HtmlReport {
       h.append(heatCell(averages.get(l)));
     }
     h.append("</tr></table>\n");
+    List<String> covers = new ArrayList<>();
+    for (String l : ordered) {
+      MetricRecord a = averages.get(l);
+      if (a != null && a.note() != null) {
+        covers.add("average at " + l + ": " + a.note());
+      }
+    }
+    if (overall != null && overall.note() != null) {
+      covers.add("overall average " + MetricsTable.points(overall.value()) + ": " + overall.note());
+    }
+    if (!covers.isEmpty()) {
+      h.append("<ul class=\"muted\">");
+      covers.forEach(c -> h.append("<li>").append(Html.escape(c)).append("</li>"));
+      h.append("</ul>\n");
+    }
 
     List<Svg.Series> series = new ArrayList<>();
     for (Map.Entry<String, Map<String, MetricRecord>> task : byTask.entrySet()) {
+      if (task.getValue().values().stream().noneMatch(MetricRecord::ran)) {
+        continue;
+      }
       series.add(new Svg.Series(task.getKey(), ordered.stream()
           .map(l -> task.getValue().containsKey(l) ? 100 * task.getValue().get(l).value() : Double.NaN).toList(), false));
     }
     series.add(new Svg.Series("average", ordered.stream()
         .map(l -> averages.containsKey(l) ? 100 * averages.get(l).value() : Double.NaN).toList(), true));
     h.append(Svg.lines("target length (tokens)", ordered, series)).append('\n');
+    RulerSummary.of(rows).ifPresent(summary -> officialSummary(h, summary));
+  }
+
+  /** "not run (reason)" when the task did not run at any length, with one reason; null otherwise. */
+  private static String notRunEverywhere(Map<String, MetricRecord> byLength, List<String> lengths) {
+    String text = null;
+    for (String l : lengths) {
+      MetricRecord m = byLength.get(l);
+      if (m == null || m.ran() || (text != null && !text.equals(m.notRunText()))) {
+        return null;
+      }
+      text = m.notRunText();
+    }
+    return text;
+  }
+
+  /** RULER's official summary (evaluate.py's task scores, the mean over 13 tasks) beside ours. */
+  private static void officialSummary(StringBuilder h, RulerSummary summary) {
+    h.append("<h3 id=\"ruler-official-summary\">RULER: the official summary beside ours</h3>\n")
+        .append("<p class=\"muted\">Official: ").append(Html.escape(RulerSummary.SOURCE))
+        .append(", each task's score x100 rounded to 2 places; the mean over the 13 tasks, given only when all 13 ran. ")
+        .append("Ours: the mean over the tasks that ran.</p>\n");
+    h.append("<table><tr><th class=\"l\">task</th>");
+    summary.lengths().forEach(l -> h.append("<th>").append(Html.escape(l.length())).append("</th>"));
+    h.append("</tr>\n");
+    Map<String, String> reasons = summary.notRunReasons();
+    for (String task : summary.tasks()) {
+      h.append("<tr><td class=\"l\">").append(Html.escape(task)).append("</td>");
+      for (RulerSummary.Length l : summary.lengths()) {
+        String cell = summary.cell(task, l);
+        boolean notRun = cell.equals(MetricRecord.NOT_RUN);
+        h.append(notRun ? "<td class=\"notrun\">" : "<td>")
+            .append(Html.escape(notRun ? cell + " (" + reasons.get(task) + ")" : cell)).append("</td>");
+      }
+      h.append("</tr>\n");
+    }
+    h.append("<tr><th class=\"l\">official mean</th>");
+    summary.lengths().forEach(l -> h.append("<td>").append(Html.escape(l.officialMean()
+        .map(MetricsTable::twoPlaces).orElse("not given"))).append("</td>"));
+    h.append("</tr>\n<tr><th class=\"l\">ours</th>");
+    summary.lengths().forEach(l -> h.append("<td>")
+        .append(l.ours() == null ? "n/a" : MetricsTable.points(l.ours().value())).append("</td>"));
+    h.append("</tr></table>\n<ul class=\"muted\">");
+    for (RulerSummary.Length l : summary.lengths()) {
+      h.append("<li>").append(Html.escape("at " + l.length() + ": official mean " + l.officialMeanText()
+          + "; ours " + l.oursText())).append("</li>");
+    }
+    h.append("</ul>\n");
   }
 
   private static String heatCell(MetricRecord m) {
     if (m == null) {
       return "<td></td>";
+    }
+    if (!m.ran()) {
+      return "<td class=\"notrun\">" + Html.escape(m.notRunText()) + "</td>";
     }
     return "<td class=\"heat\" style=\"background:" + Svg.heat(m.value()) + "\" title=\"95% CI ["
         + MetricsTable.points(m.ciLow()) + ", " + MetricsTable.points(m.ciHigh()) + "], n=" + m.n() + "\">"
@@ -240,6 +320,10 @@ public final class HtmlReport {
           .append("]</td><td class=\"l\">").append(d.verdict().label()).append("</td></tr>\n");
     }
     h.append("</table>\n");
+    for (MetricDelta d : c.coverageDiffers()) {
+      h.append("<p class=\"muted\">").append(Html.escape(d.run().benchmark() + " " + d.run().subset()
+          + " covers different things: run " + d.run().note() + "; baseline " + d.baseline().note())).append("</p>\n");
+    }
     if (!c.onlyInRun().isEmpty() || !c.onlyInBaseline().isEmpty()) {
       h.append("<p class=\"muted\">").append(c.onlyInRun().size()).append(" metrics only in this run, ")
           .append(c.onlyInBaseline().size()).append(" only in the baseline (not compared).</p>\n");
@@ -257,21 +341,36 @@ public final class HtmlReport {
     if (withBenchmark) {
       t.append("<th class=\"l\">benchmark</th>");
     }
-    t.append("<th class=\"l\">subset</th><th class=\"l\">metric</th><th>value</th><th>95% CI</th><th>n</th></tr>\n");
+    boolean notes = rows.stream().anyMatch(m -> m.ran() && m.note() != null);
+    t.append("<th class=\"l\">subset</th><th class=\"l\">metric</th><th>value</th><th>95% CI</th><th>n</th>")
+        .append(notes ? "<th class=\"l\">covers</th>" : "").append("</tr>\n");
     for (MetricRecord m : rows) {
       t.append("<tr>");
       if (withBenchmark) {
         t.append("<td class=\"l\">").append(Html.escape(m.benchmark())).append("</td>");
       }
       t.append("<td class=\"l\">").append(Html.escape(m.subset())).append("</td><td class=\"l\">")
-          .append(Html.escape(m.metric())).append("</td><td>").append(MetricsTable.points(m.value()))
+          .append(Html.escape(m.metric())).append("</td>");
+      if (!m.ran()) {
+        t.append("<td class=\"notrun\" colspan=\"").append(notes ? 4 : 3).append("\">")
+            .append(Html.escape(m.notRunText())).append("</td></tr>\n");
+        continue;
+      }
+      t.append("<td>").append(MetricsTable.points(m.value()))
           .append("</td><td>[").append(MetricsTable.points(m.ciLow())).append(", ")
-          .append(MetricsTable.points(m.ciHigh())).append("]</td><td>").append(m.n()).append("</td></tr>\n");
+          .append(MetricsTable.points(m.ciHigh())).append("]</td><td>").append(m.n()).append("</td>");
+      if (notes) {
+        t.append("<td class=\"l\">").append(m.note() == null ? "" : Html.escape(m.note())).append("</td>");
+      }
+      t.append("</tr>\n");
     }
     return t.append("</table>\n").toString();
   }
 
   private static String valueWithInterval(MetricRecord m) {
+    if (!m.ran()) {
+      return Html.escape(m.notRunText());
+    }
     return MetricsTable.points(m.value()) + " <span class=\"muted\">[" + MetricsTable.points(m.ciLow()) + ", "
         + MetricsTable.points(m.ciHigh()) + "]</span>";
   }

@@ -21,6 +21,7 @@ import java.util.TreeMap;
  * the fraction found ({@code string_match_all}) or 1 when any is found ({@code
  * string_match_part}, the QA tasks). Metrics, as fractions: each task at each length; each
  * length's mean over tasks ({@code all@LENGTH}); the mean over every task and length ({@code all}).
+ * Each average's note says which tasks it covers ({@link RulerCoverage}).
  */
 public final class RulerScorer implements BenchmarkScorer {
 
@@ -28,6 +29,10 @@ public final class RulerScorer implements BenchmarkScorer {
   public static final String MATCH_ALL = "string_match_all";
   public static final String MATCH_PART = "string_match_part";
   public static final String LENGTH_AVERAGE = "average";
+  /** RULER's 13 tasks in the order of its synthetic.yaml; its published averages are over all of them. */
+  public static final List<String> TASKS = List.of("niah_single_1", "niah_single_2", "niah_single_3",
+      "niah_multikey_1", "niah_multikey_2", "niah_multikey_3", "niah_multivalue", "niah_multiquery", "vt", "cwe",
+      "fwe", "qa_1", "qa_2");
 
   @Override
   public String benchmark() {
@@ -124,6 +129,6 @@ public final class RulerScorer implements BenchmarkScorer {
       out.add(Metrics.meanOfStrata(BENCHMARK, "all@" + e.getKey(), LENGTH_AVERAGE, e.getValue()));
     }
     out.addAll(cells);
-    return out;
+    return RulerCoverage.annotate(out);
   }
 }

@@ -62,6 +62,42 @@ class RecordIoTest {
   }
 
   @Test
+  void aSubsetThatDidNotRunIsWrittenWithNoValueAndItsReason(@TempDir Path dir) throws Exception {
+    List<MetricRecord> metrics = List.of(
+        new MetricRecord("ruler", "all@4096", "average", 0.5, 10, 0.2, 0.8).withNote("mean over 12 of 13 tasks"),
+        MetricRecord.notRun("ruler", "qa_1@4096", "string_match_part", "squad file /x not found"));
+    for (RecordFormat format : RecordFormat.values()) {
+      Path file = dir.resolve("m" + format.extension());
+      RecordIo.writeMetrics(file, format, metrics);
+      assertEquals(metrics, RecordIo.readMetrics(file));
+      List<java.util.Map<String, Object>> raw = new java.util.ArrayList<>();
+      java.util.function.Consumer<FieldRow> sink = row -> raw.add(java.util.Map.of(
+          "value", String.valueOf(row.float64("value")), "status", String.valueOf(row.string("status")),
+          "note", String.valueOf(row.string("note"))));
+      if (format == RecordFormat.PARQUET) {
+        ParquetTables.read(file, null, sink);
+      } else {
+        JsonlTables.read(file, null, sink);
+      }
+      // a reader that knows nothing of status sees no score, not a NaN it might average
+      assertEquals(java.util.Map.of("value", "null", "status", "not run", "note", "squad file /x not found"), raw.get(1));
+      assertEquals("null", raw.get(0).get("status"));
+    }
+  }
+
+  @Test
+  void metricsWrittenBeforeStatusAndNoteExistedStillRead(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("old.jsonl");
+    Files.writeString(file, "{\"benchmark\":\"ruler\",\"subset\":\"all\",\"metric\":\"average\",\"value\":0.5,"
+        + "\"n\":10,\"ci_low\":0.2,\"ci_high\":0.8}\n");
+    assertEquals(List.of(new MetricRecord("ruler", "all", "average", 0.5, 10, 0.2, 0.8)), RecordIo.readMetrics(file));
+    Files.writeString(file, "{\"benchmark\":\"ruler\",\"subset\":\"all\",\"metric\":\"average\",\"value\":0.5,"
+        + "\"n\":10,\"ci_low\":0.2,\"ci_high\":0.8,\"status\":\"skipped\"}\n");
+    RecordFileException e = assertThrows(RecordFileException.class, () -> RecordIo.readMetrics(file));
+    assertTrue(e.getMessage().contains("status") && e.getMessage().contains("skipped"), e.getMessage());
+  }
+
+  @Test
   void readsSparkStyleDirectoriesOfParts(@TempDir Path dir) throws Exception {
     Path table = Files.createDirectories(dir.resolve("prompts"));
     RecordIo.writePrompts(table.resolve("part-00000-abc.snappy.parquet"), RecordFormat.PARQUET, PROMPTS.subList(0, 1));

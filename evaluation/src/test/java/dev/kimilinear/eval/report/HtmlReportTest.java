@@ -56,6 +56,32 @@ class HtmlReportTest {
   }
 
   @Test
+  void aRulerTaskThatDidNotRunShowsWhyAndTheAveragesSayWhatTheyCover() {
+    List<MetricRecord> m = new ArrayList<>(metrics(0.4));
+    m.removeIf(r -> r.benchmark().equals("ruler") && r.subset().startsWith("all"));
+    m.add(Metrics.mean("ruler", "all@4096", "average", new double[] {0.4, 0.5}));
+    m.add(Metrics.mean("ruler", "all", "average", new double[] {0.4, 0.5}));
+    List<MetricRecord> notRun = new ArrayList<>();
+    for (String length : List.of("8k", "4096", "16384")) {
+      notRun.add(MetricRecord.notRun("ruler", "niah_single_2@" + length, "string_match_all",
+          "no essay file: benchmarks.ruler.essay is not set"));
+    }
+    String html = HtmlReport.render("run", dev.kimilinear.eval.ruler.RulerCoverage.withNotRun(m, notRun), null,
+        List.of());
+    String ruler = html.substring(html.indexOf("RULER by task and length"));
+    assertTrue(ruler.contains("<td class=\"l\">niah_single_2</td><td class=\"notrun\" colspan=\"3\">not run "
+        + "(no essay file: benchmarks.ruler.essay is not set)</td>"), ruler);
+    assertTrue(ruler.contains("average at 4096: mean over 2 of 13 tasks; not run: niah_single_2; not in this run:"), ruler);
+    assertTrue(html.contains("mean over 2 of 13 tasks at 3 lengths; not run: niah_single_2"), "the overall row's note");
+    String official = html.substring(html.indexOf("RULER: the official summary beside ours"));
+    assertTrue(official.contains("<td class=\"notrun\">not run (no essay file: benchmarks.ruler.essay is not set)</td>"),
+        official);
+    assertTrue(official.contains("<th class=\"l\">official mean</th><td>not given</td>"), official);
+    assertTrue(official.contains("at 4096: official mean not given: 11 of 13 tasks did not run (niah_single_1, "
+        + "niah_single_2,"), official);
+  }
+
+  @Test
   void rendersInHeadlessChromium(@TempDir Path dir) throws Exception {
     Path chromium = Path.of("/usr/bin/chromium");
     Assumptions.assumeTrue(Files.isExecutable(chromium), "chromium is not installed");
