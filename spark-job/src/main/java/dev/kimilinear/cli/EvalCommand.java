@@ -1,6 +1,7 @@
 package dev.kimilinear.cli;
 
 import dev.kimilinear.eval.metrics.MetricsTable;
+import dev.kimilinear.eval.ruler.RulerSummary;
 import dev.kimilinear.job.EvalJob;
 import dev.kimilinear.job.JobResult;
 import dev.kimilinear.job.LocalLogging;
@@ -115,6 +116,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (!r.metrics().isEmpty()) {
             out.println();
             out.print(MetricsTable.format(r.metrics()));
+            RulerSummary.of(r.metrics()).ifPresent(summary -> out.print(System.lineSeparator() + summary.format()));
         }
         for (String note : r.notes()) {
             out.println("note: " + note);

@@ -7,6 +7,7 @@ import dev.kimilinear.eval.compare.RunComparison;
 import dev.kimilinear.eval.compare.RunMetrics;
 import dev.kimilinear.eval.records.MetricRecord;
 import dev.kimilinear.eval.report.HtmlReport;
+import dev.kimilinear.eval.ruler.RulerCoverage;
 import dev.kimilinear.job.config.BenchmarkSpec;
 import dev.kimilinear.job.config.CompareSpec;
 import dev.kimilinear.job.config.JobConfig;
@@ -166,11 +167,12 @@ public final class EvalJob {
             ScoringStage.Outcome outcome = ScoringStage.run(prompts, generations, sc.defaultParallelism(),
                     sandbox == null ? SandboxSpec.DEFAULTS : sandbox);
             notes.addAll(outcome.notes());
-            metrics = outcome.metrics();
+            // tasks that could not run sit among the scored ones, so no reader can miss them
+            metrics = RulerCoverage.withNotRun(outcome.metrics(), promptSet.notRun());
             sc.setJobDescription("write scores and metrics");
             spark.createDataFrame(outcome.scores().stream().map(EvalRows::score).toList(), EvalRows.SCORES)
                     .coalesce(1).write().mode(SaveMode.Overwrite).parquet(run.scores().toString());
-            spark.createDataFrame(outcome.metrics().stream().map(EvalRows::metric).toList(), EvalRows.METRICS)
+            spark.createDataFrame(metrics.stream().map(EvalRows::metric).toList(), EvalRows.METRICS)
                     .coalesce(1).write().mode(SaveMode.Overwrite).parquet(run.metrics().toString());
             if (config.compare() != null) {
                 comparison = compare(metrics);

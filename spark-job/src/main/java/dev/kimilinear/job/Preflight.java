@@ -32,6 +32,8 @@ final class Preflight {
             readable(problems, key + ".prompts", b.prompts());
             if (b.ruler() != null) {
                 readable(problems, key + ".essay", b.ruler().essay());
+                readable(problems, key + ".squad", b.ruler().squad());
+                readable(problems, key + ".hotpotqa", b.ruler().hotpotqa());
             }
         }
         if (config.generate() != null) {

@@ -2,9 +2,9 @@ package dev.kimilinear.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.kimilinear.data.record.AdapterResult;
 import dev.kimilinear.data.record.ErrorRecord;
 import dev.kimilinear.data.record.PromptRecord;
+import dev.kimilinear.eval.records.MetricRecord;
 import dev.kimilinear.job.config.BenchmarkSpec;
 import dev.kimilinear.job.config.JobConfig;
 import dev.kimilinear.job.prompts.BenchmarkPrompts;
@@ -24,15 +24,17 @@ import java.util.TreeMap;
 
 /**
  * The prompt records of an eval job, built on the driver from each benchmark's inputs, with the
- * rows the adapters rejected, and content hashes of the inputs and of the records.
+ * rows the adapters rejected, the subsets that cannot run (metrics rows marked not run, with the
+ * reason), and content hashes of the inputs and of the records.
  */
-record PromptSet(List<PromptRecord> records, List<ErrorRecord> errors, Map<String, String> inputHashes,
-                 String fingerprint) {
+record PromptSet(List<PromptRecord> records, List<ErrorRecord> errors, List<MetricRecord> notRun,
+                 Map<String, String> inputHashes, String fingerprint) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static PromptSet build(JobConfig config, dev.kimilinear.tokenizer.KimiTokenizer tokenizer) {
         List<PromptRecord> records = new ArrayList<>();
         List<ErrorRecord> errors = new ArrayList<>();
+        List<MetricRecord> notRun = new ArrayList<>();
         Map<String, String> inputs = new TreeMap<>();
         Set<String> ids = new HashSet<>();
         for (BenchmarkSpec b : config.benchmarks()) {
@@ -41,13 +43,14 @@ record PromptSet(List<PromptRecord> records, List<ErrorRecord> errors, Map<Strin
                     inputs.put(b.name() + ":" + p, Fingerprints.of(p));
                 }
             }
-            AdapterResult result;
+            BenchmarkPrompts.Built result;
             try {
                 result = BenchmarkPrompts.build(b, tokenizer::count, config.engine().maxModelLength());
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException("benchmarks." + b.name() + ": " + e.getMessage(), e);
             }
             errors.addAll(result.errors());
+            notRun.addAll(result.notRun());
             for (PromptRecord r : result.records()) {
                 if (!ids.add(r.id())) {
                     errors.add(new ErrorRecord(b.name(), records.size(), "prompt id " + r.id()
@@ -57,7 +60,7 @@ record PromptSet(List<PromptRecord> records, List<ErrorRecord> errors, Map<Strin
                 records.add(r);
             }
         }
-        return new PromptSet(records, errors, inputs, fingerprint(records));
+        return new PromptSet(records, errors, notRun, inputs, fingerprint(records));
     }
 
     private static String fingerprint(List<PromptRecord> records) {

@@ -151,17 +151,35 @@ class EvalJobSparkTest {
                 benchmarks:
                   mmlu-pro: {input: ../conf/demo/mmlu-pro/test.json, shots: 0, limit: 3}
                   gpqa: {input: ../conf/demo/gpqa/gpqa_demo.csv, limit: 2}
+                  ruler: {tasks: [niah_single_1, qa_1], lengths: [512], samples: 1, sampling: {max_tokens: 3}}
                 output: {dir: %s}
                 """.formatted(model, out), List.of());
         JobResult result = run(config);
-        assertEquals(5, result.prompts());
+        assertEquals(6, result.prompts());
         Dataset<Row> scores = spark.read().parquet(out.resolve("scores").toString());
-        assertEquals(5, scores.count());
+        assertEquals(6, scores.count());
         List<Row> overall = spark.read().parquet(out.resolve("metrics").toString())
                 .where("subset = 'all' and metric = 'accuracy'").orderBy("benchmark").collectAsList();
         assertEquals(2, overall.size());
         assertEquals(2L, overall.get(0).getLong(overall.get(0).fieldIndex("n")));
         assertEquals(3L, overall.get(1).getLong(overall.get(1).fieldIndex("n")));
+
+        // qa_1 has no SQuAD file: a metrics row says so, with no value, and the averages say what they cover
+        String squad = "no SQuAD file: benchmarks.ruler.squad is not set";
+        List<Row> skipped = spark.read().parquet(out.resolve("metrics").toString())
+                .where("subset = 'qa_1@512'").collectAsList();
+        assertEquals(1, skipped.size());
+        assertTrue(skipped.get(0).isNullAt(skipped.get(0).fieldIndex("value")));
+        assertEquals("not run", skipped.get(0).getString(skipped.get(0).fieldIndex("status")));
+        assertEquals(squad, skipped.get(0).getString(skipped.get(0).fieldIndex("note")));
+        List<MetricRecord> metrics = RecordIo.readMetrics(out.resolve("metrics"));
+        MetricRecord average = metrics.stream().filter(m -> m.subset().equals("all@512")).findFirst().orElseThrow();
+        assertTrue(average.note().startsWith("mean over 1 of 13 tasks; not run: qa_1; not in this run: niah_single_2"),
+                average.note());
+        assertTrue(result.metrics().stream().anyMatch(m -> !m.ran() && m.subset().equals("qa_1@512")));
+        String report = Files.readString(out.resolve("report.html"));
+        assertTrue(report.contains("not run (" + squad + ")"), report);
+        assertTrue(report.contains("official mean not given: 12 of 13 tasks did not run"), report);
     }
 
     /** Runs {@code kimi eval} in this class's session (the command leaves a session it did not start running). */
@@ -244,6 +262,13 @@ class EvalJobSparkTest {
                 output: {dir: %s}
                 """.formatted(model, dir.resolve("never")), List.of()), new PrintStream(new ByteArrayOutputStream())));
         assertTrue(missing.getMessage().contains("benchmarks.gpqa.input: no/such.csv does not exist"), missing.getMessage());
+        // a RULER input file that is named but absent is an error, not a skipped task
+        JobConfigException squad = assertThrows(JobConfigException.class, () -> EvalJob.prepare(JobConfigReader.parse("t", """
+                model: {dir: %s}
+                benchmarks: {ruler: {tasks: [qa_1], squad: no/squad.json}}
+                output: {dir: %s}
+                """.formatted(model, dir.resolve("never")), List.of()), new PrintStream(new ByteArrayOutputStream())));
+        assertTrue(squad.getMessage().contains("benchmarks.ruler.squad: no/squad.json does not exist"), squad.getMessage());
         JobConfigException badModel = assertThrows(JobConfigException.class, () -> EvalJob.prepare(JobConfigReader.parse("t", """
                 model: {dir: %s}
                 benchmarks: {gpqa: {input: ../conf/demo/gpqa/gpqa_demo.csv}}

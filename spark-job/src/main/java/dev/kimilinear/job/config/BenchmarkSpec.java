@@ -29,7 +29,8 @@ public record BenchmarkSpec(String name, Path input, Path validation, Path promp
     /**
      * RULER: tasks at target lengths measured with the model's tokenizer, deterministic from a seed.
      * essay feeds the essay haystacks, squad (SQuAD v2 dev JSON) qa_1 and hotpotqa (HotpotQA dev,
-     * distractor) qa_2; a task whose source is absent is skipped with the reason in the run's errors.
+     * distractor) qa_2; a task whose source is not set is not run: metrics rows mark it so with the
+     * reason, and the run's errors hold it too. A source that is set but missing is an error.
      */
     public record RulerSpec(List<String> tasks, List<Integer> lengths, int samples, Path essay, Path squad,
                             Path hotpotqa) {

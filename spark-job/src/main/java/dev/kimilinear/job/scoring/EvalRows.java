@@ -44,7 +44,9 @@ public final class EvalRows {
             DataTypes.createStructField("value", DataTypes.DoubleType, true),
             DataTypes.createStructField("n", DataTypes.LongType, true),
             DataTypes.createStructField("ci_low", DataTypes.DoubleType, true),
-            DataTypes.createStructField("ci_high", DataTypes.DoubleType, true)});
+            DataTypes.createStructField("ci_high", DataTypes.DoubleType, true),
+            DataTypes.createStructField("status", DataTypes.StringType, true),
+            DataTypes.createStructField("note", DataTypes.StringType, true)});
 
     private EvalRows() {
     }
@@ -90,7 +92,9 @@ public final class EvalRows {
     }
 
     public static Row metric(MetricRecord m) {
-        return RowFactory.create(m.benchmark(), m.subset(), m.metric(), m.value(), m.n(), m.ciLow(), m.ciHigh());
+        // as the evaluation module writes it: a subset that did not run has null value and interval
+        return RowFactory.create(m.benchmark(), m.subset(), m.metric(), m.ran() ? m.value() : null, m.n(),
+                m.ran() ? m.ciLow() : null, m.ran() ? m.ciHigh() : null, m.status(), m.note());
     }
 
     private static String string(Row row, String field) {
