@@ -7,7 +7,8 @@ layer shapes cut to 4 layers (kimi_linear_48b_4layers.json beside this script). 
 of L tokens go through one `generate` call (greedy, or sampled with --temperature/--top-p), with
 exactly M new tokens each (EOS ignored), as our bench does. Reports output tokens/s over the whole
 call and, separately, the time of the first token (prefill) so that decode tokens/s can be
-compared too. Batches that do not fit are reported as out of memory.
+compared too. Batches that do not fit are reported as out of memory (on the H100 80GB, from 32
+prompts of 1,024 tokens up: generate keeps the prompt's logits for every position).
 
     python3 transformers_generate.py [--config CONFIG.json] [--batches 64,256] [--prompt-len 1024]
         [--max-tokens 128] [--temperature 0] [--top-p 1]
