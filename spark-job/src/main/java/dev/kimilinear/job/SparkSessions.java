@@ -50,9 +50,46 @@ public final class SparkSessions {
             }
         }
         conf.setIfMissing("spark.master", "local[*]");
+        String master = conf.get("spark.master");
+        if (separateExecutors(master) && !conf.contains("spark.jars") && !conf.contains("spark.executor.extraClassPath")) {
+            // launched by bin/kimi rather than spark-submit: no application jar travels to the
+            // executors, so they start on this JVM's own class path (workers on this machine)
+            conf.set("spark.executor.extraClassPath", System.getProperty("java.class.path"));
+        }
+        if (master.startsWith("local-cluster")) {
+            requireSparkHome(config, System.getenv());
+        }
         conf.setIfMissing("spark.app.name", "kimi " + config.mode().name().toLowerCase(java.util.Locale.ROOT) + ": "
                 + config.name());
         return conf;
+    }
+
+    /** Masters whose executors are JVMs of their own: local-cluster[...] and standalone spark://. */
+    static boolean separateExecutors(String master) {
+        return master.startsWith("local-cluster") || master.startsWith("spark://");
+    }
+
+    /**
+     * local-cluster's workers launch executors from a Spark home: its jars/ and, when it is not a
+     * build tree, a RELEASE file and SPARK_SCALA_VERSION. bin/kimi lays one out under
+     * .cache/spark-home and sets both.
+     */
+    static void requireSparkHome(JobConfig config, Map<String, String> env) {
+        String home = env.get("SPARK_HOME");
+        String why = null;
+        if (home == null || home.isBlank()) {
+            why = "SPARK_HOME is not set";
+        } else if (!Files.isDirectory(java.nio.file.Path.of(home, "jars"))) {
+            why = "SPARK_HOME " + home + " has no jars/ folder";
+        } else if (env.get("SPARK_SCALA_VERSION") == null
+                && !Files.isDirectory(java.nio.file.Path.of(home, "launcher", "target"))) {
+            why = "SPARK_SCALA_VERSION is not set and " + home + " is not a Spark build tree";
+        }
+        if (why != null) {
+            throw new JobConfigException(config.source(), List.of("spark.master: local-cluster launches executor JVMs"
+                    + " from a Spark home, but " + why + "; run through bin/kimi, which lays one out under"
+                    + " .cache/spark-home, or point SPARK_HOME at a Spark distribution"));
+        }
     }
 
     public static SparkSession start(JobConfig config) {
