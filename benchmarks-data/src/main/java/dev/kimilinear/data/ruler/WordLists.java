@@ -4,16 +4,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
-/** The English adjectives and nouns that keys and common words are made of (resources of this module). */
+/** The English adjectives and nouns that needle keys are made of (resources of this module). */
 final class WordLists {
     static final List<String> ADJECTIVES = load("adjectives.txt");
     static final List<String> NOUNS = load("nouns.txt");
-    /** Adjectives and nouns together, each word once, sorted. */
-    static final List<String> WORDS = union(ADJECTIVES, NOUNS);
 
     private WordLists() {
     }
@@ -28,7 +24,8 @@ final class WordLists {
         return ADJECTIVES.get((int) (index / NOUNS.size())) + "-" + NOUNS.get((int) (index % NOUNS.size()));
     }
 
-    private static List<String> load(String name) {
+    /** The non-blank lines of a resource beside this class, trimmed; lines starting with '#' are comments. */
+    static List<String> load(String name) {
         try (InputStream in = WordLists.class.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IllegalStateException("word list resource " + name + " is missing from the classpath");
@@ -36,7 +33,7 @@ final class WordLists {
             List<String> words = new ArrayList<>();
             for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
                 String word = line.trim();
-                if (!word.isEmpty()) {
+                if (!word.isEmpty() && !word.startsWith("#")) {
                     words.add(word);
                 }
             }
@@ -44,11 +41,5 @@ final class WordLists {
         } catch (IOException e) {
             throw new IllegalStateException("cannot read word list " + name, e);
         }
-    }
-
-    private static List<String> union(List<String> a, List<String> b) {
-        Set<String> all = new LinkedHashSet<>(a);
-        all.addAll(b);
-        return all.stream().sorted().toList();
     }
 }
