@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
@@ -14,10 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,11 +31,15 @@ import java.util.stream.Stream;
  * network, pid and mount namespaces where {@code unshare} is allowed, a dedicated unprivileged
  * uid per parallel slot when running as root (the kernel exempts root from the process limit),
  * resource limits, a read-only file system outside a private size-limited tmpfs, a scrubbed
- * environment, and all of a sample's processes killed when it ends.
+ * environment, and all of a sample's processes killed when it ends. No secret reaches the
+ * program's process: a program passes only when the launcher, from outside that process, sees it
+ * stopped by the harness after the program completed (see sandbox_launcher.py).
  */
 public final class PythonSandbox implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper STRICT_JSON = new ObjectMapper()
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   private static final String LAUNCHER_RESOURCE = "sandbox_launcher.py";
   private static final int TAIL_BYTES = 4096;
   /**
@@ -72,7 +73,6 @@ public final class PythonSandbox implements AutoCloseable {
   private final Isolation isolation;
   private final BlockingQueue<Integer> slots;
   private final AtomicLong counter = new AtomicLong();
-  private final SecureRandom random = new SecureRandom();
 
   private PythonSandbox(SandboxConfig config, Path baseDir, Path launcher, Isolation isolation) {
     this.config = config;
@@ -210,16 +210,10 @@ public final class PythonSandbox implements AutoCloseable {
     env.put("LANG", "C.UTF-8");
     env.put("LC_ALL", "C.UTF-8");
 
-    byte[] token = new byte[16];
-    random.nextBytes(token);
-    String tokenHex = HexFormat.of().formatHex(token);
     long started = System.nanoTime();
     Process process = pb.start();
-    try (OutputStream stdin = process.getOutputStream()) {
-      stdin.write((tokenHex + "\n").getBytes(StandardCharsets.US_ASCII));
-    } catch (IOException ignored) {
-      // the launcher died before reading its token; its exit status tells why
-    }
+    // nothing secret goes to the launcher: it judges the program from outside its process
+    process.getOutputStream().close();
     boolean finished;
     try {
       finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -256,9 +250,13 @@ public final class PythonSandbox implements AutoCloseable {
       }
       return failed("failed: the sandbox gave no verdict (exit status " + exit + ")", stdout, stderr, millis);
     }
+    // the launcher writes exactly one JSON object: anything else means someone else wrote too
+    if (line.lines().count() != 1) {
+      return failed("failed: the sandbox verdict channel held more than one line", stdout, stderr, millis);
+    }
     JsonNode v;
     try {
-      v = JSON.readTree(line.lines().reduce((a, b) -> b).orElse(""));
+      v = STRICT_JSON.readTree(line);
     } catch (IOException e) {
       return failed("failed: unreadable sandbox verdict", stdout, stderr, millis);
     }

@@ -1,18 +1,27 @@
 # Runs one untrusted Python program under limits and reports a verdict as one JSON line.
 #
-#   python3 -I -B sandbox_launcher.py CONFIG_JSON      (a token line arrives on stdin)
+#   python3 -I -B sandbox_launcher.py CONFIG_JSON
 #
 # This process (the supervisor) stays outside the program's reach: it prepares the file system,
 # forks the program's process, waits for it and prints the verdict. The program's process drops
 # to the configured uid, takes its resource limits, and runs the program the way the official
-# HumanEval harness does: exec() of the whole program in a fresh globals dict. It reports success
-# with the token, so a program that merely exits early does not pass.
+# HumanEval harness does: exec() of the whole program in a fresh globals dict.
+#
+# The program's process holds no secret and cannot report success. When exec() returns, the
+# harness stops the process (SIGSTOP); the supervisor, seeing the stop from outside, has the
+# interpreter's C-level faulthandler dump the stopped thread's Python stack and counts the run as
+# passed only when that stack is exactly the harness's own frames (no frame of the program below
+# them) and the process is still the image this supervisor forked. Exiting early, writing to
+# descriptors or stopping from inside the program's code all fail.
 import ctypes
+import faulthandler
 import json
 import os
 import resource
+import re
 import signal
 import sys
+import time
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_NOATIME, MS_NODIRATIME = 32, 4096, 1024, 2048
@@ -20,7 +29,14 @@ MS_REC, MS_PRIVATE, MS_RELATIME = 16384, 1 << 18, 1 << 21
 ST_TO_MS = [(os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
             (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME),
             (os.ST_RELATIME, MS_RELATIME)]
-PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 4, 38
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+# the supervisor asks for the stack dump with this signal, sent to the main thread only
+WITNESS_SIGNAL = signal.SIGUSR1
+WITNESS_PATIENCE_SECONDS = 5
+# where the program's process stands when the harness stops it: most recent call first
+WITNESS_FRAMES = ("await_witness", "run_program", "main", "<module>")
+STARTSTACK_FIELD = 28  # of /proc/PID/stat: inherited over fork, new after exec
 
 
 class LauncherError(Exception):
@@ -174,7 +190,22 @@ def describe(exc):
     return name + (": " + text if text else "")
 
 
-def run_program(cfg, source, token, report_fd, stdio):
+def drop_capabilities(lib):
+    """In a user namespace the process is root there: without capabilities it cannot remount,
+    ptrace the supervisor or read its descriptors."""
+    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if lib.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset: " + os.strerror(ctypes.get_errno()))
+
+
+def await_witness(stop, pid, stop_signal, exit_now):
+    """The only place the harness reports success: stopped here, the supervisor reads this stack."""
+    stop(pid, stop_signal)
+    exit_now(0)
+
+
+def run_program(cfg, source, report_fd, stdio):
     """In the forked child: limits, identity, then the program."""
     os.dup2(stdio[0], 0)
     os.dup2(stdio[1], 1)
@@ -205,14 +236,21 @@ def run_program(cfg, source, token, report_fd, stdio):
         # the kernel exempts root from RLIMIT_NPROC: never run a program as real root
         os.write(report_fd, b"launcher: refusing to run the program as root")
         os._exit(3)
-    if libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+    lib = libc()
+    if lib.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         os.write(report_fd, b"launcher: could not set no_new_privs")
         os._exit(3)
+    drop_capabilities(lib)
+    # inherited from the supervisor as 0; the supervisor must be able to read this process's stat
+    lib.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    # C code, not the program's Python, answers the supervisor's question "where are you?"
+    faulthandler.register(WITNESS_SIGNAL, file=report_fd, all_threads=False, chain=False)
     if cfg["block_sockets"]:
         block_sockets()
+    # bound before the program runs, so that rebinding os or signal attributes changes nothing here
+    stop, stop_signal, exit_now, write, me = os.kill, signal.SIGSTOP, os._exit, os.write, os.getpid()
     if cfg["official_guard"]:
         official_guard()
-    me = os.getpid()
     try:
         code = compile(source, "program.py", "exec")
         exec(code, {})
@@ -220,22 +258,84 @@ def run_program(cfg, source, token, report_fd, stdio):
         flush_output()
         if os.getpid() == me:
             try:
-                os.write(report_fd, ("failed: " + describe(e))[:2000].encode("utf-8", "replace"))
+                write(report_fd, ("failed: " + describe(e))[:2000].encode("utf-8", "replace"))
             finally:
-                os._exit(1)
-        os._exit(1)
+                exit_now(1)
+        exit_now(1)
     flush_output()
-    # a process the program forked returns here too; only the program's own process reports
-    if os.getpid() == me:
-        os.write(report_fd, token)
-    os._exit(0)
+    await_witness(stop, me, stop_signal, exit_now)
+
+
+def stack_start(pid):
+    """Field 28 of /proc/PID/stat; 0 when this process may not read it."""
+    with open("/proc/%s/stat" % pid) as f:
+        text = f.read()
+    return int(text[text.rindex(")") + 2:].split()[STARTSTACK_FIELD - 3])
+
+
+def drain(fd):
+    chunks = []
+    os.set_blocking(fd, False)
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def wait_for_exit(pid, seconds):
+    deadline = time.monotonic() + seconds
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            return os.waitpid(pid, 0)[1]
+        time.sleep(0.001)
+
+
+def expected_dump():
+    """The faulthandler dump of a process stopped in await_witness, as a pattern."""
+    source = re.escape(main.__code__.co_filename)
+    frames = "".join('  File "%s", line [0-9]+ in %s\n' % (source, re.escape(name))
+                     for name in WITNESS_FRAMES)
+    return re.compile(r"Stack \(most recent call first\):\n" + frames)
+
+
+def witness(pid, read_end, own_stack_start):
+    """The program's process stopped: confirm from outside that the harness stopped it after the
+    program completed. Returns None when it did, else the reason it failed."""
+    drain(read_end)  # written before the stop, by whatever ran: not evidence of anything
+    try:
+        same_image = stack_start(pid) == own_stack_start
+    except (OSError, ValueError, IndexError):
+        same_image = False
+    lib = libc()
+    tgkill = getattr(lib, "tgkill", None)
+    if tgkill is None or tgkill(pid, pid, WITNESS_SIGNAL) != 0:
+        os.kill(pid, WITNESS_SIGNAL)
+    os.kill(pid, signal.SIGCONT)
+    status = wait_for_exit(pid, WITNESS_PATIENCE_SECONDS)
+    dump = drain(read_end).decode("utf-8", "replace")
+    if not same_image:
+        return "failed: the program's process was replaced (exec) before it stopped"
+    if not expected_dump().fullmatch(dump):
+        return "failed: the program stopped itself before completing"
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        return "failed: the program's process did not finish after completing"
+    return None
 
 
 def main():
     cfg = json.loads(sys.argv[1])
-    token = sys.stdin.buffer.readline().strip()
-    if len(token) < 16:
-        fail_launcher("no token on stdin")
+    # the program's process, though of this uid, may not read this one's memory or descriptors
+    libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    own_stack_start = stack_start("self")
     work, out = cfg["work"], cfg["out"]
     with open(os.path.join(out, "program.py"), encoding="utf-8") as f:
         source = f.read()
@@ -259,30 +359,34 @@ def main():
     if pid == 0:
         os.close(read_end)
         try:
-            run_program(cfg, source, token, write_end, stdio)
+            run_program(cfg, source, write_end, stdio)
         except BaseException as e:
             os.write(write_end, ("launcher: " + describe(e)).encode("utf-8", "replace"))
         os._exit(3)
     os.close(write_end)
     for fd in stdio:
         os.close(fd)
-    _, status = os.waitpid(pid, 0)
-    os.set_blocking(read_end, False)
-    try:
-        report = os.read(read_end, 4096)
-    except BlockingIOError:
-        report = b""
+    _, status = os.waitpid(pid, os.WUNTRACED)
     verdict = {"skipped_mounts": skipped}
-    if os.WIFSIGNALED(status):
-        verdict.update(status="signal", signal=os.WTERMSIG(status))
-    elif os.WEXITSTATUS(status) == 0 and report == token:
-        verdict.update(status="passed")
-    elif report.startswith(b"launcher: "):
-        verdict.update(status="launcher_error", reason=report.decode("utf-8", "replace"))
-    elif report.startswith(b"failed: "):
-        verdict.update(status="failed", reason=report.decode("utf-8", "replace"))
+    if os.WIFSTOPPED(status):
+        reason = witness(pid, read_end, own_stack_start)
+        verdict.update(status="passed" if reason is None else "failed")
+        if reason is not None:
+            verdict.update(reason=reason)
     else:
-        verdict.update(status="exited", code=os.WEXITSTATUS(status))
+        os.set_blocking(read_end, False)
+        try:
+            report = os.read(read_end, 4096)
+        except BlockingIOError:
+            report = b""
+        if os.WIFSIGNALED(status):
+            verdict.update(status="signal", signal=os.WTERMSIG(status))
+        elif report.startswith(b"launcher: "):
+            verdict.update(status="launcher_error", reason=report.decode("utf-8", "replace"))
+        elif report.startswith(b"failed: "):
+            verdict.update(status="failed", reason=report.decode("utf-8", "replace"))
+        else:
+            verdict.update(status="exited", code=os.WEXITSTATUS(status))
     sys.stdout.write(json.dumps(verdict) + "\n")
     sys.stdout.flush()
     if verdict["status"] == "launcher_error":
