@@ -17,6 +17,8 @@ import dev.kimilinear.job.config.SamplingOverride;
 import dev.kimilinear.job.config.SandboxSpec;
 import dev.kimilinear.job.generation.ExactPartitioner;
 import dev.kimilinear.job.generation.GenerationTask;
+import dev.kimilinear.job.progress.LiveCounters;
+import dev.kimilinear.job.progress.ProgressLine;
 import dev.kimilinear.job.generation.LengthBalancer;
 import dev.kimilinear.job.generation.PartitionSummary;
 import dev.kimilinear.job.generation.ResidentEngines;
@@ -357,7 +359,9 @@ public final class EvalJob {
         GenerationTask.Counters counters = new GenerationTask.Counters(
                 sc.sc().longAccumulator("prompts generated"), sc.sc().longAccumulator("samples generated"),
                 sc.sc().longAccumulator("prompt tokens"), sc.sc().longAccumulator("output tokens"),
-                sc.sc().longAccumulator("failed samples"));
+                sc.sc().longAccumulator("failed samples"), sc.sc().longAccumulator("prompts done (live)"),
+                sc.sc().longAccumulator("output tokens (live)"));
+        LiveCounters live = LiveCounters.of(List.of(counters.promptsLive(), counters.outputTokensLive()));
         GenerationTask task = new GenerationTask(modelDir, config.model().backend(), config.engine(),
                 run.generations(), run.staging(), pass, config.faults(), counters);
         JavaPairRDD<Integer, PromptWork> keyed = todoRows
@@ -368,7 +372,15 @@ public final class EvalJob {
         sc.setJobDescription(String.format(Locale.ROOT, "generate: %d prompts in %d partitions balanced by length, "
                 + "model %s", costs.size(), partitions, config.model().dir()));
         long start = System.nanoTime();
-        List<PartitionSummary> summaries = keyed.mapPartitionsWithIndex(task, true).collect();
+        List<PartitionSummary> summaries;
+        sc.sc().addSparkListener(live);
+        try (ProgressLine progress = ProgressLine.start(out, "generate", "prompts", costs.size(),
+                () -> live.value(counters.promptsLive()), () -> live.value(counters.outputTokensLive()),
+                System.console() != null)) {
+            summaries = keyed.mapPartitionsWithIndex(task, true).collect();
+        } finally {
+            sc.sc().removeSparkListener(live);
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         plan.destroy();
         cleanStaging();

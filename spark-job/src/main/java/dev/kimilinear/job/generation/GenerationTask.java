@@ -40,9 +40,14 @@ import java.util.concurrent.TimeUnit;
 public final class GenerationTask
         implements Function2<Integer, Iterator<Tuple2<Integer, PromptWork>>, Iterator<PartitionSummary>> {
 
-    /** The task's named counters, shown in the Spark UI. */
+    /**
+     * The task's named counters, shown in the Spark UI. The first five count committed
+     * partitions only; the live ones count prompts and output tokens as results arrive, for
+     * progress (a failed attempt's live counts are dropped with it).
+     */
     public record Counters(LongAccumulator prompts, LongAccumulator samples, LongAccumulator promptTokens,
-                           LongAccumulator outputTokens, LongAccumulator failedSamples) implements java.io.Serializable {
+                           LongAccumulator outputTokens, LongAccumulator failedSamples, LongAccumulator promptsLive,
+                           LongAccumulator outputTokensLive) implements java.io.Serializable {
     }
 
     private final String modelDir;
@@ -79,7 +84,7 @@ public final class GenerationTask
             return List.<PartitionSummary>of().iterator();
         }
         Engine engine = ResidentEngines.get(ResidentEngines.keyForTask(modelDir, backend, engineSpec));
-        List<GenerationRecord> rows = generate(engine, works, task);
+        List<GenerationRecord> rows = generate(engine, works, task, counters);
         rows.sort(Comparator.comparing(GenerationRecord::id).thenComparingInt(GenerationRecord::sample));
 
         long attempt = task == null ? 0 : task.attemptNumber();
@@ -113,7 +118,8 @@ public final class GenerationTask
                 failed, file.getFileName().toString())).iterator();
     }
 
-    private static List<GenerationRecord> generate(Engine engine, List<PromptWork> works, TaskContext task) {
+    private static List<GenerationRecord> generate(Engine engine, List<PromptWork> works, TaskContext task,
+                                                   Counters counters) {
         LinkedBlockingQueue<GenerationResult> results = new LinkedBlockingQueue<>();
         Map<String, PromptWork> byId = new HashMap<>();
         int expected = 0;
@@ -127,6 +133,10 @@ public final class GenerationTask
             engine.submit(new GenerationRequest(w.id(), prompt(w), params(w.sampling())), results::add);
         }
         List<GenerationRecord> rows = new ArrayList<>(expected);
+        Map<String, Integer> samplesLeft = new HashMap<>();
+        for (PromptWork w : works) {
+            samplesLeft.put(w.id(), w.sampling().n());
+        }
         while (rows.size() < expected) {
             GenerationResult r;
             try {
@@ -142,6 +152,10 @@ public final class GenerationTask
                 continue;
             }
             PromptWork w = byId.get(r.requestId());
+            counters.outputTokensLive().add(r.outputTokens());
+            if (samplesLeft.merge(r.requestId(), -1, Integer::sum) == 0) {
+                counters.promptsLive().add(1);
+            }
             rows.add(new GenerationRecord(r.requestId(), w.benchmark(), w.subset(), r.sample(),
                     r.finishReason() == FinishReason.ERROR ? null : r.text(),
                     r.finishReason().name().toLowerCase(Locale.ROOT), r.promptTokens(), r.outputTokens(),
