@@ -254,7 +254,11 @@ public final class JobConfigReader {
     }
 
     private static GenerateSpec generate(ConfigNode g) {
-        GenerateSpec spec = new GenerateSpec(g.requiredPath("input"), g.string("text_column", "text"),
+        if (g.has("column") && g.has("text_column")) {
+            g.problem("column", "give the prompt column once: generate.column (text_column is its older name)");
+        }
+        String column = g.has("column") ? g.string("column", null) : g.string("text_column", null);
+        GenerateSpec spec = new GenerateSpec(g.requiredPath("input"), column,
                 g.string("messages_column", "messages"), g.string("id_column", null), g.string("dataset", "dataset"));
         g.rejectUnknown();
         if (spec.dataset() != null && spec.dataset().contains("/")) {

@@ -65,7 +65,9 @@ public final class JobConfigWriter {
             GenerateSpec g = c.generate();
             ObjectNode generate = root.putObject("generate");
             generate.put("input", text(g.input()));
-            generate.put("text_column", g.textColumn());
+            if (g.textColumn() != null) {
+                generate.put("column", g.textColumn());
+            }
             generate.put("messages_column", g.messagesColumn());
             if (g.idColumn() != null) {
                 generate.put("id_column", g.idColumn());

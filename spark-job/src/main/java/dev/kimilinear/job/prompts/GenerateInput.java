@@ -20,11 +20,15 @@ import java.util.Locale;
 
 /**
  * The prompts of an offline generation job: any Parquet or JSONL file with a text column or a
- * chat messages column (a list of {role, content}). Rows that cannot become a prompt go to the
- * errors output with their row number and the reason; the others run.
+ * chat messages column (a list of {role, content}). The text column is the one named by
+ * {@code generate.column}, else the first of {@link #TEXT_COLUMNS} the file has; a named column
+ * that holds a list is read as chat messages. Rows that cannot become a prompt go to the errors
+ * output with their row number and the reason; the others run.
  */
 public final class GenerateInput {
     public static final String CORRUPT = "_corrupt_record";
+    /** Text columns datasets use, in the order they are looked for. */
+    public static final List<String> TEXT_COLUMNS = List.of("text", "prompt", "question", "input");
     public static final StructType ERRORS = new StructType(new StructField[]{
             DataTypes.createStructField("source", DataTypes.StringType, false),
             DataTypes.createStructField("row", DataTypes.LongType, false),
@@ -46,17 +50,20 @@ public final class GenerateInput {
         } else {
             input = spark.read().option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT).json(path);
         }
-        boolean hasText = has(input, spec.textColumn());
-        boolean hasMessages = has(input, spec.messagesColumn());
+        Columns columns = columns(input.schema(), spec);
+        boolean hasText = columns.textColumn() != null;
+        boolean hasMessages = has(input, columns.messagesColumn());
         if (!hasText && !hasMessages && !has(input, CORRUPT)) {
-            throw new IllegalArgumentException("generate.input: " + path + " has neither a '" + spec.textColumn()
-                    + "' nor a '" + spec.messagesColumn() + "' column (generate.text_column, generate.messages_column); "
-                    + "its columns: " + String.join(", ", input.columns()));
+            throw new IllegalArgumentException("generate.input: " + path + " has no prompt column: "
+                    + (spec.textColumn() != null ? "no column '" + spec.textColumn() + "' (generate.column)"
+                    : "none of " + String.join(", ", TEXT_COLUMNS) + " (or name one with generate.column)")
+                    + " and no '" + spec.messagesColumn() + "' (generate.messages_column); its columns: "
+                    + String.join(", ", input.columns()));
         }
         if (spec.idColumn() != null && !has(input, spec.idColumn())) {
             throw new IllegalArgumentException("generate.id_column: " + path + " has no column '" + spec.idColumn() + "'");
         }
-        Converter converter = new Converter(path, spec, hasText, hasMessages, has(input, CORRUPT));
+        Converter converter = new Converter(path, columns, hasText, hasMessages, has(input, CORRUPT));
         JavaRDD<Tuple2<Row, Long>> indexed = input.toJavaRDD().zipWithIndex().map(t -> new Tuple2<>(t._1(), t._2() + 1));
         JavaRDD<Row> converted = indexed.map(converter::convert).cache();
         Dataset<Row> prompts = spark.createDataFrame(converted.filter(r -> r.get(0) != null).map(r -> r.getStruct(0)),
@@ -86,8 +93,36 @@ public final class GenerateInput {
         return false;
     }
 
-    /** The column names and dataset name of {@link GenerateSpec}, without its path. */
+    /** The columns a file's prompts come from (textColumn null: none) and the dataset name. */
     record Columns(String textColumn, String messagesColumn, String idColumn, String dataset) implements Serializable {
+    }
+
+    /**
+     * Which columns of a file of this schema hold the prompts: {@code generate.column} when set
+     * (a list-typed one is read as chat messages), else the first text column of
+     * {@link #TEXT_COLUMNS} present.
+     */
+    static Columns columns(StructType schema, GenerateSpec spec) {
+        List<String> names = List.of(schema.fieldNames());
+        String text = null;
+        String messages = spec.messagesColumn();
+        if (spec.textColumn() != null) {
+            if (names.contains(spec.textColumn())) {
+                if (schema.apply(spec.textColumn()).dataType() instanceof org.apache.spark.sql.types.ArrayType) {
+                    messages = spec.textColumn();
+                } else {
+                    text = spec.textColumn();
+                }
+            }
+        } else {
+            for (String candidate : TEXT_COLUMNS) {
+                if (names.contains(candidate)) {
+                    text = candidate;
+                    break;
+                }
+            }
+        }
+        return new Columns(text, messages, spec.idColumn(), spec.dataset());
     }
 
     /** One input row to (prompt row, null) or (null, error row). */
@@ -98,9 +133,9 @@ public final class GenerateInput {
         private final boolean hasMessages;
         private final boolean hasCorrupt;
 
-        Converter(String source, GenerateSpec spec, boolean hasText, boolean hasMessages, boolean hasCorrupt) {
+        Converter(String source, Columns spec, boolean hasText, boolean hasMessages, boolean hasCorrupt) {
             this.source = source;
-            this.spec = new Columns(spec.textColumn(), spec.messagesColumn(), spec.idColumn(), spec.dataset());
+            this.spec = spec;
             this.hasText = hasText;
             this.hasMessages = hasMessages;
             this.hasCorrupt = hasCorrupt;
@@ -154,8 +189,14 @@ public final class GenerateInput {
                         + "; expected one");
             }
             if (messages.isEmpty() && (text == null || text.isEmpty())) {
-                throw new IllegalArgumentException("has neither a " + spec.textColumn() + " text nor "
-                        + spec.messagesColumn() + " messages");
+                List<String> why = new ArrayList<>();
+                if (hasText) {
+                    why.add("column '" + spec.textColumn() + "' is empty");
+                }
+                if (hasMessages) {
+                    why.add("column '" + spec.messagesColumn() + "' holds no messages");
+                }
+                throw new IllegalArgumentException("no prompt: " + String.join(" and ", why));
             }
             // rows built inside tasks are encoded by Spark's row encoder, which takes Scala sequences for arrays
             return RowFactory.create(id, spec.dataset(), "default", scala.collection.JavaConverters.asScalaBuffer(messages),
