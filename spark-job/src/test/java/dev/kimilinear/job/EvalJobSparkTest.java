@@ -115,7 +115,7 @@ class EvalJobSparkTest {
         assertEquals(2, result.quarantined());
         List<Row> errors = spark.read().json(out.resolve("errors").toString()).orderBy("row").collectAsList();
         assertEquals(List.of(9L, 10L), errors.stream().map(r -> r.getLong(r.fieldIndex("row"))).toList());
-        assertTrue(errors.get(0).getString(errors.get(0).fieldIndex("reason")).contains("neither a text text nor messages"),
+        assertTrue(errors.get(0).getString(errors.get(0).fieldIndex("reason")).equals("no prompt: column 'text' is empty and column 'messages' holds no messages"),
                 errors.get(0).toString());
         assertTrue(Files.isRegularFile(out.resolve("config.yaml")));
         assertTrue(Files.readString(out.resolve("config.yaml")).contains("fingerprints:"));
