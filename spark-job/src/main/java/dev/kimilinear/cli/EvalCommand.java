@@ -129,6 +129,9 @@ public final class EvalCommand implements Callable<Integer> {
         out.printf("  config:      %s%n", r.run().config());
         out.printf("  prompts:     %s%n", r.run().prompts());
         out.printf("  generations: %s%n", r.run().generations());
+        if (Files.isDirectory(r.run().dataset())) {
+            out.printf("  dataset:     %s (each generation beside its input row's columns)%n", r.run().dataset());
+        }
         if (!r.metrics().isEmpty()) {
             out.printf("  scores:      %s%n", r.run().scores());
             out.printf("  metrics:     %s%n", r.run().metrics());

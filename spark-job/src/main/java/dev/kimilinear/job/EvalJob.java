@@ -40,10 +40,14 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 
 import scala.Tuple2;
 
@@ -55,10 +59,12 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -162,6 +168,11 @@ public final class EvalJob {
                     + " rows repeat a (id, sample) pair; the directory was changed by hand");
         }
 
+        if (config.mode() == JobMode.GENERATE) {
+            sc.setJobDescription("write dataset: each generation beside its input row's own columns");
+            writeDataset(spark, prompts, generations);
+        }
+
         List<MetricRecord> metrics = List.of();
         RunComparison comparison = null;
         if (config.mode() == JobMode.EVAL) {
@@ -193,6 +204,31 @@ public final class EvalJob {
             ResidentSandboxes.closeAll();
         }
         return new JobResult(run, promptCount, generated, samples, quarantined, metrics, notes, comparison);
+    }
+
+    /**
+     * dataset/: every generation with the input row's other columns, unchanged in name and type,
+     * so a generated dataset keeps its ids and metadata. Generation fields whose names an input
+     * column already has are prefixed with "kimi_".
+     */
+    private void writeDataset(SparkSession spark, Dataset<Row> prompts, Dataset<Row> generations) {
+        StructType extras = GenerateInput.extrasSchema(spark, config.generate());
+        Set<String> taken = new HashSet<>(List.of(extras.fieldNames()));
+        Dataset<Row> inputs = prompts.select(functions.col("id").as("_prompt"),
+                functions.from_json(functions.col("reference"), extras).as("_input"));
+        Dataset<Row> joined = generations.join(inputs, generations.col("id").equalTo(inputs.col("_prompt")));
+        List<Column> columns = new ArrayList<>();
+        for (StructField f : extras.fields()) {
+            columns.add(joined.col("_input").getField(f.name()).as(f.name()));
+        }
+        String[][] fields = {{"id", "prompt_id"}, {"sample", "sample"}, {"text", "generation"},
+                {"finish_reason", "finish_reason"}, {"prompt_tokens", "prompt_tokens"},
+                {"output_tokens", "output_tokens"}, {"error", "error"}};
+        for (String[] f : fields) {
+            columns.add(generations.col(f[0]).as(taken.contains(f[1]) ? "kimi_" + f[1] : f[1]));
+        }
+        joined.select(columns.toArray(new Column[0])).coalesce(1).write().mode(SaveMode.Overwrite)
+                .parquet(run.dataset().toString());
     }
 
     /** The HumanEval sandbox settings when this eval job scores HumanEval; null otherwise. */

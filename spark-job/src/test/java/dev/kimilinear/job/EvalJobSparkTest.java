@@ -119,6 +119,15 @@ class EvalJobSparkTest {
                 errors.get(0).toString());
         assertTrue(Files.isRegularFile(out.resolve("config.yaml")));
         assertTrue(Files.readString(out.resolve("config.yaml")).contains("fingerprints:"));
+        // dataset/: each generation beside the input row's own columns (key, and title of the rows that had one)
+        Dataset<Row> dataset = spark.read().parquet(out.resolve("dataset").toString());
+        assertEquals(List.of("key", "title", "prompt_id", "sample", "generation", "finish_reason", "prompt_tokens",
+                "output_tokens", "error"), List.of(dataset.columns()));
+        assertEquals((long) PROMPTS * SAMPLES, dataset.count());
+        assertEquals(PROMPTS, dataset.select("key").distinct().count());
+        Row first = dataset.filter("key = 'k0' and sample = 0").first();
+        assertEquals("unit/default/k0", first.getString(first.fieldIndex("prompt_id")));
+        assertTrue(first.isNullAt(first.fieldIndex("title")));
     }
 
     @Test

@@ -97,6 +97,28 @@ public final class GenerateInput {
     record Columns(String textColumn, String messagesColumn, String idColumn, String dataset) implements Serializable {
     }
 
+    /** The input's columns other than the prompt's, in their order: carried into the dataset output. */
+    static StructType extrasSchema(StructType schema, Columns columns) {
+        StructType kept = new StructType();
+        for (StructField f : schema.fields()) {
+            if (!f.name().equals(columns.textColumn()) && !f.name().equals(columns.messagesColumn())
+                    && !f.name().equals(CORRUPT)) {
+                kept = kept.add(f);
+            }
+        }
+        return kept;
+    }
+
+    /** The extras' schema of a generate job's input, read again from the file (resumed runs do not keep it). */
+    public static StructType extrasSchema(SparkSession spark, GenerateSpec spec) {
+        String path = spec.input().toString();
+        String name = spec.input().getFileName().toString().toLowerCase(Locale.ROOT);
+        StructType schema = name.endsWith(".parquet") || isParquetDirectory(spec.input())
+                ? spark.read().parquet(path).schema()
+                : spark.read().option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT).json(path).schema();
+        return extrasSchema(schema, columns(schema, spec));
+    }
+
     /**
      * Which columns of a file of this schema hold the prompts: {@code generate.column} when set
      * (a list-typed one is read as chat messages), else the first text column of
@@ -201,7 +223,21 @@ public final class GenerateInput {
             // rows built inside tasks are encoded by Spark's row encoder, which takes Scala sequences for arrays
             return RowFactory.create(id, spec.dataset(), "default", scala.collection.JavaConverters.asScalaBuffer(messages),
                     messages.isEmpty() ? text : null,
-                    "{}", null);
+                    extras(row), null);
+        }
+
+        /** The row's other columns, unchanged, as JSON: what the dataset output carries back. */
+        private String extras(Row row) {
+            StructType schema = row.schema();
+            if (schema == null) {
+                return "{}";
+            }
+            StructType kept = extrasSchema(schema, spec);
+            Object[] values = new Object[kept.size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = row.get(row.fieldIndex(kept.fields()[i].name()));
+            }
+            return new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(values, kept).json();
         }
 
         private static boolean hasField(Row row, String name) {

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 /**
  * The layout of a run: {@code config.yaml} (resolved config and fingerprints), {@code prompts/},
- * {@code generations/}, {@code scores/}, {@code metrics/} (Parquet), {@code errors/}
+ * {@code generations/}, {@code dataset/} (generate jobs), {@code scores/}, {@code metrics/} (Parquet), {@code errors/}
  * (quarantined input rows), {@code report.html}.
  */
 public record RunDirectory(Path root) {
@@ -28,6 +28,11 @@ public record RunDirectory(Path root) {
     /** Task outputs before they are committed; Spark and our readers skip names starting with '_'. */
     public Path staging() {
         return generations().resolve("_staging");
+    }
+
+    /** A generate job's output: each generation beside its input row's own columns. */
+    public Path dataset() {
+        return root.resolve("dataset");
     }
 
     public Path scores() {
