@@ -151,7 +151,7 @@ public final class EvalJob {
 
         SandboxSpec sandbox = sandbox();
         if (sandbox != null) {
-            sc.setJobDescription("check: the HumanEval sandbox where scoring tasks run");
+            stage(sc, "check: the HumanEval sandbox where scoring tasks run");
             for (String isolation : ScoringStage.prepareSandboxes(sc, sandbox)) {
                 notes.add("humaneval: programs run sandboxed: " + isolation);
             }
@@ -160,7 +160,7 @@ public final class EvalJob {
         long generated = generate(spark, sc, prompts, notes);
 
         Dataset<Row> generations = readGenerations(spark);
-        sc.setJobDescription("check: one committed row per prompt and sample");
+        stage(sc, "check: one committed row per prompt and sample");
         long samples = generations.count();
         long distinct = generations.select("id", "sample").distinct().count();
         if (distinct != samples) {
@@ -169,20 +169,20 @@ public final class EvalJob {
         }
 
         if (config.mode() == JobMode.GENERATE) {
-            sc.setJobDescription("write dataset: each generation beside its input row's own columns");
+            stage(sc, "write dataset: each generation beside its input row's own columns");
             writeDataset(spark, prompts, generations);
         }
 
         List<MetricRecord> metrics = List.of();
         RunComparison comparison = null;
         if (config.mode() == JobMode.EVAL) {
-            sc.setJobDescription("score: generations against references");
+            stage(sc, "score: " + what() + " generations against references");
             ScoringStage.Outcome outcome = ScoringStage.run(prompts, generations, sc.defaultParallelism(),
                     sandbox == null ? SandboxSpec.DEFAULTS : sandbox);
             notes.addAll(outcome.notes());
             // tasks that could not run sit among the scored ones, so no reader can miss them
             metrics = RulerCoverage.withNotRun(outcome.metrics(), promptSet.notRun());
-            sc.setJobDescription("write scores and metrics");
+            stage(sc, "write scores and metrics");
             spark.createDataFrame(outcome.scores().stream().map(EvalRows::score).toList(), EvalRows.SCORES)
                     .coalesce(1).write().mode(SaveMode.Overwrite).parquet(run.scores().toString());
             spark.createDataFrame(metrics.stream().map(EvalRows::metric).toList(), EvalRows.METRICS)
@@ -204,6 +204,23 @@ public final class EvalJob {
             ResidentSandboxes.closeAll();
         }
         return new JobResult(run, promptCount, generated, samples, quarantined, metrics, notes, comparison);
+    }
+
+    /**
+     * Names the Spark jobs that follow, in the UI and the event log: the job group is the stage
+     * (the description's words before its colon), the description says what they do.
+     */
+    private static void stage(JavaSparkContext sc, String description) {
+        int colon = description.indexOf(':');
+        sc.setJobGroup(colon > 0 ? description.substring(0, colon) : description, description, false);
+    }
+
+    /** What the job's prompts are: its benchmarks, or the generate job's dataset. */
+    private String what() {
+        if (config.mode() == JobMode.GENERATE) {
+            return config.generate().dataset();
+        }
+        return String.join(", ", config.benchmarks().stream().map(BenchmarkSpec::name).toList());
     }
 
     /**
@@ -306,7 +323,7 @@ public final class EvalJob {
                 ErrorsFile.write(run.errors().resolve(ErrorsFile.FILE_NAME), errors);
             }
             if (!present) {
-                sc.setJobDescription("write prompts: " + promptSet.records().size() + " prompt records");
+                stage(sc, "write prompts: " + promptSet.records().size() + " prompt records");
                 List<Row> rows = new ArrayList<>();
                 for (PromptRecord r : promptSet.records()) {
                     rows.add(PromptRows.toRow(r));
@@ -319,10 +336,10 @@ public final class EvalJob {
         if (present) {
             return countErrors(spark);
         }
-        sc.setJobDescription("read prompts: " + config.generate().input());
+        stage(sc, "read prompts: " + config.generate().input());
         GenerateInput.Split split = GenerateInput.read(spark, config.generate());
         split.prompts().write().mode(SaveMode.Overwrite).parquet(run.prompts().toString());
-        sc.setJobDescription("quarantine malformed input rows");
+        stage(sc, "quarantine malformed input rows");
         split.errors().coalesce(1).write().mode(SaveMode.Overwrite).json(run.errors().toString());
         return countErrors(spark);
     }
@@ -357,7 +374,7 @@ public final class EvalJob {
         Dataset<Row> todo = prompts;
         Dataset<Row> done = readGenerations(spark);
         if (hasParquet(run.generations())) {
-            sc.setJobDescription("resume: find prompts without committed generations");
+            stage(sc, "resume: find prompts without committed generations");
             todo = prompts.join(done.select("id").distinct(), prompts.col("id").equalTo(done.col("id")), "left_anti");
         }
         Map<String, SamplingOverride> overrides = new HashMap<>();
@@ -366,7 +383,7 @@ public final class EvalJob {
         }
         PromptResolver resolver = new PromptResolver(config.sampling(), overrides);
         JavaRDD<Row> todoRows = todo.toJavaRDD();
-        sc.setJobDescription("plan: measure the prompts left to generate");
+        stage(sc, "plan: measure the prompts left to generate");
         String modelDir = config.model().dir().toAbsolutePath().toString();
         List<Tuple2<String, Long>> costs = todoRows.map(row -> {
             PromptWork w = resolver.resolve(row);
@@ -405,8 +422,8 @@ public final class EvalJob {
                 .mapToPair(w -> new Tuple2<>(plan.value().get(w.id()), w))
                 .partitionBy(new ExactPartitioner(partitions));
         Files.createDirectories(run.generations());
-        sc.setJobDescription(String.format(Locale.ROOT, "generate: %d prompts in %d partitions balanced by length, "
-                + "model %s", costs.size(), partitions, config.model().dir()));
+        stage(sc, String.format(Locale.ROOT, "generate: %d prompts of %s in %d partitions balanced by length, "
+                + "model %s", costs.size(), what(), partitions, config.model().dir()));
         long start = System.nanoTime();
         List<PartitionSummary> summaries;
         sc.sc().addSparkListener(live);

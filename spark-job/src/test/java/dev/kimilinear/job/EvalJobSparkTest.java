@@ -163,7 +163,31 @@ class EvalJobSparkTest {
                   ruler: {tasks: [niah_single_1, qa_1], lengths: [512], samples: 1, sampling: {max_tokens: 3}}
                 output: {dir: %s}
                 """.formatted(model, out), List.of());
-        JobResult result = run(config);
+        // the Spark UI names each job's stage (its group) and the benchmarks it works on
+        java.util.Map<String, String> jobs = new java.util.concurrent.ConcurrentHashMap<>();
+        org.apache.spark.scheduler.SparkListener names = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart start) {
+                String group = start.properties().getProperty("spark.jobGroup.id");
+                String description = start.properties().getProperty("spark.job.description");
+                if (group != null && description != null) {
+                    jobs.put(group, description);
+                }
+            }
+        };
+        spark.sparkContext().addSparkListener(names);
+        JobResult result;
+        try {
+            result = run(config);
+            for (int i = 0; i < 50 && !(jobs.containsKey("generate") && jobs.containsKey("score")); i++) {
+                Thread.sleep(100);   // the listener bus delivers after the jobs end
+            }
+        } finally {
+            spark.sparkContext().removeSparkListener(names);
+        }
+        assertTrue(jobs.getOrDefault("generate", "").startsWith("generate: 6 prompts of mmlu-pro, gpqa, ruler"),
+                jobs.toString());
+        assertTrue(jobs.getOrDefault("score", "").startsWith("score: mmlu-pro, gpqa, ruler"), jobs.toString());
         assertEquals(6, result.prompts());
         Dataset<Row> scores = spark.read().parquet(out.resolve("scores").toString());
         assertEquals(6, scores.count());
