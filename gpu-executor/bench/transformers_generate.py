@@ -14,34 +14,23 @@ prompts of 1,024 tokens up: generate keeps the prompt's logits for every positio
         [--max-tokens 128] [--temperature 0] [--top-p 1]
 """
 import argparse
-import json
-import os
 import time
 
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM
+
+import random_model
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--config", default=os.path.join(here, "kimi_linear_48b_4layers.json"))
+    ap.add_argument("--config", default=random_model.DEFAULT_CONFIG)
     ap.add_argument("--batches", default="64,256")
     ap.add_argument("--prompt-len", type=int, default=1024)
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--temperature", type=float, default=0.0)
     ap.add_argument("--top-p", type=float, default=1.0)
     args = ap.parse_args()
-    with open(args.config) as f:
-        cfg_dict = json.load(f)
-    cfg = AutoConfig.for_model(**cfg_dict)
-    cfg._attn_implementation = "sdpa"
-    torch.manual_seed(0)
-    with torch.device("cuda"):
-        model = AutoModelForCausalLM.from_config(cfg, torch_dtype=torch.bfloat16)
-    model.eval()
-    print("device:", torch.cuda.get_device_name(), "torch", torch.__version__, "config", os.path.basename(args.config),
-          flush=True)
+    model = random_model.build(args.config)
     sampling = dict(do_sample=args.temperature > 0)
     if args.temperature > 0:
         sampling.update(temperature=args.temperature, top_p=args.top_p, top_k=0)

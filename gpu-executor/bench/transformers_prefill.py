@@ -9,32 +9,21 @@ prompt with logits_to_keep=1, as a server computes a prompt's first token; media
     python3 transformers_prefill.py [--config CONFIG.json] [--lengths 8192,32768,131072] [--runs 3]
 """
 import argparse
-import json
-import os
 import statistics
 import time
 
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM
+
+import random_model
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--config", default=os.path.join(here, "kimi_linear_48b_4layers.json"))
+    ap.add_argument("--config", default=random_model.DEFAULT_CONFIG)
     ap.add_argument("--lengths", default="8192,32768,131072")
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    with open(args.config) as f:
-        cfg_dict = json.load(f)
-    cfg = AutoConfig.for_model(**cfg_dict)
-    cfg._attn_implementation = "sdpa"
-    torch.manual_seed(0)
-    with torch.device("cuda"):
-        model = AutoModelForCausalLM.from_config(cfg, torch_dtype=torch.bfloat16)
-    model.eval()
-    print("device:", torch.cuda.get_device_name(), "torch", torch.__version__, "config", os.path.basename(args.config),
-          flush=True)
+    model = random_model.build(args.config)
     for length in [int(x) for x in args.lengths.split(",")]:
         ids = torch.randint(0, 163000, (1, length), device="cuda")
         times = []

@@ -11,18 +11,15 @@ __device__ __forceinline__ void argmax_merge(float& v, int& i, float ov, int oi)
     if (oi >= 0 && (i < 0 || ov > v || (ov == v && oi < i))) { v = ov; i = oi; }
 }
 
-// logits [rows, ldl]; out [rows]; the lowest index wins ties; NaN never wins.
-extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) argmax_rows(const float* __restrict__ logits, long ldl,
-                                                                         int vocab, int* __restrict__ out) {
-    __shared__ float sv[32];
-    __shared__ int si[32];
-    const float* row = logits + (long)blockIdx.x * ldl;
-    float best = 0.f; int arg = -1;
+// This thread's share of a row's argmax: the first index of the largest value among
+// row[threadIdx.x], row[threadIdx.x + blockDim.x], ... below n; NaN never wins; arg stays -1
+// when the thread saw no value. 16-byte loads, four per thread in flight, where the row is
+// aligned: one row (a decode step of one sequence) is read by one block, so its latency is the
+// step's (41 -> ~10 us at 163840 on the H100).
+__device__ __forceinline__ void thread_argmax(const float* __restrict__ row, int n, float& best, int& arg) {
     int tail = 0;
     if ((reinterpret_cast<uintptr_t>(row) & 15) == 0) {
-        // 16-byte loads, four per thread in flight: one row (a decode step of one sequence) is
-        // read by one block, so its latency is the step's (41 -> ~10 us at 163840 on the H100)
-        const int n4 = vocab >> 2;
+        const int n4 = n >> 2;
         const float4* r4 = reinterpret_cast<const float4*>(row);
         for (int i = threadIdx.x; i < n4; i += 4 * blockDim.x) {
             float4 v[4];
@@ -42,10 +39,20 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) argmax_rows(const f
         }
         tail = n4 * 4;
     }
-    for (int i = tail + threadIdx.x; i < vocab; i += blockDim.x) {
-        float v = row[i];
+    for (int i = tail + threadIdx.x; i < n; i += blockDim.x) {
+        const float v = row[i];
         if (!isnan(v)) argmax_merge(best, arg, v, i);
     }
+}
+
+// logits [rows, ldl]; out [rows]; the lowest index wins ties; NaN never wins.
+extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) argmax_rows(const float* __restrict__ logits, long ldl,
+                                                                         int vocab, int* __restrict__ out) {
+    __shared__ float sv[32];
+    __shared__ int si[32];
+    const float* row = logits + (long)blockIdx.x * ldl;
+    float best = 0.f; int arg = -1;
+    thread_argmax(row, vocab, best, arg);
     for (int o = 16; o > 0; o >>= 1)
         argmax_merge(best, arg, __shfl_xor_sync(0xffffffffu, best, o), __shfl_xor_sync(0xffffffffu, arg, o));
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -326,35 +333,10 @@ extern "C" __global__ void __launch_bounds__(CHOOSE_THREADS) choose_tokens(
     const int n = min(sample_vocab, vocab);
     const Cut all = {0u, 0x7fffffff};
 
-    // the greedy token: first index of the largest logit below n; NaN never wins. 16-byte loads,
-    // several in flight, when the row allows: for greedy choices this pass is the whole kernel
+    // the greedy token: first index of the largest logit below n; NaN never wins. For greedy
+    // choices this pass is the whole kernel
     float bv = -INFINITY; int bi = -1;
-    int tail = 0;
-    if ((reinterpret_cast<uintptr_t>(row) & 15) == 0) {
-        const int n4 = n >> 2;
-        const float4* r4 = reinterpret_cast<const float4*>(row);
-        for (int i = threadIdx.x; i < n4; i += 4 * blockDim.x) {
-            float4 v[4];
-#pragma unroll
-            for (int u = 0; u < 4; u++) {
-                const int j = i + u * blockDim.x;
-                v[u] = j < n4 ? r4[j] : make_float4(NAN, NAN, NAN, NAN);
-            }
-#pragma unroll
-            for (int u = 0; u < 4; u++) {
-                const int j = (i + u * blockDim.x) * 4;
-                if (!isnan(v[u].x) && (bi < 0 || v[u].x > bv || (v[u].x == bv && j < bi))) { bv = v[u].x; bi = j; }
-                if (!isnan(v[u].y) && (bi < 0 || v[u].y > bv || (v[u].y == bv && j + 1 < bi))) { bv = v[u].y; bi = j + 1; }
-                if (!isnan(v[u].z) && (bi < 0 || v[u].z > bv || (v[u].z == bv && j + 2 < bi))) { bv = v[u].z; bi = j + 2; }
-                if (!isnan(v[u].w) && (bi < 0 || v[u].w > bv || (v[u].w == bv && j + 3 < bi))) { bv = v[u].w; bi = j + 3; }
-            }
-        }
-        tail = n4 * 4;
-    }
-    for (int i = tail + threadIdx.x; i < n; i += blockDim.x) {
-        const float v = row[i];
-        if (!isnan(v) && (bi < 0 || v > bv || (v == bv && i < bi))) { bv = v; bi = i; }
-    }
+    thread_argmax(row, n, bv, bi);
     int token = block_best((double)bv, bi, sh.dred, sh.ired);
     if (token < 0) token = 0;
     const float mx = row[token];
