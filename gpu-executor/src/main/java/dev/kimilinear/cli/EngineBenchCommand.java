@@ -16,6 +16,7 @@ import dev.kimilinear.engine.Prompt;
 import dev.kimilinear.engine.SamplingParams;
 import dev.kimilinear.engine.StepRoofline;
 import dev.kimilinear.model.KimiLinearConfig;
+import dev.kimilinear.tokenizer.KimiTokenizer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -82,6 +83,11 @@ public final class EngineBenchCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE})")
     int topK;
 
+    @Option(names = "--prompts", paramLabel = "FILE.jsonl", description = "the prompts of a generate job (JSONL with "
+            + "a text, prompt, question or input field), encoded by the model's tokenizer, instead of --requests "
+            + "random prompts of --prompt-len tokens")
+    java.nio.file.Path promptsFile;
+
     @Option(names = "--choose-on-host", description = "CUDA: copy every logits row to the host and choose tokens "
             + "there, as the engine once did (for comparison)")
     boolean chooseOnHost;
@@ -96,6 +102,10 @@ public final class EngineBenchCommand implements Callable<Integer> {
         try {
             if (requests < 1 || promptLen < 1 || maxTokens < 1) {
                 throw new IllegalArgumentException("--requests, --prompt-len and --max-tokens must be at least 1");
+            }
+            List<Prompt> fromFile = promptsFile != null ? PromptsFile.read(promptsFile) : null;
+            if (fromFile != null) {
+                requests = fromFile.size();
             }
             BackendKind kind = target.kind();
             try (Backend b = target.open(ActivationPrecision.BF16, maxBatchTokens)) {
@@ -113,9 +123,15 @@ public final class EngineBenchCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "ceilings: device copy %.0f GB/s (read + write); bf16 GEMM %.1f TFLOP/s (ours)%n",
                             ceilings.copyGBs(), ceilings.gemmTflops());
                 }
+                KimiTokenizer tokenizer = fromFile != null ? KimiTokenizer.load(target.model) : null;
+                if (fromFile != null) {
+                    promptLen = fromFile.stream().mapToInt(p -> tokenizer.encode(((Prompt.Text) p).text()).length)
+                            .max().orElseThrow();
+                    out.printf(Locale.ROOT, "prompts: %d from %s, at most %d tokens%n", requests, promptsFile, promptLen);
+                }
                 EngineConfig config = new EngineConfig(maxBatchTokens, prefillChunk, Math.min(maxSequences, requests), 0,
                         promptLen + maxTokens);
-                try (Engine engine = new Engine(b, null, config)) {
+                try (Engine engine = new Engine(b, tokenizer, config)) {
                     MemoryPlan plan = engine.plan();
                     out.printf(Locale.ROOT, "model %s on %s: %d layers, hidden %d, vocab %d%n", target.model, b.name(),
                             cfg.numLayers(), cfg.hiddenSize(), cfg.vocabSize());
@@ -128,12 +144,14 @@ public final class EngineBenchCommand implements Callable<Integer> {
                     run(engine, prompts(random, Math.min(requests, 4), Math.min(promptLen, 32), cfg), 4);
 
                     EngineStats before = engine.stats();
-                    Pass prefill = run(engine, prompts(random, requests, promptLen, cfg), 1);
+                    Pass prefill = run(engine, fromFile != null ? fromFile : prompts(random, requests, promptLen, cfg), 1);
                     EngineStats afterPrefill = engine.stats();
                     long prefillTokens = afterPrefill.prefillTokens() - before.prefillTokens();
-                    out.printf(Locale.ROOT, "prefill: %d prompts x %d tokens in %.3f s = %.1f tokens/s%n", requests,
-                            promptLen, prefill.seconds, prefillTokens / prefill.seconds);
-                    double flops = StepRoofline.prefillFlops(cfg, requests, promptLen);
+                    // a file's prompts differ in length: their mean stands for them
+                    int meanLen = (int) Math.round((double) prefillTokens / requests);
+                    out.printf(Locale.ROOT, "prefill: %d prompts x %s%d tokens in %.3f s = %.1f tokens/s%n", requests,
+                            fromFile != null ? "~" : "", meanLen, prefill.seconds, prefillTokens / prefill.seconds);
+                    double flops = StepRoofline.prefillFlops(cfg, requests, meanLen);
                     if (ceilings != null) {
                         double floor = flops / (ceilings.gemmTflops() * 1e12);
                         out.printf(Locale.ROOT, "prefill roofline: %.1f TFLOP at %.0f TFLOP/s = %.3f s; measured %.1f"
@@ -141,7 +159,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
                                 flops / prefill.seconds / 1e12, 100 * floor / prefill.seconds);
                     }
 
-                    Pass gen = run(engine, prompts(random, requests, promptLen, cfg), maxTokens);
+                    Pass gen = run(engine, fromFile != null ? fromFile : prompts(random, requests, promptLen, cfg), maxTokens);
                     EngineStats after = engine.stats();
                     long decodeTokens = after.decodeTokens() - afterPrefill.decodeTokens();
                     double decodeSeconds = (after.decodeNanos() - afterPrefill.decodeNanos()) / 1e9;
@@ -163,7 +181,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
                                         + " the backend's forward, %.2f ms of host work around it%n", decodeSteps, n, stepMs,
                                 forwardMs, stepMs - forwardMs);
                         if (ceilings != null) {
-                            long context = promptLen + maxTokens / 2;
+                            long context = meanLen + maxTokens / 2;
                             double stepBytes = StepRoofline.decodeBytes(cfg, n, context, 2);
                             double floorMs = stepBytes / (ceilings.copyGBs() * 1e9) * 1e3;
                             out.printf(Locale.ROOT, "decode roofline: a step of %d sequences at context %d moves %.2f GB"
@@ -202,7 +220,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
      * Random prompts of ordinary token ids: those below the special ids where the vocabulary ends
      * with them (Kimi's tokenizers), else those above.
      */
-    static List<int[]> prompts(Random random, int count, int length, KimiLinearConfig cfg) {
+    static List<Prompt> prompts(Random random, int count, int length, KimiLinearConfig cfg) {
         int lowest = Math.min(Math.min(cfg.bosTokenId(), cfg.eosTokenId()), cfg.padTokenId());
         int highest = Math.max(Math.max(cfg.bosTokenId(), cfg.eosTokenId()), cfg.padTokenId());
         int from = lowest >= cfg.vocabSize() - highest ? 0 : highest + 1;
@@ -212,9 +230,9 @@ public final class EngineBenchCommand implements Callable<Integer> {
                     + cfg.eosTokenId() + ", pad " + cfg.padTokenId() + ") leave no ordinary ids in a vocabulary of "
                     + cfg.vocabSize());
         }
-        List<int[]> prompts = new ArrayList<>();
+        List<Prompt> prompts = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            prompts.add(random.ints(length, from, to).toArray());
+            prompts.add(new Prompt.Tokens(random.ints(length, from, to).toArray()));
         }
         return prompts;
     }
@@ -228,7 +246,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
         String firstError;
     }
 
-    private Pass run(Engine engine, List<int[]> prompts, int tokens) throws InterruptedException {
+    private Pass run(Engine engine, List<Prompt> prompts, int tokens) throws InterruptedException {
         int n = prompts.size();
         long[] submitted = new long[n];
         ConcurrentHashMap<Integer, GenerationResult> results = new ConcurrentHashMap<>();
@@ -238,7 +256,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
         for (int i = 0; i < n; i++) {
             int index = i;
             submitted[i] = System.nanoTime();
-            engine.submit(new GenerationRequest(Integer.toString(i), new Prompt.Tokens(prompts.get(i)),
+            engine.submit(new GenerationRequest(Integer.toString(i), prompts.get(i),
                     new SamplingParams(tokens, temperature, topP, topK, i, List.of(), List.of(), 1, -1)), r -> {
                         finished.put(index, System.nanoTime());
                         results.put(index, r);

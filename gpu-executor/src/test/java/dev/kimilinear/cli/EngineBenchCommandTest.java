@@ -2,9 +2,12 @@ package dev.kimilinear.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kimilinear.engine.Prompt;
 import dev.kimilinear.model.KimiLinearConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
@@ -22,8 +25,9 @@ class EngineBenchCommandTest {
         return KimiLinearConfig.parse(root, "test config");
     }
 
-    private static void assertIdsWithin(List<int[]> prompts, int from, int to) {
-        for (int[] p : prompts) {
+    private static void assertIdsWithin(List<Prompt> prompts, int from, int to) {
+        for (Prompt prompt : prompts) {
+            int[] p = ((Prompt.Tokens) prompt).ids();
             assertEquals(50, p.length);
             for (int id : p) {
                 assertTrue(id >= from && id < to, "id " + id + " outside [" + from + ", " + to + ")");
@@ -34,13 +38,13 @@ class EngineBenchCommandTest {
     @Test
     void promptsAvoidSpecialIdsAtTheEndOfTheVocabulary() throws Exception {
         // Kimi's layout: the specials close the vocabulary, the last id is pad
-        List<int[]> prompts = EngineBenchCommand.prompts(new Random(1), 8, 50, withSpecials(4096, 4080, 4081, 4095));
+        List<Prompt> prompts = EngineBenchCommand.prompts(new Random(1), 8, 50, withSpecials(4096, 4080, 4081, 4095));
         assertIdsWithin(prompts, 0, 4080);
     }
 
     @Test
     void promptsAvoidSpecialIdsAtTheStartOfTheVocabulary() throws Exception {
-        List<int[]> prompts = EngineBenchCommand.prompts(new Random(1), 8, 50, withSpecials(4096, 1, 2, 0));
+        List<Prompt> prompts = EngineBenchCommand.prompts(new Random(1), 8, 50, withSpecials(4096, 1, 2, 0));
         assertIdsWithin(prompts, 3, 4096);
     }
 
@@ -49,5 +53,21 @@ class EngineBenchCommandTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> EngineBenchCommand.prompts(new Random(1), 1, 5, withSpecials(3, 0, 1, 2)));
         assertTrue(e.getMessage().contains("special ids"), e.getMessage());
+    }
+
+    @Test
+    void promptFilesAreReadAsAGenerateJobReadsThem(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("prompts.jsonl");
+        Files.writeString(file, "{\"id\": 1, \"text\": \"alpha\"}\n\n{\"prompt\": \"beta\", \"text\": \"\"}\n"
+                + "{\"question\": \"gamma\"}\n");
+        assertEquals(List.of(new Prompt.Text("alpha"), new Prompt.Text("beta"), new Prompt.Text("gamma")),
+                PromptsFile.read(file));
+        Files.writeString(file, "{\"text\": \"alpha\"}\n{\"messages\": []}\n");
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> PromptsFile.read(file));
+        assertTrue(none.getMessage().contains("line 2") && none.getMessage().contains("no prompt"), none.getMessage());
+        Files.writeString(file, "{\"text\": \"alpha\"}\nnot json\n");
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> PromptsFile.read(file));
+        assertTrue(bad.getMessage().contains("line 2") && bad.getMessage().contains("not a JSON object"),
+                bad.getMessage());
     }
 }

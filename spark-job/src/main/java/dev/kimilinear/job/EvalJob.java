@@ -444,6 +444,13 @@ public final class EvalJob {
                         + "in %.1f s (%.1f output tokens/s)%n", costs.size(),
                 summaries.stream().mapToInt(PartitionSummary::samples).sum(), summaries.size(), promptTokens,
                 outputTokens, seconds, outputTokens / Math.max(seconds, 1e-9));
+        // Model loading happens in the first task of each executor: its share said apart, since a
+        // nightly run pays it once while the generating part scales with the prompts.
+        double loading = summaries.stream().mapToLong(PartitionSummary::engineLoadNanos).max().orElse(0) / 1e9;
+        if (loading > 0.05 * seconds) {
+            out.printf(Locale.ROOT, "  of which %.1f s creating resident engines (loading the model): %.1f output "
+                    + "tokens/s generating%n", loading, outputTokens / Math.max(seconds - loading, 1e-9));
+        }
         if (failed > 0) {
             notes.add(failed + " samples ended with an engine error (finish_reason error; see the error column)");
         }

@@ -83,7 +83,9 @@ public final class GenerationTask
         if (works.isEmpty()) {
             return List.<PartitionSummary>of().iterator();
         }
+        long loadStart = System.nanoTime();
         Engine engine = ResidentEngines.get(ResidentEngines.keyForTask(modelDir, backend, engineSpec));
+        long engineLoadNanos = System.nanoTime() - loadStart;
         List<GenerationRecord> rows = generate(engine, works, task, counters);
         rows.sort(Comparator.comparing(GenerationRecord::id).thenComparingInt(GenerationRecord::sample));
 
@@ -115,7 +117,7 @@ public final class GenerationTask
         counters.outputTokens().add(outputTokens);
         counters.failedSamples().add(failed);
         return List.of(new PartitionSummary(partition, works.size(), rows.size(), promptTokens, outputTokens,
-                failed, file.getFileName().toString())).iterator();
+                failed, file.getFileName().toString(), engineLoadNanos)).iterator();
     }
 
     private static List<GenerationRecord> generate(Engine engine, List<PromptWork> works, TaskContext task,

@@ -2,7 +2,10 @@ package dev.kimilinear.job.generation;
 
 import java.io.Serializable;
 
-/** What one generation task did. */
+/**
+ * What one generation task did. {@code engineLoadNanos} is the time it spent creating its JVM's
+ * resident engine (loading the model), 0 when the engine was already resident.
+ */
 public record PartitionSummary(int partition, int prompts, int samples, long promptTokens, long outputTokens,
-                               int failedSamples, String file) implements Serializable {
+                               int failedSamples, String file, long engineLoadNanos) implements Serializable {
 }

@@ -11,6 +11,8 @@ import dev.kimilinear.job.config.EngineSpec;
 import dev.kimilinear.job.config.ModelSpec;
 import dev.kimilinear.tokenizer.KimiTokenizer;
 
+import org.apache.spark.SparkContext;
+import org.apache.spark.SparkContext$;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 
@@ -35,14 +37,18 @@ public final class ResidentEngines {
     private ResidentEngines() {
     }
 
-    /** The key for the current task: its GPU when it was given one and the backend allows CUDA. */
+    /**
+     * The key for the current task: its GPU when it was given one and the backend allows CUDA.
+     * Local mode offers tasks no resources, so there the driver's GPU (found by
+     * spark.driver.resource.gpu.discoveryScript) is the one, its executor being the driver.
+     */
     public static EngineKey keyForTask(String modelDir, ModelSpec.Backend backend, EngineSpec engine) {
         int device = -1;
         TaskContext task = TaskContext.get();
         if (backend != ModelSpec.Backend.CPU && task != null) {
-            scala.Option<ResourceInformation> gpu = task.resources().get("gpu");
-            if (gpu.isDefined() && gpu.get().addresses().length > 0) {
-                device = Integer.parseInt(gpu.get().addresses()[0].trim());
+            device = firstAddress(task.resources().get("gpu"));
+            if (device < 0) {
+                device = localDriverGpu();
             }
         }
         if (backend == ModelSpec.Backend.CUDA && device < 0) {
@@ -50,6 +56,28 @@ public final class ResidentEngines {
         }
         ModelSpec.Backend resolved = device >= 0 ? ModelSpec.Backend.CUDA : ModelSpec.Backend.CPU;
         return new EngineKey(modelDir, resolved, device, engine);
+    }
+
+    private static int firstAddress(scala.Option<ResourceInformation> gpu) {
+        if (gpu.isEmpty() || gpu.get().addresses().length == 0) {
+            return -1;
+        }
+        String address = gpu.get().addresses()[0].trim();
+        try {
+            return Integer.parseInt(address);
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException("the GPU address '" + address + "' Spark gave this task is not a CUDA "
+                    + "device index; the discovery script must print indices (conf/spark/getGpusResources.sh)");
+        }
+    }
+
+    /** The driver's GPU when this JVM is a local-mode driver, else -1. */
+    private static int localDriverGpu() {
+        scala.Option<SparkContext> active = SparkContext$.MODULE$.getActive();
+        if (active.isEmpty() || !active.get().isLocal()) {
+            return -1;
+        }
+        return firstAddress(active.get().resources().get("gpu"));
     }
 
     public static synchronized Engine get(EngineKey key) {
