@@ -129,8 +129,14 @@ public final class JobConfigReader {
         boolean report = root.bool("report", mode == JobMode.EVAL);
 
         ConfigNode faultsNode = root.child("faults");
+        List<Integer> hold = faultsNode.integers("hold", List.of(), 0);
+        Path holdDir = faultsNode.path("hold_dir", null);
+        if (!hold.isEmpty() && holdDir == null) {
+            faultsNode.problem("hold_dir", "required with faults.hold: the folder where a held task writes its marker");
+        }
         FaultSpec faults = new FaultSpec(faultsNode.integers("after_commit", List.of(), 0),
-                faultsNode.integers("always", List.of(), 0));
+                faultsNode.integers("always", List.of(), 0), holdDir == null ? List.of() : hold,
+                holdDir == null ? null : holdDir.toAbsolutePath().toString());
         faultsNode.rejectUnknown();
 
         root.rejectUnknown();

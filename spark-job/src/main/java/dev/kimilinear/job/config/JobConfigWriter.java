@@ -97,10 +97,14 @@ public final class JobConfigWriter {
             }
         }
         root.put("report", c.report());
-        if (!c.faults().afterCommit().isEmpty() || !c.faults().always().isEmpty()) {
+        if (c.faults().any()) {
             ObjectNode faults = root.putObject("faults");
             ints(faults.putArray("after_commit"), c.faults().afterCommit());
             ints(faults.putArray("always"), c.faults().always());
+            if (!c.faults().hold().isEmpty()) {
+                ints(faults.putArray("hold"), c.faults().hold());
+                faults.put("hold_dir", c.faults().holdDir());
+            }
         }
         return root;
     }

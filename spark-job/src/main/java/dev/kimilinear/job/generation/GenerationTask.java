@@ -16,6 +16,8 @@ import dev.kimilinear.tokenizer.ChatMessage;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import scala.Tuple2;
 
@@ -31,6 +33,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 
 /**
  * One generation task: streams its partition's prompts into the executor's resident engine
@@ -39,6 +42,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GenerationTask
         implements Function2<Integer, Iterator<Tuple2<Integer, PromptWork>>, Iterator<PartitionSummary>> {
+    private static final Logger LOG = LoggerFactory.getLogger(GenerationTask.class);
 
     /**
      * The task's named counters, shown in the Spark UI. The first five count committed
@@ -83,19 +87,27 @@ public final class GenerationTask
         if (works.isEmpty()) {
             return List.<PartitionSummary>of().iterator();
         }
+        long attempt = task == null ? 0 : task.attemptNumber();
+        // executor logs say which JVM ran which partition: how a cluster run is checked and debugged
+        LOG.info("generation partition {} attempt {}: {} prompts into the resident engine of pid {}", partition,
+                attempt, works.size(), ProcessHandle.current().pid());
         long loadStart = System.nanoTime();
         Engine engine = ResidentEngines.get(ResidentEngines.keyForTask(modelDir, backend, engineSpec));
         long engineLoadNanos = System.nanoTime() - loadStart;
-        List<GenerationRecord> rows = generate(engine, works, task, counters);
+        List<GenerationRecord> rows = generate(engine, works, task, counters,
+                samplesDone -> PartitionHold.atFirstSample(faults, partition, task, samplesDone,
+                        works.stream().mapToInt(w -> w.sampling().n()).sum()));
         rows.sort(Comparator.comparing(GenerationRecord::id).thenComparingInt(GenerationRecord::sample));
 
-        long attempt = task == null ? 0 : task.attemptNumber();
         Path file;
         try {
-            file = PartitionCommit.commit(Path.of(generations), Path.of(staging), pass, partition, attempt, rows);
+            file = PartitionCommit.commit(Path.of(generations), Path.of(staging), pass, partition,
+                    task == null ? 0 : task.taskAttemptId(), rows);
         } catch (IOException e) {
             throw new UncheckedIOException("generation partition " + partition + ": cannot commit: " + e.getMessage(), e);
         }
+        LOG.info("generation partition {} attempt {}: committed {} ({} rows)", partition, attempt, file.getFileName(),
+                rows.size());
         if (faults.afterCommit().contains(partition) && attempt == 0) {
             throw new IllegalStateException("injected failure of generation partition " + partition
                     + " (faults.after_commit), after it committed " + file.getFileName());
@@ -121,7 +133,7 @@ public final class GenerationTask
     }
 
     private static List<GenerationRecord> generate(Engine engine, List<PromptWork> works, TaskContext task,
-                                                   Counters counters) {
+                                                   Counters counters, IntConsumer firstSample) {
         LinkedBlockingQueue<GenerationResult> results = new LinkedBlockingQueue<>();
         Map<String, PromptWork> byId = new HashMap<>();
         int expected = 0;
@@ -162,6 +174,9 @@ public final class GenerationTask
                     r.finishReason() == FinishReason.ERROR ? null : r.text(),
                     r.finishReason().name().toLowerCase(Locale.ROOT), r.promptTokens(), r.outputTokens(),
                     r.finishReason() == FinishReason.ERROR ? r.error() : null));
+            if (rows.size() == 1) {
+                firstSample.accept(rows.size());
+            }
         }
         return rows;
     }

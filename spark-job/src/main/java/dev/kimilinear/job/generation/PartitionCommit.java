@@ -14,7 +14,9 @@ import java.util.Locale;
 
 /**
  * The commit protocol of generation tasks. A task attempt writes its whole partition into a
- * staging file of its own, then renames it to the partition's one final name. Every attempt of
+ * staging file of its own (named by Spark's task attempt id, unique in the application: after a
+ * lost executor, a resubmitted stage numbers its attempts from 0 again while the old stage's
+ * attempts may still run), then renames it to the partition's one final name. Every attempt of
  * a partition has the same final name, so a retried or speculative attempt replaces the file
  * instead of adding rows; a failed attempt leaves only a staging file, which readers skip.
  * The directory must be one that every executor sees (local disk in local mode, a shared file
@@ -29,10 +31,11 @@ public final class PartitionCommit {
         return generations.resolve(String.format(Locale.ROOT, "part-%s-%05d.parquet", pass, partition));
     }
 
-    public static Path commit(Path generations, Path staging, String pass, int partition, long attempt,
+    public static Path commit(Path generations, Path staging, String pass, int partition, long taskAttemptId,
                               List<GenerationRecord> rows) throws IOException {
         Files.createDirectories(staging);
-        Path staged = staging.resolve(String.format(Locale.ROOT, "part-%s-%05d.attempt-%d.parquet", pass, partition, attempt));
+        Path staged = staging.resolve(String.format(Locale.ROOT, "part-%s-%05d.task-%d.parquet", pass, partition,
+                taskAttemptId));
         RecordIo.writeGenerations(staged, RecordFormat.PARQUET, rows);
         Path target = target(generations, pass, partition);
         try {

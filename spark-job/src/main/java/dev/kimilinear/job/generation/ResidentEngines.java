@@ -15,6 +15,8 @@ import org.apache.spark.SparkContext;
 import org.apache.spark.SparkContext$;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -26,6 +28,7 @@ import java.util.Map;
  * Weights are read from the model directory on the executor; they never travel with tasks.
  */
 public final class ResidentEngines {
+    private static final Logger LOG = LoggerFactory.getLogger(ResidentEngines.class);
     private static final Map<EngineKey, Engine> ENGINES = new HashMap<>();
     private static final Map<String, KimiTokenizer> TOKENIZERS = new HashMap<>();
     private static int created;
@@ -94,6 +97,9 @@ public final class ResidentEngines {
             engine = new Engine(backend, tokenizer(key.modelDir()), config);
             ENGINES.put(key, engine);
             created++;
+            // one line per engine in the executor's log: a JVM that loads a model twice shows it here
+            LOG.info("resident engine created: model {}, backend {}, device {} (engine {} of pid {})", key.modelDir(),
+                    key.backend(), key.device(), created, ProcessHandle.current().pid());
         }
         return engine;
     }
