@@ -28,11 +28,11 @@ final class JavaProcess implements AutoCloseable {
         this.log = log;
     }
 
-    static JavaProcess start(String name, SparkHome home, String heap, Path workDir, Path log, String mainClass,
-                             List<String> args) throws IOException {
+    static JavaProcess start(String name, SparkHome home, List<String> jvmOptions, Path workDir, Path log,
+                             String mainClass, List<String> args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx" + heap);
+        command.addAll(jvmOptions);
         for (String pkg : OPENS) {
             command.add("--add-opens=java.base/" + pkg + "=ALL-UNNAMED");
         }

@@ -13,6 +13,8 @@ import java.util.Optional;
  */
 final class StandaloneCluster implements AutoCloseable {
     private static final long REGISTRATION_SECONDS = 90;
+    /** Master and workers only pass messages: a small heap, the quick compiler, one GC thread. */
+    private static final List<String> DAEMON_JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
     private final JavaProcess master;
     private final List<JavaProcess> workers;
@@ -26,11 +28,12 @@ final class StandaloneCluster implements AutoCloseable {
         this.url = url;
     }
 
+    /** Starts the JVMs and returns; {@link #awaitWorkers()} waits until every worker has registered. */
     static StandaloneCluster start(SparkHome home, Path dir, int workerCount, int cores, String memory)
             throws IOException, InterruptedException {
         int port = FreePort.pick();
         String url = "spark://127.0.0.1:" + port;
-        JavaProcess master = JavaProcess.start("master", home, "256m", dir, dir.resolve("master.log"),
+        JavaProcess master = JavaProcess.start("master", home, DAEMON_JVM, dir, dir.resolve("master.log"),
                 "org.apache.spark.deploy.master.Master", List.of("--host", "127.0.0.1", "--port",
                         String.valueOf(port), "--webui-port", String.valueOf(FreePort.pick())));
         List<JavaProcess> workers = new ArrayList<>();
@@ -40,21 +43,21 @@ final class StandaloneCluster implements AutoCloseable {
             for (int i = 1; i <= workerCount; i++) {
                 Path work = dir.resolve("worker-" + i);
                 workDirs.add(work);
-                workers.add(JavaProcess.start("worker-" + i, home, "256m", work, dir.resolve("worker-" + i + ".log"),
+                workers.add(JavaProcess.start("worker-" + i, home, DAEMON_JVM, work, dir.resolve("worker-" + i + ".log"),
                         "org.apache.spark.deploy.worker.Worker", List.of(url, "--host", "127.0.0.1",
                                 "--cores", String.valueOf(cores), "--memory", memory, "--work-dir", work.toString(),
                                 "--port", String.valueOf(FreePort.pick()),
                                 "--webui-port", String.valueOf(FreePort.pick()))));
             }
-            cluster.awaitWorkers(workerCount);
             return cluster;
-        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+        } catch (IOException | RuntimeException | Error e) {
             cluster.close();
             throw e;
         }
     }
 
-    private void awaitWorkers(int count) throws InterruptedException {
+    void awaitWorkers() throws InterruptedException {
+        int count = workers.size();
         long deadline = System.nanoTime() + REGISTRATION_SECONDS * 1_000_000_000L;
         while (System.nanoTime() < deadline) {
             long registered = master.logText().lines().filter(l -> l.contains("Registering worker")).count();

@@ -77,8 +77,9 @@ class StandaloneClusterIT {
         Files.createDirectories(dir);
         home = SparkHome.layOut(dir.resolve("spark-home"), appJar);
         job = writeJob();
-        runReference(dir.resolve("run-undisturbed"));
         cluster = StandaloneCluster.start(home, dir.resolve("cluster"), 2, 1, "1g");
+        runReference(dir.resolve("run-undisturbed"));
+        cluster.awaitWorkers();
     }
 
     @AfterAll
@@ -117,9 +118,9 @@ class StandaloneClusterIT {
                 engine: {max_batch_tokens: 512, prefill_chunk: 128, max_sequences: 8, max_model_length: 2048}
                 sampling: {max_tokens: 4, temperature: 0.7, seed: 11, n: %3$d}
                 benchmarks:
-                  mmlu-pro: {input: %2$s/conf/demo/mmlu-pro/test.json, shots: 0, limit: 10, sampling: {n: %3$d}}
-                  gpqa: {input: %2$s/conf/demo/gpqa/gpqa_demo.csv, limit: 5, sampling: {n: %3$d}}
-                  ruler: {tasks: [fwe], lengths: [512], samples: 12, sampling: {n: %3$d}}
+                  mmlu-pro: {input: %2$s/conf/demo/mmlu-pro/test.json, shots: 0, limit: 10, sampling: {n: %3$d, max_tokens: 4}}
+                  gpqa: {input: %2$s/conf/demo/gpqa/gpqa_demo.csv, limit: 5, sampling: {n: %3$d, max_tokens: 4}}
+                  ruler: {tasks: [fwe], lengths: [512], samples: 12, sampling: {n: %3$d, max_tokens: 4}}
                 output: {dir: %1$s/unset}
                 partitions: {count: %4$d}
                 report: false

@@ -26,6 +26,8 @@ final class SubmittedDriver {
         conf.put("spark.executor.cores", "1");
         conf.put("spark.cores.max", "2");
         conf.put("spark.executor.memory", "512m");
+        // two cores for every JVM of the test: no parallel collector threads fighting the engine
+        conf.put("spark.executor.extraJavaOptions", "-XX:+UseSerialGC");
         conf.put("spark.driver.host", "127.0.0.1");
         conf.put("spark.driver.bindAddress", "127.0.0.1");
         conf.put("spark.ui.enabled", "false");
@@ -47,7 +49,7 @@ final class SubmittedDriver {
         for (String set : sets) {
             args.addAll(List.of("--set", set));
         }
-        return JavaProcess.start("driver " + name, home, "1g", dir, dir.resolve(name + "-driver.log"),
+        return JavaProcess.start("driver " + name, home, List.of("-Xmx1g", "-XX:+UseSerialGC"), dir, dir.resolve(name + "-driver.log"),
                 "org.apache.spark.deploy.SparkSubmit", args);
     }
 
