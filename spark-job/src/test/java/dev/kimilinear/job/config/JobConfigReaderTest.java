@@ -66,6 +66,18 @@ class JobConfigReaderTest {
     }
 
     @Test
+    void aHeldPartitionNeedsAFolderForItsMarker() {
+        JobConfigException e = assertThrows(JobConfigException.class,
+                () -> JobConfigReader.parse("t", MINIMAL, List.of("faults.hold=[2]")));
+        assertTrue(e.problems().contains("faults.hold_dir: required with faults.hold: the folder where a held task "
+                + "writes its marker"), e.problems().toString());
+        JobConfig c = JobConfigReader.parse("t", MINIMAL, List.of("faults.hold=[2]", "faults.hold_dir=holds"));
+        assertEquals(List.of(2), c.faults().hold());
+        assertEquals(Path.of("holds").toAbsolutePath().toString(), c.faults().holdDir());
+        assertTrue(JobConfigWriter.toYaml(JobConfigWriter.toTree(c)).contains("hold_dir"));
+    }
+
+    @Test
     void badOverridesAndBadYamlAreReported() {
         JobConfigException e = assertThrows(JobConfigException.class,
                 () -> JobConfigReader.parse("t", MINIMAL, List.of("sampling", "model.dir.x=1")));
