@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  */
 record SparkHome(Path root) {
     private static final Pattern BUNDLED = Pattern.compile("META-INF/maven/([^/]+)/([^/]+)/pom\\.properties");
-    private static final List<String> TEST_ONLY = List.of("/org/junit/", "/org/opentest4j/", "/org/apiguardian/",
+    // the test libraries and the project's own modules: a cluster has neither
+    private static final List<String> NOT_ON_A_CLUSTER = List.of("/org/junit/", "/org/opentest4j/", "/org/apiguardian/",
             "/dev/kimilinear/");
 
     static SparkHome layOut(Path root, Path appJar) throws IOException {
@@ -32,7 +33,7 @@ record SparkHome(Path root) {
             Path jar = Path.of(entry).toAbsolutePath();
             String path = jar.toString().replace(File.separatorChar, '/');
             if (!path.endsWith(".jar") || !Files.isRegularFile(jar) || path.contains("/target/")
-                    || TEST_ONLY.stream().anyMatch(path::contains) || bundled.stream().anyMatch(path::contains)) {
+                    || NOT_ON_A_CLUSTER.stream().anyMatch(path::contains) || bundled.stream().anyMatch(path::contains)) {
                 continue;
             }
             Path link = jars.resolve(jar.getFileName());
@@ -41,14 +42,13 @@ record SparkHome(Path root) {
             }
             linked++;
         }
-        if (linked < 50 || !Files.exists(jars.resolve("spark-core_2.12-" + org.apache.spark.package$.MODULE$.SPARK_VERSION()
-                + ".jar"))) {
-            throw new IllegalStateException(jars + ": only " + linked + " jars from the test class path, and no "
-                    + "spark-core among them; the class path was " + System.getProperty("java.class.path"));
+        String version = org.apache.spark.package$.MODULE$.SPARK_VERSION();
+        if (!Files.exists(jars.resolve("spark-core_2.12-" + version + ".jar"))) {
+            throw new IllegalStateException(jars + ": " + linked + " jars from the test class path, but no spark-core "
+                    + version + " among them; the class path was " + System.getProperty("java.class.path"));
         }
         // a RELEASE file marks a distribution: launchers then take jars/ as the class path
-        Files.writeString(root.resolve("RELEASE"), "Spark " + org.apache.spark.package$.MODULE$.SPARK_VERSION()
-                + " (jars from the test class path)\n");
+        Files.writeString(root.resolve("RELEASE"), "Spark " + version + " (jars from the test class path)\n");
         return new SparkHome(root);
     }
 
