@@ -14,6 +14,11 @@ import dev.kimilinear.eval.records.PromptRecord;
 import dev.kimilinear.eval.records.RecordFormat;
 import dev.kimilinear.eval.records.RecordIo;
 import dev.kimilinear.eval.report.HtmlReport;
+import dev.kimilinear.eval.report.samples.SampleIndex;
+import dev.kimilinear.eval.report.samples.SamplePages;
+import dev.kimilinear.eval.report.samples.SampleViews;
+import dev.kimilinear.eval.report.samples.PromptText;
+import dev.kimilinear.eval.records.ScoreRecord;
 import dev.kimilinear.eval.ruler.RulerSummary;
 import dev.kimilinear.eval.scoring.BenchmarkScorer;
 import dev.kimilinear.eval.scoring.ScoredRun;
@@ -149,7 +154,9 @@ public final class ScoreCommand implements Callable<Integer> {
       RecordIo.writeMetrics(metricsFile, outFormat, run.metrics());
 
       Path errorsFile = writeRejected(rejected);
-      Path report = writeReport();
+      List<SampleIndex> pages = SamplePages.write(out, run.scores(), sampleViews(scorer, promptRecords,
+          generationRecords, run.scores()));
+      Path report = writeReport(pages);
       outWriter.print(MetricsTable.format(run.metrics()));
       RulerSummary.of(run.metrics()).ifPresent(summary -> outWriter.print("\n" + summary.format()));
       run.notes().forEach(n -> outWriter.println("note: " + n));
@@ -171,6 +178,27 @@ public final class ScoreCommand implements Callable<Integer> {
         sandbox.close();
       }
     }
+  }
+
+  /**
+   * The samples for the per-sample pages. Prompts read without their text (the scorer did not
+   * need it) are read again one at a time, keeping only what the pages show of each.
+   */
+  private java.util.Iterator<dev.kimilinear.eval.report.samples.SampleView> sampleViews(BenchmarkScorer scorer,
+      List<PromptRecord> promptRecords, List<GenerationRecord> generationRecords, List<ScoreRecord> scores)
+      throws java.io.IOException {
+    if (responses != null || scorer.needsPromptText()) {
+      return SampleViews.inOrder(promptRecords, generationRecords, scores);
+    }
+    java.util.Map<String, PromptText> texts = new java.util.HashMap<>();
+    java.util.Map<String, String> references = new java.util.HashMap<>();
+    RecordIo.forEachPrompt(prompts, p -> {
+      if (p.benchmark() == null || p.benchmark().equals(benchmark)) {
+        texts.putIfAbsent(p.id(), PromptText.of(p));
+        references.putIfAbsent(p.id(), p.reference());
+      }
+    });
+    return SampleViews.inOrder(texts, references, generationRecords, scores);
   }
 
   private SandboxConfig sandboxConfig() {
@@ -220,9 +248,13 @@ public final class ScoreCommand implements Callable<Integer> {
     }
   }
 
-  /** The report covers every benchmark scored into this output directory. */
-  private Path writeReport() throws Exception {
+  /**
+   * The report covers every benchmark scored into this output directory; {@code pages}, the
+   * per-sample pages just written, and those an earlier scoring wrote for other benchmarks.
+   */
+  private Path writeReport(List<SampleIndex> pages) throws Exception {
     List<MetricRecord> all = new ArrayList<>();
+    List<SampleIndex> samples = new ArrayList<>(pages);
     List<HtmlReport.Link> links = new ArrayList<>();
     for (String table : List.of("metrics", "scores")) {
       try (Stream<Path> files = Files.list(out.resolve(table))) {
@@ -233,6 +265,13 @@ public final class ScoreCommand implements Callable<Integer> {
           }
           if (table.equals("metrics")) {
             all.addAll(RecordIo.readMetrics(f));
+          } else if (!n.startsWith(benchmark + ".")) {
+            List<ScoreRecord> earlier = RecordIo.readScores(f);
+            for (SampleIndex index : SamplePages.indexOf(earlier)) {
+              if (Files.isRegularFile(out.resolve(index.href(1, null)))) {
+                samples.add(index);
+              }
+            }
           }
           links.add(new HtmlReport.Link(table + "/" + n, table + "/" + n));
         }
@@ -241,8 +280,9 @@ public final class ScoreCommand implements Callable<Integer> {
     RunComparison comparison = baseline == null ? null
         : RunComparison.of(all, RunMetrics.load(baseline), maxDrop);
     Path report = out.resolve("report.html");
+    samples.sort(java.util.Comparator.comparing(SampleIndex::benchmark));
     HtmlReport.write(report, "Evaluation report: " + out.toAbsolutePath().normalize().getFileName(), all,
-        comparison, links);
+        comparison, links, samples);
     return report;
   }
 }

@@ -91,7 +91,8 @@ public final class HumanEvalScorer implements BenchmarkScorer {
           throw new IllegalStateException("interrupted while scoring HumanEval", e);
         }
         out.add(new ScoreRecord(in.prompt().id(), BENCHMARK, in.prompt().subset(), in.generation().sample(),
-            null, r.passed(), r.passed() ? 1.0 : 0.0, r.passed() ? null : r.reason()));
+            null, r.passed(), r.passed() ? 1.0 : 0.0, r.passed() ? null : r.reason(),
+            r.passed() ? null : r.stdoutTail(), r.passed() ? null : r.stderrTail()));
       }
       return out;
     } finally {

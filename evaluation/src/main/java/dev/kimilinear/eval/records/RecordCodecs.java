@@ -87,7 +87,7 @@ final class RecordCodecs {
     }
     return new ScoreRecord(row.requiredString("id"), row.requiredString("benchmark"), row.string("subset"),
         row.requiredInt32("sample"), row.string("extracted"), correct, row.requiredFloat64("score"),
-        row.string("reason"));
+        row.string("reason"), row.string("stdout"), row.string("stderr"));
   }
 
   static Map<String, Object> score(ScoreRecord s) {
@@ -100,6 +100,8 @@ final class RecordCodecs {
     m.put("correct", s.correct());
     m.put("score", s.score());
     m.put("reason", s.reason());
+    m.put("stdout", s.stdout());
+    m.put("stderr", s.stderr());
     return m;
   }
 

@@ -31,6 +31,16 @@ public final class RecordIo {
     return read(path, columns, RecordCodecs::prompt);
   }
 
+  /** Streams prompt records one at a time, for readers that keep only a little of each (long prompts). */
+  public static void forEachPrompt(Path path, Consumer<PromptRecord> sink) throws IOException {
+    Consumer<FieldRow> rows = row -> sink.accept(RecordCodecs.prompt(row));
+    if (RecordFormat.detect(path) == RecordFormat.PARQUET) {
+      ParquetTables.read(path, null, rows);
+    } else {
+      JsonlTables.read(path, null, rows);
+    }
+  }
+
   public static List<GenerationRecord> readGenerations(Path path) throws IOException {
     return read(path, null, RecordCodecs::generation);
   }

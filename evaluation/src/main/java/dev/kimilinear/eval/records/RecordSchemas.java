@@ -60,6 +60,8 @@ public final class RecordSchemas {
         optional boolean correct;
         optional double score;
         optional binary reason (STRING);
+        optional binary stdout (STRING);
+        optional binary stderr (STRING);
       }
       """);
 

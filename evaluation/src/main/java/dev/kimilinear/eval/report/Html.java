@@ -1,10 +1,11 @@
 package dev.kimilinear.eval.report;
 
-final class Html {
+/** Escaping for text and attribute values in the project's HTML pages. */
+public final class Html {
 
   private Html() {}
 
-  static String escape(String s) {
+  public static String escape(String s) {
     if (s == null) {
       return "";
     }
@@ -21,5 +22,14 @@ final class Html {
       }
     }
     return out.toString();
+  }
+
+  /**
+   * JSON text made safe inside an inline {@code <script>}: no {@code <}, {@code >} or {@code &}
+   * can close the element or start a comment, and the JavaScript line separators are escaped.
+   */
+  public static String scriptJson(String json) {
+    return json.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029");
   }
 }

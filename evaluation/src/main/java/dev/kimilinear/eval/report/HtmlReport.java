@@ -5,6 +5,9 @@ import dev.kimilinear.eval.compare.RunComparison;
 import dev.kimilinear.eval.metrics.MetricsTable;
 import dev.kimilinear.eval.records.AtomicFiles;
 import dev.kimilinear.eval.records.MetricRecord;
+import dev.kimilinear.eval.report.samples.SampleIndex;
+import dev.kimilinear.eval.report.samples.SamplePages;
+import dev.kimilinear.eval.report.samples.SampleVerdict;
 import dev.kimilinear.eval.ruler.RulerScorer;
 import dev.kimilinear.eval.ruler.RulerSubset;
 import dev.kimilinear.eval.ruler.RulerSummary;
@@ -50,7 +53,18 @@ public final class HtmlReport {
     AtomicFiles.writeString(file, render(title, metrics, comparison, links));
   }
 
+  /** With the per-sample pages already written beside {@code file} ({@link SamplePages}). */
+  public static void write(Path file, String title, List<MetricRecord> metrics, RunComparison comparison,
+      List<Link> links, List<SampleIndex> samples) throws IOException {
+    AtomicFiles.writeString(file, render(title, metrics, comparison, links, samples));
+  }
+
   public static String render(String title, List<MetricRecord> metrics, RunComparison comparison, List<Link> links) {
+    return render(title, metrics, comparison, links, List.of());
+  }
+
+  public static String render(String title, List<MetricRecord> metrics, RunComparison comparison, List<Link> links,
+      List<SampleIndex> samples) {
     StringBuilder h = new StringBuilder();
     h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
         .append(Html.escape(title)).append("</title><style>").append(STYLE).append("</style></head><body>\n");
@@ -97,6 +111,10 @@ public final class HtmlReport {
 
     if (comparison != null) {
       comparisonSection(h, comparison);
+    }
+
+    if (!samples.isEmpty()) {
+      samplesSection(h, samples);
     }
 
     if (!links.isEmpty()) {
@@ -328,6 +346,48 @@ public final class HtmlReport {
       h.append("<p class=\"muted\">").append(c.onlyInRun().size()).append(" metrics only in this run, ")
           .append(c.onlyInBaseline().size()).append(" only in the baseline (not compared).</p>\n");
     }
+  }
+
+  /** Each benchmark's per-sample pages: counts per verdict, linked to the first page showing each. */
+  private static void samplesSection(StringBuilder h, List<SampleIndex> samples) {
+    h.append(heading("Samples"));
+    h.append("<p class=\"muted\">Every sample with its prompt, generation, extracted answer, reference and verdict, ")
+        .append(SamplePages.PER_PAGE).append(" a page; each page filters by verdict, subset and text.</p>\n");
+    h.append("<table><tr><th class=\"l\">benchmark</th><th>samples</th><th>correct</th><th>wrong</th>")
+        .append("<th>no answer</th><th>generation failed</th><th>pages</th></tr>\n");
+    for (SampleIndex s : samples) {
+      h.append("<tr><td class=\"l\"><a href=\"").append(Html.escape(s.href(1, null))).append("\">")
+          .append(Html.escape(s.benchmark())).append("</a></td><td>").append(s.total()).append("</td>");
+      for (SampleVerdict v : SampleVerdict.values()) {
+        long n = s.count(v);
+        h.append("<td>");
+        if (n > 0) {
+          h.append("<a href=\"").append(Html.escape(s.href(s.firstPageOf().get(v), "verdict=" + v.key()))).append("\">")
+              .append(n).append("</a>");
+        } else {
+          h.append('0');
+        }
+        h.append("</td>");
+      }
+      h.append("<td>").append(s.pages()).append("</td></tr>\n");
+    }
+    h.append("</table>\n");
+    for (SampleIndex s : samples) {
+      if (s.subsets().size() < 2) {
+        continue;
+      }
+      h.append("<details><summary>").append(Html.escape(s.benchmark())).append(": samples by subset</summary><p>");
+      for (SampleIndex.Subset sub : s.subsets()) {
+        h.append("<a href=\"").append(Html.escape(s.href(sub.firstPage(), "subset=" + urlPart(sub.name())))).append("\">")
+            .append(Html.escape(sub.name())).append("</a> <span class=\"muted\">(").append(sub.correct()).append('/')
+            .append(sub.samples()).append(" correct)</span> &nbsp; ");
+      }
+      h.append("</p></details>\n");
+    }
+  }
+
+  private static String urlPart(String s) {
+    return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   /** A section heading with an id made from its text, so sections can be linked to. */

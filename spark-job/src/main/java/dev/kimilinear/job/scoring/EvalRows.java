@@ -36,7 +36,9 @@ public final class EvalRows {
             DataTypes.createStructField("extracted", DataTypes.StringType, true),
             DataTypes.createStructField("correct", DataTypes.BooleanType, true),
             DataTypes.createStructField("score", DataTypes.DoubleType, true),
-            DataTypes.createStructField("reason", DataTypes.StringType, true)});
+            DataTypes.createStructField("reason", DataTypes.StringType, true),
+            DataTypes.createStructField("stdout", DataTypes.StringType, true),
+            DataTypes.createStructField("stderr", DataTypes.StringType, true)});
     public static final StructType METRICS = new StructType(new StructField[]{
             DataTypes.createStructField("benchmark", DataTypes.StringType, true),
             DataTypes.createStructField("subset", DataTypes.StringType, true),
@@ -83,12 +85,12 @@ public final class EvalRows {
 
     public static Row score(ScoreRecord s) {
         return RowFactory.create(s.id(), s.benchmark(), s.subset(), s.sample(), s.extracted(), s.correct(), s.score(),
-                s.reason());
+                s.reason(), s.stdout(), s.stderr());
     }
 
     public static ScoreRecord score(Row r) {
         return new ScoreRecord(r.getString(0), r.getString(1), r.getString(2), r.getInt(3), r.getString(4),
-                r.getBoolean(5), r.getDouble(6), r.getString(7));
+                r.getBoolean(5), r.getDouble(6), r.getString(7), r.getString(8), r.getString(9));
     }
 
     public static Row metric(MetricRecord m) {
