@@ -113,6 +113,10 @@ public final class EvalCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%n%d prompts, %d generated now, %d samples in all%s%n", r.prompts(),
                 r.generatedNow(), r.samples(), r.quarantined() > 0 ? ", " + r.quarantined()
                         + " input rows quarantined in " + r.run().errors() : "");
+        if (r.facts() != null) {
+            out.println();
+            out.print(r.facts().format());
+        }
         if (!r.metrics().isEmpty()) {
             out.println();
             out.print(MetricsTable.format(r.metrics()));

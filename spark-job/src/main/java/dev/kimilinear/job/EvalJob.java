@@ -7,6 +7,13 @@ import dev.kimilinear.eval.compare.RunComparison;
 import dev.kimilinear.eval.compare.RunMetrics;
 import dev.kimilinear.eval.records.MetricRecord;
 import dev.kimilinear.eval.report.HtmlReport;
+import dev.kimilinear.eval.report.samples.SampleIndex;
+import dev.kimilinear.eval.report.samples.SamplePages;
+import dev.kimilinear.eval.run.Invocation;
+import dev.kimilinear.eval.run.RunFacts;
+import dev.kimilinear.eval.run.RunFactsFile;
+import dev.kimilinear.job.report.SampleRows;
+import dev.kimilinear.job.run.Precision;
 import dev.kimilinear.eval.ruler.RulerCoverage;
 import dev.kimilinear.job.config.BenchmarkSpec;
 import dev.kimilinear.job.config.CompareSpec;
@@ -17,6 +24,7 @@ import dev.kimilinear.job.config.SamplingOverride;
 import dev.kimilinear.job.config.SandboxSpec;
 import dev.kimilinear.job.generation.ExactPartitioner;
 import dev.kimilinear.job.generation.GenerationTask;
+import dev.kimilinear.job.generation.GenerationTotals;
 import dev.kimilinear.job.progress.LiveCounters;
 import dev.kimilinear.job.progress.ProgressLine;
 import dev.kimilinear.job.generation.LengthBalancer;
@@ -56,6 +64,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -81,10 +91,13 @@ public final class EvalJob {
     private final KimiTokenizer tokenizer;
     private final PromptSet promptSet;
     private final RunFingerprints fingerprints;
+    /** Building the prompt records before Spark starts; writing them adds to it. */
+    private final double promptsSeconds;
 
     private EvalJob(JobConfig config, PrintStream out, KimiTokenizer tokenizer, PromptSet promptSet,
-                    RunFingerprints fingerprints) {
+                    RunFingerprints fingerprints, double promptsSeconds) {
         this.config = config;
+        this.promptsSeconds = promptsSeconds;
         this.out = out;
         this.run = new RunDirectory(config.outputDir());
         this.tokenizer = tokenizer;
@@ -102,6 +115,7 @@ public final class EvalJob {
         PromptSet prompts = null;
         Map<String, String> inputs = new LinkedHashMap<>();
         String promptsFingerprint;
+        long promptsStart = System.nanoTime();
         if (config.mode() == JobMode.EVAL) {
             prompts = PromptSet.build(config, tokenizer);
             if (prompts.records().isEmpty()) {
@@ -125,7 +139,7 @@ public final class EvalJob {
                 sampling, inputs);
         RunDirectory run = new RunDirectory(config.outputDir());
         RunManifest.checkResumable(run, fingerprints);
-        return new EvalJob(config, out, tokenizer, prompts, fingerprints);
+        return new EvalJob(config, out, tokenizer, prompts, fingerprints, seconds(promptsStart));
     }
 
     private static String samplingOverrides(JobConfig config) {
@@ -140,12 +154,19 @@ public final class EvalJob {
         return run;
     }
 
+    private static double seconds(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+
     public JobResult execute(SparkSession spark) throws IOException {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        String started = ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
         RunManifest.write(run, JobConfigWriter.toTree(config), fingerprints);
         List<String> notes = new ArrayList<>();
 
+        long writeStart = System.nanoTime();
         long quarantined = writePrompts(spark, sc);
+        double promptsTime = promptsSeconds + seconds(writeStart);
         Dataset<Row> prompts = spark.read().schema(PromptRows.SCHEMA).parquet(run.prompts().toString());
         long promptCount = prompts.count();
 
@@ -157,7 +178,7 @@ public final class EvalJob {
             }
         }
 
-        long generated = generate(spark, sc, prompts, notes);
+        GenerationTotals generation = generate(spark, sc, prompts, notes);
 
         Dataset<Row> generations = readGenerations(spark);
         stage(sc, "check: one committed row per prompt and sample");
@@ -175,7 +196,10 @@ public final class EvalJob {
 
         List<MetricRecord> metrics = List.of();
         RunComparison comparison = null;
+        RunFacts facts = null;
+        double scoringSeconds = 0;
         if (config.mode() == JobMode.EVAL) {
+            long scoreStart = System.nanoTime();
             stage(sc, "score: " + what() + " generations against references");
             ScoringStage.Outcome outcome = ScoringStage.run(prompts, generations, sc.defaultParallelism(),
                     sandbox == null ? SandboxSpec.DEFAULTS : sandbox);
@@ -187,11 +211,17 @@ public final class EvalJob {
                     .coalesce(1).write().mode(SaveMode.Overwrite).parquet(run.scores().toString());
             spark.createDataFrame(metrics.stream().map(EvalRows::metric).toList(), EvalRows.METRICS)
                     .coalesce(1).write().mode(SaveMode.Overwrite).parquet(run.metrics().toString());
+            scoringSeconds = seconds(scoreStart);
             if (config.compare() != null) {
                 comparison = compare(metrics);
             }
+            facts = recordFacts(spark, started, promptCount, samples, quarantined, promptsTime, generation,
+                    scoringSeconds);
             if (config.report()) {
-                writeReport(metrics, comparison);
+                stage(sc, "report: per-sample pages of " + what());
+                List<SampleIndex> pages = SamplePages.write(run.root(), outcome.scores(),
+                        SampleRows.inPageOrder(spark, run, generations));
+                writeReport(facts, metrics, comparison, pages);
             }
             if (comparison != null && comparison.deltas().isEmpty()) {
                 throw new IllegalStateException("compare.baseline: no metric of this run is in "
@@ -199,11 +229,39 @@ public final class EvalJob {
                         + "nothing to check for a regression");
             }
         }
+        if (facts == null) {
+            facts = recordFacts(spark, started, promptCount, samples, quarantined, promptsTime, generation,
+                    scoringSeconds);
+        }
         if (spark.sparkContext().isLocal()) {
             ResidentEngines.closeAll();
             ResidentSandboxes.closeAll();
         }
-        return new JobResult(run, promptCount, generated, samples, quarantined, metrics, notes, comparison);
+        return new JobResult(run, promptCount, generation.prompts(), samples, quarantined, metrics, notes, comparison,
+                facts);
+    }
+
+    /**
+     * Adds this invocation to the run's facts (run.json), keeping what earlier invocations of a
+     * resumed run recorded, and returns them.
+     */
+    private RunFacts recordFacts(SparkSession spark, String started, long prompts, long samples, long quarantined,
+                                 double promptsTime, GenerationTotals generation, double scoringSeconds)
+            throws IOException {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        // the status tracker lists the driver beside the executors
+        int executors = sc.sc().isLocal() ? 0 : Math.max(0, sc.sc().statusTracker().getExecutorInfos().length - 1);
+        Invocation now = new Invocation(started, sc.master(), executors, sc.defaultParallelism(), generation.devices(),
+                generation.resumedPrompts(), generation.prompts(), generation.samples(), generation.promptTokens(),
+                generation.outputTokens(), promptsTime, generation.seconds(), scoringSeconds, quarantined);
+        List<Invocation> earlier = RunFactsFile.read(run.root())
+                .filter(f -> f.modelFingerprint().equals(fingerprints.model()))
+                .map(RunFacts::invocations).orElse(List.of());
+        RunFacts facts = new RunFacts(config.model().dir().toAbsolutePath().normalize().toString(), fingerprints.model(),
+                Precision.of(config.model().dir(), config.model().backend()),
+                config.model().backend().name().toLowerCase(Locale.ROOT), prompts, samples, earlier).with(now);
+        RunFactsFile.write(run.root(), facts);
+        return facts;
     }
 
     /**
@@ -273,9 +331,11 @@ public final class EvalJob {
     }
 
     /** report.html in the run directory, linking the run's outputs by paths relative to it. */
-    private void writeReport(List<MetricRecord> metrics, RunComparison comparison) throws IOException {
+    private void writeReport(RunFacts facts, List<MetricRecord> metrics, RunComparison comparison,
+                             List<SampleIndex> pages) throws IOException {
         List<HtmlReport.Link> links = new ArrayList<>();
         links.add(link(run.config(), "config.yaml: the resolved config with model, prompt and sampling fingerprints"));
+        links.add(link(run.root().resolve(RunFactsFile.NAME), "run.json: where and how long each invocation ran"));
         links.add(link(run.prompts(), "prompts/: prompt records (Parquet)"));
         links.add(link(run.generations(), "generations/: one row per prompt and sample (Parquet)"));
         links.add(link(run.scores(), "scores/: one row per sample (Parquet)"));
@@ -296,7 +356,7 @@ public final class EvalJob {
         String title = "Evaluation report: " + config.name() + (dir.equals(config.name()) ? "" : " (run " + dir + ")")
                 + (comparison == null ? "" : ", against the baseline "
                 + config.compare().baseline().toAbsolutePath().normalize().getFileName());
-        HtmlReport.write(run.report(), title, metrics, comparison, links);
+        HtmlReport.write(run.report(), title, facts, metrics, comparison, links, pages);
     }
 
     private HtmlReport.Link link(Path target, String label) {
@@ -367,9 +427,9 @@ public final class EvalJob {
         }
     }
 
-    /** Generates every prompt that has no committed generations yet; returns how many it generated. */
-    private long generate(SparkSession spark, JavaSparkContext sc, Dataset<Row> prompts, List<String> notes)
-            throws IOException {
+    /** Generates every prompt that has no committed generations yet. */
+    private GenerationTotals generate(SparkSession spark, JavaSparkContext sc, Dataset<Row> prompts,
+                                      List<String> notes) throws IOException {
         cleanStaging();
         Dataset<Row> todo = prompts;
         Dataset<Row> done = readGenerations(spark);
@@ -389,9 +449,10 @@ public final class EvalJob {
             PromptWork w = resolver.resolve(row);
             return new Tuple2<>(w.id(), cost(ResidentEngines.tokenizer(modelDir), w));
         }).collect();
+        long resumed = hasParquet(run.generations()) ? prompts.count() - costs.size() : 0;
         if (costs.isEmpty()) {
             notes.add("every prompt already has its generations in " + run.generations() + "; nothing generated");
-            return 0;
+            return GenerationTotals.nothing(resumed);
         }
         int partitions = config.partitions().count() > 0 ? config.partitions().count()
                 : sc.defaultParallelism() * config.partitions().perSlot();
@@ -454,7 +515,9 @@ public final class EvalJob {
         if (failed > 0) {
             notes.add(failed + " samples ended with an engine error (finish_reason error; see the error column)");
         }
-        return costs.size();
+        List<String> devices = summaries.stream().map(PartitionSummary::device).distinct().sorted().toList();
+        return new GenerationTotals(resumed, costs.size(), summaries.stream().mapToInt(PartitionSummary::samples).sum(),
+                promptTokens, outputTokens, seconds, devices);
     }
 
     private void cleanStaging() throws IOException {

@@ -2,6 +2,9 @@ package dev.kimilinear.job;
 
 import dev.kimilinear.cli.EvalCommand;
 import dev.kimilinear.eval.records.MetricRecord;
+import dev.kimilinear.eval.run.Invocation;
+import dev.kimilinear.eval.run.RunFacts;
+import dev.kimilinear.eval.run.RunFactsFile;
 import dev.kimilinear.eval.records.RecordFormat;
 import dev.kimilinear.eval.records.RecordIo;
 import dev.kimilinear.job.config.JobConfig;
@@ -144,6 +147,14 @@ class EvalJobSparkTest {
         JobResult again = run(generateJob(out));
         assertEquals(0, again.generatedNow());
         assertOneRowPerPromptAndSample(out);
+        // run.json keeps each finished invocation: what the resume found done, and that the last had nothing left
+        RunFacts facts = RunFactsFile.read(out).orElseThrow();
+        assertEquals(2, facts.invocations().size());
+        assertEquals(committed, facts.invocations().get(0).resumedPrompts());
+        assertEquals(PROMPTS - committed, facts.invocations().get(0).promptsGenerated());
+        assertEquals(PROMPTS, facts.latest().resumedPrompts());
+        assertEquals(0, facts.latest().samplesGenerated());
+        assertEquals(facts, again.facts());
 
         IllegalStateException changed = assertThrows(IllegalStateException.class,
                 () -> run(generateJob(out, "sampling.temperature=0.2")));
@@ -213,6 +224,30 @@ class EvalJobSparkTest {
         String report = Files.readString(out.resolve("report.html"));
         assertTrue(report.contains("not run (" + squad + ")"), report);
         assertTrue(report.contains("official mean not given: 12 of 13 tasks did not run"), report);
+
+        // per-sample pages beside the report, streamed from the run's tables in the pages' order
+        assertTrue(report.contains("<a href=\"samples/gpqa-1.html\">gpqa</a>"), report);
+        String ruler = Files.readString(out.resolve("samples/ruler-1.html"));
+        assertTrue(ruler.contains("niah_single_1@512") && ruler.contains("One of the special magic"), ruler);
+        Row first = scores.orderBy("benchmark", "subset", "id", "sample").first();
+        String gpqa = Files.readString(out.resolve("samples/gpqa-1.html"));
+        assertTrue(gpqa.contains("<code>" + first.getString(0) + "</code>"), gpqa);
+
+        // the run's facts, in run.json, the report and the result
+        RunFacts facts = RunFactsFile.read(out).orElseThrow();
+        assertEquals(facts, result.facts());
+        Invocation run = facts.latest();
+        assertEquals("local[2,2]", run.sparkMaster());
+        assertEquals(0, run.executors());
+        assertEquals(6, run.promptsGenerated());
+        assertTrue(run.outputTokens() > 0 && run.promptTokens() > run.outputTokens() && run.generationSeconds() > 0,
+                run.toString());
+        assertTrue(run.scoringSeconds() > 0 && run.promptsSeconds() > 0, run.toString());
+        assertTrue(run.devices().size() == 1 && run.devices().get(0).startsWith("cpu ("), run.devices().toString());
+        assertTrue(facts.precision().startsWith("BF16 weights"), facts.precision());
+        assertTrue(report.contains("<th class=\"l\">model fingerprint</th><td class=\"l\">" + facts.modelFingerprint()),
+                report);
+        assertTrue(report.contains("output tokens/s"), report);
     }
 
     /** Runs {@code kimi eval} in this class's session (the command leaves a session it did not start running). */

@@ -281,7 +281,7 @@ public final class ScoreCommand implements Callable<Integer> {
         : RunComparison.of(all, RunMetrics.load(baseline), maxDrop);
     Path report = out.resolve("report.html");
     samples.sort(java.util.Comparator.comparing(SampleIndex::benchmark));
-    HtmlReport.write(report, "Evaluation report: " + out.toAbsolutePath().normalize().getFileName(), all,
+    HtmlReport.write(report, "Evaluation report: " + out.toAbsolutePath().normalize().getFileName(), null, all,
         comparison, links, samples);
     return report;
   }

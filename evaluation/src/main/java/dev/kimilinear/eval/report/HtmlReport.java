@@ -6,6 +6,7 @@ import dev.kimilinear.eval.metrics.MetricsTable;
 import dev.kimilinear.eval.records.AtomicFiles;
 import dev.kimilinear.eval.records.MetricRecord;
 import dev.kimilinear.eval.report.samples.SampleIndex;
+import dev.kimilinear.eval.run.RunFacts;
 import dev.kimilinear.eval.report.samples.SamplePages;
 import dev.kimilinear.eval.report.samples.SampleVerdict;
 import dev.kimilinear.eval.ruler.RulerScorer;
@@ -53,18 +54,21 @@ public final class HtmlReport {
     AtomicFiles.writeString(file, render(title, metrics, comparison, links));
   }
 
-  /** With the per-sample pages already written beside {@code file} ({@link SamplePages}). */
-  public static void write(Path file, String title, List<MetricRecord> metrics, RunComparison comparison,
-      List<Link> links, List<SampleIndex> samples) throws IOException {
-    AtomicFiles.writeString(file, render(title, metrics, comparison, links, samples));
+  /**
+   * With the run's facts (null when unknown) at the top and links to the per-sample pages already
+   * written beside {@code file} ({@link SamplePages}).
+   */
+  public static void write(Path file, String title, RunFacts facts, List<MetricRecord> metrics,
+      RunComparison comparison, List<Link> links, List<SampleIndex> samples) throws IOException {
+    AtomicFiles.writeString(file, render(title, facts, metrics, comparison, links, samples));
   }
 
   public static String render(String title, List<MetricRecord> metrics, RunComparison comparison, List<Link> links) {
-    return render(title, metrics, comparison, links, List.of());
+    return render(title, null, metrics, comparison, links, List.of());
   }
 
-  public static String render(String title, List<MetricRecord> metrics, RunComparison comparison, List<Link> links,
-      List<SampleIndex> samples) {
+  public static String render(String title, RunFacts facts, List<MetricRecord> metrics, RunComparison comparison,
+      List<Link> links, List<SampleIndex> samples) {
     StringBuilder h = new StringBuilder();
     h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
         .append(Html.escape(title)).append("</title><style>").append(STYLE).append("</style></head><body>\n");
@@ -72,6 +76,15 @@ public final class HtmlReport {
         .append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
         .append(". Values in percentage points with 95% confidence intervals: Wilson score intervals for ")
         .append("proportions, percentile bootstrap for means of fractional scores.</p>\n");
+    if (facts != null) {
+      h.append(heading("Run"));
+      h.append("<table class=\"facts\">\n");
+      for (String[] row : facts.rows()) {
+        h.append("<tr><th class=\"l\">").append(Html.escape(row[0])).append("</th><td class=\"l\">")
+            .append(Html.escape(row[1])).append("</td></tr>\n");
+      }
+      h.append("</table>\n");
+    }
 
     Map<String, List<MetricRecord>> byBenchmark = new TreeMap<>();
     metrics.forEach(m -> byBenchmark.computeIfAbsent(m.benchmark(), k -> new ArrayList<>()).add(m));

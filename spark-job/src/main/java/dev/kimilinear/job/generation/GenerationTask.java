@@ -92,7 +92,8 @@ public final class GenerationTask
         LOG.info("generation partition {} attempt {}: {} prompts into the resident engine of pid {}", partition,
                 attempt, works.size(), ProcessHandle.current().pid());
         long loadStart = System.nanoTime();
-        Engine engine = ResidentEngines.get(ResidentEngines.keyForTask(modelDir, backend, engineSpec));
+        EngineKey key = ResidentEngines.keyForTask(modelDir, backend, engineSpec);
+        Engine engine = ResidentEngines.get(key);
         long engineLoadNanos = System.nanoTime() - loadStart;
         List<GenerationRecord> rows = generate(engine, works, task, counters,
                 samplesDone -> PartitionHold.atFirstSample(faults, partition, task, samplesDone,
@@ -129,7 +130,7 @@ public final class GenerationTask
         counters.outputTokens().add(outputTokens);
         counters.failedSamples().add(failed);
         return List.of(new PartitionSummary(partition, works.size(), rows.size(), promptTokens, outputTokens,
-                failed, file.getFileName().toString(), engineLoadNanos)).iterator();
+                failed, file.getFileName().toString(), ResidentEngines.describe(key), engineLoadNanos)).iterator();
     }
 
     private static List<GenerationRecord> generate(Engine engine, List<PromptWork> works, TaskContext task,

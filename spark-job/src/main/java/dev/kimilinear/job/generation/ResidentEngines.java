@@ -31,6 +31,7 @@ public final class ResidentEngines {
     private static final Logger LOG = LoggerFactory.getLogger(ResidentEngines.class);
     private static final Map<EngineKey, Engine> ENGINES = new HashMap<>();
     private static final Map<String, KimiTokenizer> TOKENIZERS = new HashMap<>();
+    private static final Map<EngineKey, String> DEVICES = new HashMap<>();
     private static int created;
 
     static {
@@ -102,6 +103,22 @@ public final class ResidentEngines {
                     key.backend(), key.device(), created, ProcessHandle.current().pid());
         }
         return engine;
+    }
+
+    /** What an engine of this key runs on, for the run's facts: "NVIDIA H100 ... (cuda:0 on host)" or "cpu (...)". */
+    public static synchronized String describe(EngineKey key) {
+        return DEVICES.computeIfAbsent(key, k -> {
+            String host;
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                host = "unknown host";
+            }
+            if (k.backend() == ModelSpec.Backend.CPU) {
+                return "cpu (" + Runtime.getRuntime().availableProcessors() + " cores on " + host + ")";
+            }
+            return dev.kimilinear.cuda.CudaDevice.open(k.device()).name() + " (cuda:" + k.device() + " on " + host + ")";
+        });
     }
 
     public static synchronized KimiTokenizer tokenizer(String modelDir) {
