@@ -3,6 +3,7 @@ package dev.kimilinear.cli;
 import dev.kimilinear.data.cli.DataCommand;
 import dev.kimilinear.eval.cli.CompareCommand;
 import dev.kimilinear.eval.cli.ScoreCommand;
+import dev.kimilinear.eval.cli.TrendCommand;
 import dev.kimilinear.tokenizer.KimiTokenizer;
 
 import java.util.concurrent.Callable;
@@ -24,6 +25,7 @@ import picocli.CommandLine.Spec;
                 BenchCommand.class,
                 ScoreCommand.class,
                 CompareCommand.class,
+                TrendCommand.class,
         })
 public final class KimiCli implements Callable<Integer> {
 

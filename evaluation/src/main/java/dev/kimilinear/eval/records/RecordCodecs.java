@@ -143,4 +143,26 @@ final class RecordCodecs {
     m.put("note", r.note());
     return m;
   }
+
+  static TrendRecord trend(FieldRow row) {
+    Long n = row.int64("n");
+    return new TrendRecord(row.requiredString("run"), row.string("run_time"), row.requiredString("benchmark"),
+        row.requiredString("subset"), row.requiredString("metric"), row.requiredFloat64("value"),
+        row.requiredFloat64("ci_low"), row.requiredFloat64("ci_high"), n == null ? 0 : n, row.string("verdict"));
+  }
+
+  static Map<String, Object> trend(TrendRecord t) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("run", t.run());
+    m.put("run_time", t.runTime());
+    m.put("benchmark", t.benchmark());
+    m.put("subset", t.subset());
+    m.put("metric", t.metric());
+    m.put("value", t.value());
+    m.put("ci_low", t.ciLow());
+    m.put("ci_high", t.ciHigh());
+    m.put("n", t.n());
+    m.put("verdict", t.verdict());
+    return m;
+  }
 }

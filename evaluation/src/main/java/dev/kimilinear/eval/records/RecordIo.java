@@ -68,6 +68,14 @@ public final class RecordIo {
     write(target, format, RecordSchemas.SCORES, rows, RecordCodecs::score);
   }
 
+  public static List<TrendRecord> readTrends(Path path) throws IOException {
+    return read(path, null, RecordCodecs::trend);
+  }
+
+  public static void writeTrends(Path target, RecordFormat format, List<TrendRecord> rows) throws IOException {
+    write(target, format, RecordSchemas.TRENDS, rows, RecordCodecs::trend);
+  }
+
   public static void writeMetrics(Path target, RecordFormat format, List<MetricRecord> rows)
       throws IOException {
     write(target, format, RecordSchemas.METRICS, rows, RecordCodecs::metric);

@@ -78,4 +78,19 @@ public final class RecordSchemas {
         optional binary note (STRING);
       }
       """);
+
+  public static final MessageType TRENDS = MessageTypeParser.parseMessageType("""
+      message trend {
+        optional binary run (STRING);
+        optional binary run_time (STRING);
+        optional binary benchmark (STRING);
+        optional binary subset (STRING);
+        optional binary metric (STRING);
+        optional double value;
+        optional double ci_low;
+        optional double ci_high;
+        optional int64 n;
+        optional binary verdict (STRING);
+      }
+      """);
 }

@@ -124,7 +124,7 @@ class SamplePagesTest {
     assertTrue(page1.contains("characters not shown; the whole prompt is in prompts/"));
     assertTrue(page1.contains("Question 3 &lt;b&gt;&amp;amp;&lt;/b&gt;?"), "the question at the end is kept");
 
-    String report = HtmlReport.render("run", scored.metrics(), null, List.of(), index);
+    String report = HtmlReport.render("run", null, scored.metrics(), null, List.of(), index);
     assertTrue(report.contains("<a href=\"samples/mmlu-pro-1.html#verdict=no-answer\">30</a>"), report);
     assertTrue(report.contains("href=\"samples/mmlu-pro-2.html#subset=math\""), "a subset links its first page");
   }
