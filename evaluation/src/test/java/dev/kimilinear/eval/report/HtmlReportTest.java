@@ -14,9 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,24 +79,75 @@ class HtmlReportTest {
         + "niah_single_2,"), official);
   }
 
+  /**
+   * report.html (with run facts and links to sample pages), one per-sample page and trend.html,
+   * each opened in headless Chromium: what the DOM holds once scripts ran, no script errors on
+   * the console, and a screenshot under target/browser/ to look at.
+   */
   @Test
   void rendersInHeadlessChromium(@TempDir Path dir) throws Exception {
-    Path chromium = Path.of("/usr/bin/chromium");
-    Assumptions.assumeTrue(Files.isExecutable(chromium), "chromium is not installed");
+    HeadlessChromium.assumeInstalled();
+    HeadlessChromium chromium = new HeadlessChromium(dir);
+    Path shots = Path.of("target", "browser");
+
+    // a run directory: sample pages of MMLU-Pro questions whose generations hold markup and scripts
+    var run = dev.kimilinear.eval.report.samples.DemoSamples.mmluPro(120);
+    var scored = dev.kimilinear.eval.scoring.ScoringRun.run(new dev.kimilinear.eval.mmlupro.MmluProScorer(),
+        run.prompts(), run.generations());
+    var pages = dev.kimilinear.eval.report.samples.SamplePages.write(dir, scored.scores(),
+        dev.kimilinear.eval.report.samples.SampleViews.inOrder(run.prompts(), run.generations(), scored.scores()));
+    var facts = new dev.kimilinear.eval.run.RunFacts("/models/kimi", "sha256:0123", "BF16 weights", "cpu", 120, 120,
+        List.of(new dev.kimilinear.eval.run.Invocation("2026-12-07T02:00:00Z", "local[2]", 0, 2, List.of("cpu (4 cores)"),
+            0, 120, 120, 9000, 3000, 1.5, 60, 2, 0)));
     Path report = dir.resolve("report.html");
-    HtmlReport.write(report, "render check", metrics(0.4), RunComparison.of(metrics(0.4), metrics(0.9), 1.0), List.of());
-    Path png = dir.resolve("report.png");
-    Path profile = Files.createDirectories(dir.resolve("profile"));
-    Process p = new ProcessBuilder(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--user-data-dir=" + profile, "--screenshot=" + png, "--window-size=1200,2000",
-        report.toUri().toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("chromium.log").toFile()).start();
-    assertTrue(p.waitFor(90, TimeUnit.SECONDS), "chromium finished");
-    assertEquals(0, p.exitValue(), () -> readQuietly(dir.resolve("chromium.log")));
+    HtmlReport.write(report, "render check", facts, metrics(0.4), RunComparison.of(metrics(0.4), metrics(0.9), 1.0),
+        List.of(), pages);
+
+    HeadlessChromium.Page shown = chromium.open(report, null);
+    assertEquals(List.of(), shown.scriptErrors(), shown.log());
+    assertTrue(shown.dom().contains("<th class=\"l\">model fingerprint</th>"), "the run's facts");
+    assertTrue(shown.dom().contains("href=\"samples/mmlu-pro-1.html\""), "links to the sample pages");
+    assertTrue(count(shown.dom(), "<svg") >= 3, "charts");
+    chromium.screenshot(report, null, shots.resolve("report.png"), 1200, 2000);
+    assertPainted(shots.resolve("report.png"), 1200, 2000);
+
+    // a sample page opened with a filter in its address: the script hides the rest and pages by matches
+    Path page = dir.resolve("samples/mmlu-pro-1.html");
+    HeadlessChromium.Page samples = chromium.open(page, "verdict=no-answer");
+    assertEquals(List.of(), samples.scriptErrors(), samples.log());
+    String dom = samples.dom();
+    assertTrue(dom.contains("data-ready=\"1\""), "the page's script ran to its end");
+    long visible = dom.lines().filter(l -> l.startsWith("<tbody class=\"s\"") && !l.contains("display: none")).count();
+    long noAnswer = dom.lines().filter(l -> l.startsWith("<tbody class=\"s\" data-v=\"no-answer\"")).count();
+    assertTrue(noAnswer > 0 && visible == noAnswer, "only the no-answer samples show: " + visible + " of " + noAnswer);
+    assertTrue(dom.contains(noAnswer + " of 50 samples on this page shown; 30 samples match in 3 of 3 pages"), dom);
+    assertTrue(dom.contains("<a href=\"mmlu-pro-2.html#verdict=no-answer\">2</a>"), "page links keep the filter");
+    assertFalse(dom.contains("<script>alert(1)</script>"), "generations stay text");
+    chromium.screenshot(page, "verdict=no-answer", shots.resolve("samples-page.png"), 1200, 1600);
+    assertPainted(shots.resolve("samples-page.png"), 1200, 1600);
+
+    // trend.html over three runs
+    List<dev.kimilinear.eval.trend.TrendRun> runs = new ArrayList<>();
+    double[] quality = {0.9, 0.92, 0.4};
+    for (int i = 0; i < quality.length; i++) {
+      runs.add(new dev.kimilinear.eval.trend.TrendRun("nightly-" + i, dir.resolve("nightly-" + i),
+          "2026-12-0" + (i + 1) + "T02:00:00Z", metrics(quality[i])));
+    }
+    Path trend = dir.resolve("trend.html");
+    dev.kimilinear.eval.trend.TrendReport.write(trend, dev.kimilinear.eval.trend.Trend.of(runs, 1.0));
+    HeadlessChromium.Page trendShown = chromium.open(trend, null);
+    assertEquals(List.of(), trendShown.scriptErrors(), trendShown.log());
+    assertTrue(count(trendShown.dom(), "<polygon class=\"band\"") > 10, "interval bands");
+    assertTrue(trendShown.dom().contains("class=\"regressed\""), "a ringed regression");
+    chromium.screenshot(trend, null, shots.resolve("trend.png"), 1200, 1600);
+    assertPainted(shots.resolve("trend.png"), 1200, 1600);
+  }
+
+  /** A rendered page with charts and coloured cells has many colours and few blank areas. */
+  private static void assertPainted(Path png, int width, int height) throws Exception {
     BufferedImage image = ImageIO.read(png.toFile());
-    assertEquals(1200, image.getWidth());
-    assertEquals(2000, image.getHeight());
+    assertEquals(width, image.getWidth());
+    assertEquals(height, image.getHeight());
     Set<Integer> colours = new HashSet<>();
     long nonWhite = 0;
     for (int y = 0; y < image.getHeight(); y += 3) {
@@ -110,15 +159,15 @@ class HtmlReportTest {
         }
       }
     }
-    assertTrue(colours.size() > 50, "a rendered page with charts has many colours, found " + colours.size());
-    assertTrue(nonWhite > 5000, "the page is not blank: " + nonWhite + " sampled pixels drawn");
+    assertTrue(colours.size() > 50, png + ": a rendered page has many colours, found " + colours.size());
+    assertTrue(nonWhite > 5000, png + ": the page is not blank: " + nonWhite + " sampled pixels drawn");
   }
 
-  private static String readQuietly(Path p) {
-    try {
-      return Files.readString(p);
-    } catch (Exception e) {
-      return "";
+  private static int count(String s, String part) {
+    int n = 0;
+    for (int i = s.indexOf(part); i >= 0; i = s.indexOf(part, i + 1)) {
+      n++;
     }
+    return n;
   }
 }

@@ -38,34 +38,9 @@ class SamplePagesTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** A run's records, demo-like: MMLU-Pro questions in 3 categories, a quarter without an answer. */
-  record Run(List<PromptRecord> prompts, List<GenerationRecord> generations) {}
-
-  static Run mmluPro(int questions) {
-    List<PromptRecord> prompts = new ArrayList<>();
-    List<GenerationRecord> gens = new ArrayList<>();
-    String[] categories = {"law", "math", "history"};
-    for (int q = 0; q < questions; q++) {
-      String category = categories[q % 3];
-      String id = String.format("mmlu-pro/%s/%04d", category, q);
-      // a long few-shot prompt whose question sits at the end
-      String prompt = (q == 3 ? "x".repeat(20_000) : "") + "Question " + q + " <b>&amp;</b>?";
-      prompts.add(new PromptRecord(id, "mmlu-pro", category, List.of(), prompt,
-          "{\"answer\":\"C\",\"answer_index\":2,\"options\":[\"a\",\"b\",\"c </script>\",\"d\"]}", null));
-      String text = switch (q % 4) {
-        case 0 -> "so the answer is (C).";
-        case 1 -> "</script><script>alert(1)</script> the answer is (B)";
-        case 2 -> "no idea <!-- -->";
-        default -> "I pick (C) here";
-      };
-      gens.add(new GenerationRecord(id, "mmlu-pro", category, 0, text, q == 5 ? "length" : "stop", 900, 300, null));
-    }
-    return new Run(prompts, gens);
-  }
-
   @Test
   void pagesHoldEverySampleEscapedAndCountTheVerdictsOfEveryPage(@TempDir Path dir) throws Exception {
-    Run run = mmluPro(120);
+    DemoSamples.Run run = DemoSamples.mmluPro(120);
     ScoredRun scored = ScoringRun.run(new MmluProScorer(), run.prompts(), run.generations());
     List<ScoreRecord> shuffled = new ArrayList<>(scored.scores());
     Collections.shuffle(shuffled, new java.util.Random(1));
@@ -131,7 +106,7 @@ class SamplePagesTest {
 
   @Test
   void samplesOutOfOrderAreRefused(@TempDir Path dir) {
-    Run run = mmluPro(6);
+    DemoSamples.Run run = DemoSamples.mmluPro(6);
     List<ScoreRecord> scores = ScoringRun.run(new MmluProScorer(), run.prompts(), run.generations()).scores();
     List<SampleView> views = new ArrayList<>();
     SampleViews.inOrder(run.prompts(), run.generations(), scores).forEachRemaining(views::add);
@@ -143,10 +118,10 @@ class SamplePagesTest {
 
   @Test
   void aSecondWriteRemovesPagesTheFirstLeft(@TempDir Path dir) throws Exception {
-    Run big = mmluPro(120);
+    DemoSamples.Run big = DemoSamples.mmluPro(120);
     List<ScoreRecord> scores = ScoringRun.run(new MmluProScorer(), big.prompts(), big.generations()).scores();
     SamplePages.write(dir, scores, SampleViews.inOrder(big.prompts(), big.generations(), scores));
-    Run small = mmluPro(10);
+    DemoSamples.Run small = DemoSamples.mmluPro(10);
     List<ScoreRecord> fewer = ScoringRun.run(new MmluProScorer(), small.prompts(), small.generations()).scores();
     SamplePages.write(dir, fewer, SampleViews.inOrder(small.prompts(), small.generations(), fewer));
     assertTrue(Files.exists(dir.resolve("samples/mmlu-pro-1.html")));
