@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** What {@code bin/kimi --help} prints: every module's subcommand under one name. */
 class KimiCliTest {
     private static final List<String> SUBCOMMANDS =
-            List.of("logits", "generate", "model", "tokenizer", "bench", "data", "score", "compare", "eval");
+            List.of("logits", "generate", "model", "tokenizer", "bench", "data", "score", "compare", "trend", "eval");
 
     @Test
     void helpListsEverySubcommand() {
