@@ -12,6 +12,7 @@ import dev.kimilinear.model.KimiLinearConfig.KdaConfig;
 import dev.kimilinear.model.KimiLinearConfig.MlaConfig;
 import dev.kimilinear.model.KimiLinearConfig.MoeConfig;
 import dev.kimilinear.model.ModelWeights;
+import dev.kimilinear.model.WeightPrecision;
 import jcuda.driver.CUdeviceptr;
 
 import java.nio.file.Path;
@@ -40,6 +41,7 @@ public final class CudaModel implements Backend {
     private final Workspace ws;
     private final Buffers b;
     private final ActivationPrecision precision;
+    private final WeightPrecision weightPrecision;
     private final boolean split;
     /** MLA prompt chunks on the tensor-core prefill attention (sm_90, bf16, Kimi Linear's head widths). */
     private final boolean flashPrefill;
@@ -68,21 +70,21 @@ public final class CudaModel implements Backend {
     private int slots;
     private int pages;
 
-    private record Kda(CUdeviceptr inNorm, CUdeviceptr postNorm, CUdeviceptr wProj, CUdeviceptr wFgA, CUdeviceptr wFb,
-                       CUdeviceptr wGb, CUdeviceptr conv, CUdeviceptr dtBias, CUdeviceptr aLog, CUdeviceptr oNorm,
-                       CUdeviceptr wO, Object mlp) {
+    private record Kda(CUdeviceptr inNorm, CUdeviceptr postNorm, LinearWeight wProj, LinearWeight wFgA,
+                       LinearWeight wFb, LinearWeight wGb, CUdeviceptr conv, CUdeviceptr dtBias, CUdeviceptr aLog,
+                       CUdeviceptr oNorm, LinearWeight wO, Object mlp) {
     }
 
     /** wUk, wUv: kv_b_proj's key and value rows, head after head (null without the prefill attention). */
-    private record Mla(CUdeviceptr inNorm, CUdeviceptr postNorm, CUdeviceptr wQKva, CUdeviceptr kvNorm,
-                       CUdeviceptr wUkT, CUdeviceptr wKvb, CUdeviceptr wUk, CUdeviceptr wUv, CUdeviceptr wO,
+    private record Mla(CUdeviceptr inNorm, CUdeviceptr postNorm, LinearWeight wQKva, CUdeviceptr kvNorm,
+                       CUdeviceptr wUkT, CUdeviceptr wKvb, CUdeviceptr wUk, CUdeviceptr wUv, LinearWeight wO,
                        Object mlp) {
     }
 
-    private record Dense(CUdeviceptr wGateUp, CUdeviceptr wDown, int width) {
+    private record Dense(LinearWeight wGateUp, LinearWeight wDown, int width) {
     }
 
-    private record Moe(CUdeviceptr router, CUdeviceptr bias, CUdeviceptr w13, CUdeviceptr w2, Dense shared) {
+    private record Moe(CUdeviceptr router, CUdeviceptr bias, LinearWeight w13, LinearWeight w2, Dense shared) {
     }
 
     /**
@@ -116,11 +118,16 @@ public final class CudaModel implements Backend {
 
     public static CudaModel load(Path modelDir, int device, int pageSize, int maxBatchTokens, int maxSeqs,
                                  ActivationPrecision precision) {
+        return load(modelDir, device, pageSize, maxBatchTokens, maxSeqs, precision, WeightPrecision.BF16);
+    }
+
+    public static CudaModel load(Path modelDir, int device, int pageSize, int maxBatchTokens, int maxSeqs,
+                                 ActivationPrecision precision, WeightPrecision weights) {
         CudaAvailability.require();
         KimiLinearConfig cfg = KimiLinearConfig.load(modelDir.resolve("config.json"));
         try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
             return new CudaModel(CudaContext.forDevice(device), ModelWeights.bind(cfg, ckpt), pageSize, maxBatchTokens,
-                    maxSeqs, precision);
+                    maxSeqs, precision, true, weights);
         }
     }
 
@@ -140,9 +147,19 @@ public final class CudaModel implements Backend {
      */
     public CudaModel(CudaContext ctx, ModelWeights w, int pageSize, int maxBatchTokens, int maxSeqs,
                      ActivationPrecision precision, boolean prefillAttention) {
+        this(ctx, w, pageSize, maxBatchTokens, maxSeqs, precision, prefillAttention, WeightPrecision.BF16);
+    }
+
+    /** @param weightPrecision how the linear layers' weights are held */
+    public CudaModel(CudaContext ctx, ModelWeights w, int pageSize, int maxBatchTokens, int maxSeqs,
+                     ActivationPrecision precision, boolean prefillAttention, WeightPrecision weightPrecision) {
         this.ctx = ctx;
+        this.weightPrecision = weightPrecision;
         this.precision = precision;
         this.split = precision == ActivationPrecision.SPLIT;
+        if (split && weightPrecision == WeightPrecision.FP8) {
+            throw new CudaException("CUDA backend: fp8 weights run with bf16 activations, not split precision");
+        }
         this.cfg = w.config();
         this.pageSize = pageSize;
         this.maxTokens = maxBatchTokens;
@@ -174,10 +191,10 @@ public final class CudaModel implements Backend {
             CUdeviceptr postNorm = weights.floats(lw.postAttentionNorm());
             if (lw.kda() != null) {
                 ModelWeights.Kda k = lw.kda();
-                layers.add(new Kda(inNorm, postNorm, weights.stack(k.qProj(), k.kProj(), k.vProj(), k.bProj()),
-                        weights.stack(k.fAProj(), k.gAProj()), weights.stack(k.fBProj()), weights.stack(k.gBProj()),
+                layers.add(new Kda(inNorm, postNorm, linear(k.qProj(), k.kProj(), k.vProj(), k.bProj()),
+                        linear(k.fAProj(), k.gAProj()), linear(k.fBProj()), linear(k.gBProj()),
                         weights.floats(k.qConv(), k.kConv(), k.vConv()), weights.floats(k.dtBias()),
-                        weights.floats(k.aLog()), weights.floats(k.oNorm()), weights.stack(k.oProj()), mlp));
+                        weights.floats(k.aLog()), weights.floats(k.oNorm()), linear(k.oProj()), mlp));
             } else {
                 ModelWeights.Mla m = lw.mla();
                 CUdeviceptr wUk = null;
@@ -188,11 +205,12 @@ public final class CudaModel implements Backend {
                     wUk = weights.bf16Array(uk[0]);
                     wUv = weights.bf16Array(uk[1]);
                 }
-                layers.add(new Mla(inNorm, postNorm, weights.stack(m.qProj(), m.kvAProj()), weights.floats(m.kvANorm()),
+                layers.add(new Mla(inNorm, postNorm, linear(m.qProj(), m.kvAProj()), weights.floats(m.kvANorm()),
                         weights.bf16Array(transposedUk(m.kvBProj())), weights.stack(m.kvBProj()), wUk, wUv,
-                        weights.stack(m.oProj()), mlp));
+                        linear(m.oProj()), mlp));
             }
         }
+        weights.finish();
         Carver sizing = new Carver(null);
         layout(sizing);
         this.ws = new Workspace(ctx, sizing.total);
@@ -200,7 +218,12 @@ public final class CudaModel implements Backend {
     }
 
     private Dense uploadDense(ModelWeights.Mlp m) {
-        return new Dense(weights.stack(m.gate(), m.up()), weights.stack(m.down()), (int) m.gate().dim(0));
+        return new Dense(linear(m.gate(), m.up()), linear(m.down()), (int) m.gate().dim(0));
+    }
+
+    /** A linear layer's weight in the model's weight precision. */
+    private LinearWeight linear(Tensor... parts) {
+        return weights.linear(weightPrecision, parts);
     }
 
     private Moe uploadMoe(ModelWeights.Moe m) {
@@ -212,8 +235,9 @@ public final class CudaModel implements Backend {
             w13[2 * e + 1] = m.experts().get(e).up();
             w2[e] = m.experts().get(e).down();
         }
-        return new Moe(weights.stack(m.router()), weights.floats(m.correctionBias()), weights.stack(w13),
-                weights.stack(w2), m.shared() == null ? null : uploadDense(m.shared()));
+        return new Moe(weights.stack(m.router()), weights.floats(m.correctionBias()),
+                weights.experts(weightPrecision, mc.numExperts(), w13), weights.experts(weightPrecision, mc.numExperts(), w2),
+                m.shared() == null ? null : uploadDense(m.shared()));
     }
 
     /** W_uk per head, transposed to [H, r, dn] so the absorption is a product with a [N, K] weight. */
@@ -720,6 +744,14 @@ public final class CudaModel implements Backend {
         }
     }
 
+    /** C (fp32) = A W^T + beta C through a linear layer's weight, whatever its format. */
+    private void product(Operand a, long lda, LinearWeight w, CUdeviceptr c, long ldc, int m, float beta) {
+        w.matmul(ctx, a.hi(), lda, c, ldc, GemmKernel.Out.F32, m, 1f, beta);
+        if (a.lo() != null) {
+            w.matmul(ctx, a.lo(), lda, c, ldc, GemmKernel.Out.F32, m, 1f, 1f);
+        }
+    }
+
     private void batchedProduct(Operand a, long lda, long sA, CUdeviceptr w, long ldw, long sW, CUdeviceptr c, long ldc,
                                 long sC, int m, int n, int k, int batch) {
         GemmKernel.batched(ctx, a.hi(), lda, sA, w, ldw, sW, c, ldc, sC, GemmKernel.Out.F32, m, n, k, batch, 1f, 0f);
@@ -728,13 +760,13 @@ public final class CudaModel implements Backend {
         }
     }
 
-    private void groupedProduct(Operand a, long lda, CUdeviceptr w, long ldw, long sW, CUdeviceptr c, long ldc,
-                                int maxTiles, int tileRows, int n, int k) {
-        GemmKernel.grouped(ctx, a.hi(), lda, w, ldw, sW, c, ldc, GemmKernel.Out.F32, b.offsets(), b.tiles(),
-                b.numTiles(), maxTiles, tileRows, n, k, 1f, 0f);
+    private void groupedProduct(Operand a, long lda, LinearWeight w, CUdeviceptr c, long ldc, int maxTiles,
+                                int tileRows) {
+        w.grouped(ctx, a.hi(), lda, c, ldc, GemmKernel.Out.F32, b.offsets(), b.tiles(), b.numTiles(), maxTiles,
+                tileRows, 1f, 0f);
         if (a.lo() != null) {
-            GemmKernel.grouped(ctx, a.lo(), lda, w, ldw, sW, c, ldc, GemmKernel.Out.F32, b.offsets(), b.tiles(),
-                    b.numTiles(), maxTiles, tileRows, n, k, 1f, 1f);
+            w.grouped(ctx, a.lo(), lda, c, ldc, GemmKernel.Out.F32, b.offsets(), b.tiles(), b.numTiles(), maxTiles,
+                    tileRows, 1f, 1f);
         }
     }
 
@@ -742,12 +774,13 @@ public final class CudaModel implements Backend {
      * A bf16 activation out [m, n] (row pitch ldo) = A W^T: straight from the product in BF16;
      * in SPLIT through the fp32 scratch, then split into hi and lo.
      */
-    private void productInto(Operand a, long lda, CUdeviceptr w, long ldw, Operand out, long ldo, int m, int n, int k) {
+    private void productInto(Operand a, long lda, LinearWeight w, Operand out, long ldo, int m) {
+        int n = w.rows();
         if (!split) {
-            GemmKernel.matmul(ctx, a.hi(), lda, w, ldw, out.hi(), ldo, GemmKernel.Out.BF16, m, n, k, 1f, 0f);
+            w.matmul(ctx, a.hi(), lda, out.hi(), ldo, GemmKernel.Out.BF16, m, 1f, 0f);
             return;
         }
-        product(a, lda, w, ldw, b.wide(), n, m, n, k, 0f);
+        product(a, lda, w, b.wide(), n, m, 0f);
         ActivationKernel.castBf16(ctx, b.wide(), n, out.hi(), out.lo(), ldo, m, n);
     }
 
@@ -908,10 +941,10 @@ public final class CudaModel implements Backend {
         int dim = k.headDim();
         int h = k.numHeads();
         int projW = 3 * hd + h;
-        product(b.xn(), d, w.wProj(), d, b.proj(), projW, t, projW, d, 0f);
-        productInto(b.xn(), d, w.wFgA(), d, b.fg(), 2L * dim, t, 2 * dim, d);
-        product(b.fg(), 2L * dim, w.wFb(), dim, b.a(), hd, t, hd, dim, 0f);
-        product(b.fg().at(2L * dim), 2L * dim, w.wGb(), dim, b.z(), hd, t, hd, dim, 0f);
+        product(b.xn(), d, w.wProj(), b.proj(), projW, t, 0f);
+        productInto(b.xn(), d, w.wFgA(), b.fg(), 2L * dim, t);
+        product(b.fg(), 2L * dim, w.wFb(), b.a(), hd, t, 0f);
+        product(b.fg().at(2L * dim), 2L * dim, w.wGb(), b.z(), hd, t, 0f);
         ShortConvKernel.forward(ctx, b.proj(), projW, m.cuSeqlens, m.seqOf, m.slots, w.conv(), convState[idx].ptr(),
                 b.convOut(), t, n, 3 * hd, k.convKernel());
         KdaChunkKernel.Form form = split ? KdaChunkKernel.Form.EXACT : KdaChunkKernel.Form.TENSOR_CORE;
@@ -927,7 +960,7 @@ public final class CudaModel implements Backend {
         }
         NormKernel.gatedRmsNorm(ctx, b.o(), b.z(), hd, w.oNorm(), cfg.rmsNormEps(), b.act().hi(), b.act().lo(), t, h,
                 dim);
-        product(b.act(), hd, w.wO(), hd, b.h(), d, t, d, hd, 1f);
+        product(b.act(), hd, w.wO(), b.h(), d, t, 1f);
     }
 
     private void mla(Mla w, int idx, Meta m, StepBatch batch) {
@@ -943,14 +976,14 @@ public final class CudaModel implements Backend {
         int qw = heads * dqk;
         int projW = qw + r + dr;
         float scale = (float) (1.0 / Math.sqrt(dqk));
-        product(b.xn(), d, w.wQKva(), d, b.proj(), projW, t, projW, d, 0f);
+        product(b.xn(), d, w.wQKva(), b.proj(), projW, t, 0f);
         CUdeviceptr kva = b.proj().withByteOffset(4L * qw);
         NormKernel.rmsNorm(ctx, kva, projW, w.kvNorm(), c.normEps(), b.cnorm(), r, t, r, !split);
         MlaDecodeKernel.cacheWrite(ctx, kva, projW, b.cnorm(), m.rowOf, latent[idx].ptr(), t, r, dr, split);
         ActivationKernel.castBf16(ctx, b.proj(), projW, b.qb().hi(), b.qb().lo(), qw, t, qw);
         if (m.prefill() != null) {
             prefillAttention(w, idx, m, scale);
-            product(b.act(), (long) heads * dv, w.wO(), (long) heads * dv, b.h(), d, t, d, heads * dv, 1f);
+            product(b.act(), (long) heads * dv, w.wO(), b.h(), d, t, 1f);
             return;
         }
         if (batch.isDecode() && b.splitDecode()) {
@@ -977,7 +1010,7 @@ public final class CudaModel implements Backend {
             GemmKernel.batched(ctx, b.ctxLat().hi(), (long) heads * r, r, wUv, r, sUv, b.act().hi(), (long) heads * dv,
                     dv, GemmKernel.Out.BF16, t, dv, r, heads, 1f, 0f);
         }
-        product(b.act(), (long) heads * dv, w.wO(), (long) heads * dv, b.h(), d, t, d, heads * dv, 1f);
+        product(b.act(), (long) heads * dv, w.wO(), b.h(), d, t, 1f);
     }
 
     /**
@@ -1014,9 +1047,9 @@ public final class CudaModel implements Backend {
     private void dense(Dense w, Operand x, int t) {
         int d = cfg.hiddenSize();
         int f = w.width();
-        product(x, d, w.wGateUp(), d, b.gu(), 2L * f, t, 2 * f, d, 0f);
+        product(x, d, w.wGateUp(), b.gu(), 2L * f, t, 0f);
         ActivationKernel.siluMul(ctx, b.gu(), 2L * f, b.act().hi(), b.act().lo(), f, t, f);
-        product(b.act(), f, w.wDown(), f, b.h(), d, t, d, f, 1f);
+        product(b.act(), f, w.wDown(), b.h(), d, t, 1f);
     }
 
     private void moe(Moe w, CUdeviceptr postNorm, int t) {
@@ -1035,9 +1068,9 @@ public final class CudaModel implements Backend {
                 b.xn().hi(), b.xn().lo(), d, b.xperm().hi(), b.xperm().lo(), b.rowPos(), d);
         // the launch grid follows the tile size planned, not the buffer's bound for the smallest
         int maxTiles = MoeKernel.maxTiles(t * topK, e, tileRows);
-        groupedProduct(b.xperm(), d, w.w13(), d, 2L * inter * d, b.gu(), 2L * inter, maxTiles, tileRows, 2 * inter, d);
+        groupedProduct(b.xperm(), d, w.w13(), b.gu(), 2L * inter, maxTiles, tileRows);
         ActivationKernel.siluMul(ctx, b.gu(), 2L * inter, b.act().hi(), b.act().lo(), inter, t * topK, inter);
-        groupedProduct(b.act(), inter, w.w2(), inter, (long) d * inter, b.down(), d, maxTiles, tileRows, d, inter);
+        groupedProduct(b.act(), inter, w.w2(), b.down(), d, maxTiles, tileRows);
         MoeKernel.combine(ctx, b.down(), b.rowPos(), b.rw(), topK, b.h(), t, d);
         if (w.shared() != null) {
             dense(w.shared(), b.xn(), t);

@@ -3,6 +3,7 @@ package dev.kimilinear.cuda;
 import dev.kimilinear.checkpoint.DType;
 import dev.kimilinear.checkpoint.HalfFloats;
 import dev.kimilinear.checkpoint.Tensor;
+import dev.kimilinear.model.WeightPrecision;
 import jcuda.driver.CUdeviceptr;
 
 import java.util.ArrayList;
@@ -15,10 +16,12 @@ import java.util.List;
 final class DeviceWeights implements AutoCloseable {
     private final CudaContext ctx;
     private final List<DeviceBuffer> buffers = new ArrayList<>();
+    private final DequantScratch scratch;
     private long bytes;
 
     DeviceWeights(CudaContext ctx) {
         this.ctx = ctx;
+        this.scratch = new DequantScratch(ctx);
     }
 
     static short[] bf16(Tensor t) {
@@ -46,6 +49,58 @@ final class DeviceWeights implements AutoCloseable {
             off += t.numel() * 2;
         }
         return b.ptr();
+    }
+
+    /**
+     * A linear weight: the parts stacked by rows (one product covers them), in bf16 or as e4m3
+     * with a scale per row, quantised here on the device from the bf16 rows.
+     */
+    LinearWeight linear(WeightPrecision precision, Tensor... parts) {
+        return experts(precision, 1, parts);
+    }
+
+    /**
+     * A stack of {@code experts} matrices of equal shape, each made of consecutive parts
+     * (parts.length / experts of them, stacked by rows).
+     */
+    LinearWeight experts(WeightPrecision precision, int experts, Tensor... parts) {
+        long total = 0;
+        for (Tensor t : parts) {
+            if (t.rank() != 2 || t.dim(1) != parts[0].dim(1)) {
+                throw new CudaException("weight " + t.name() + ": expected a matrix of " + parts[0].dim(1) + " columns, "
+                        + "found shape " + java.util.Arrays.toString(t.shape()));
+            }
+            total += t.dim(0);
+        }
+        int cols = (int) parts[0].dim(1);
+        int rows = (int) (total / experts);
+        if (precision == WeightPrecision.BF16) {
+            return new Bf16Weight(stack(parts), rows, cols, experts);
+        }
+        DeviceBuffer q = allocate(total * cols);
+        DeviceBuffer scales = allocate(total * 4);
+        try (DeviceBuffer staged = DeviceBuffer.allocate(ctx, total * cols * 2)) {
+            long off = 0;
+            for (Tensor t : parts) {
+                staged.upload(bf16(t), off);
+                off += t.numel() * 2;
+            }
+            GemmFp8Kernel.quantize(ctx, staged.ptr(), cols, (int) total, cols, q.ptr(), cols, scales.ptr());
+            ctx.synchronize();   // the staged rows are freed next
+        }
+        scratch.reserve(total * cols * 2);
+        return new Fp8Weight(q.ptr(), scales.ptr(), rows, cols, experts, scratch);
+    }
+
+    /** Where e4m3 weights are widened for products that take bf16 (allocated by {@link #finish}). */
+    DequantScratch scratch() {
+        return scratch;
+    }
+
+    /** Called once every weight is uploaded: allocates what the weights asked for. */
+    void finish() {
+        scratch.allocate();
+        bytes += scratch.bytes();
     }
 
     CUdeviceptr bf16Array(short[] data) {
@@ -86,5 +141,6 @@ final class DeviceWeights implements AutoCloseable {
             b.close();
         }
         buffers.clear();
+        scratch.close();
     }
 }

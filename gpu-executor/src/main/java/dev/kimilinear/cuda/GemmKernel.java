@@ -45,8 +45,8 @@ public final class GemmKernel {
     /** Most rows the decode-sized kernels are built for. */
     static final int SKINNY_MAX_ROWS = 64;
     /** K slices (the cluster size) and weight rows per block of the split decode-sized product. */
-    private static final int SPLIT_SLICES = 8;
-    private static final int SPLIT_ROWS = 128;
+    static final int SPLIT_SLICES = 8;
+    static final int SPLIT_ROWS = 128;
     /**
      * When the split product takes decode-sized rows on Hopper: K of at least SPLIT_MIN_K, and
      * fewer Hopper tiles than a SPLIT_TILE_SHARE-th of the multiprocessors. Measured on the H100

@@ -3,6 +3,7 @@ package dev.kimilinear.engine;
 import dev.kimilinear.cpu.CpuBackend;
 import dev.kimilinear.cuda.ActivationPrecision;
 import dev.kimilinear.cuda.CudaModel;
+import dev.kimilinear.model.WeightPrecision;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +38,15 @@ public final class Backends {
      */
     public static Backend open(BackendKind kind, Path modelDir, int device, ActivationPrecision precision,
                                int maxBatchTokens) {
+        return open(kind, modelDir, device, precision, maxBatchTokens, WeightPrecision.BF16);
+    }
+
+    /**
+     * As above, the CUDA backend holding the linear layers' weights in {@code weights} (the CPU
+     * backend computes in fp32 from whatever the checkpoint holds).
+     */
+    public static Backend open(BackendKind kind, Path modelDir, int device, ActivationPrecision precision,
+                               int maxBatchTokens, WeightPrecision weights) {
         if (maxBatchTokens < 1) {
             throw new IllegalArgumentException("max batch tokens must be at least 1, got " + maxBatchTokens);
         }
@@ -48,7 +58,7 @@ public final class Backends {
         }
         return switch (kind) {
             case CPU -> CpuBackend.load(modelDir);
-            case CUDA -> CudaModel.load(modelDir, device, PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision);
+            case CUDA -> CudaModel.load(modelDir, device, PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision, weights);
         };
     }
 }

@@ -1,0 +1,217 @@
+// FP8 weights: e4m3 with one fp32 scale per output channel (row of the [N, K] weight).
+//
+// quantize_rows_e4m3: rows of bf16 to e4m3 with scale = amax / 448 per row (1 for an all-zero
+//   row), q = e4m3(x / scale) rounded to nearest even and saturated: the definition
+//   Fp8E4m3 / Fp8Quantizer hold on the host, bit for bit (IEEE division, not a reciprocal).
+// dequantize_rows_e4m3: back to bf16 (q * scale rounded once), for products that take bf16.
+// gemm_fp8w_split_m*: the decode-sized split product of gemm.cu with e4m3 weights: each weight
+//   byte is read once (half the bytes of bf16), widened to bf16 in registers and multiplied on
+//   the tensor cores against the bf16 activations; the per-channel scale is applied to the sum.
+//
+// This file follows gemm.cu in the one translation unit build-fatbin.sh makes (files in name
+// order) and uses its ld_stream, store_out and WSS_* definitions.
+#include "common.cuh"
+#include <cuda_fp8.h>
+
+#define FP8_MAX 448.f
+
+// One block per row: the row's absolute maximum, then each element divided by the scale.
+extern "C" __global__ void __launch_bounds__(256) quantize_rows_e4m3(
+        const bf16* __restrict__ X, long ldx, int rows, int K, uint8_t* __restrict__ Q, long ldq,
+        float* __restrict__ scales) {
+    const int r = blockIdx.x;
+    if (r >= rows) return;
+    const bf16* x = X + (long)r * ldx;
+    float amax = 0.f;
+    for (int k = threadIdx.x; k < K; k += blockDim.x) amax = fmaxf(amax, fabsf(bf2f(x[k])));
+    __shared__ float warpMax[32];
+    for (int o = 16; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
+    if ((threadIdx.x & 31) == 0) warpMax[threadIdx.x >> 5] = amax;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        amax = threadIdx.x < (blockDim.x >> 5) ? warpMax[threadIdx.x] : 0.f;
+        for (int o = 16; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
+        if (threadIdx.x == 0) warpMax[0] = amax;
+    }
+    __syncthreads();
+    amax = warpMax[0];
+    const float scale = amax > 0.f ? __fdiv_rn(amax, FP8_MAX) : 1.f;
+    if (threadIdx.x == 0) scales[r] = scale;
+    uint8_t* q = Q + (long)r * ldq;
+    for (int k = threadIdx.x; k < K; k += blockDim.x) {
+        q[k] = (uint8_t)__nv_cvt_float_to_fp8(__fdiv_rn(bf2f(x[k]), scale), __NV_SATFINITE, __NV_E4M3);
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(256) dequantize_rows_e4m3(
+        const uint8_t* __restrict__ Q, long ldq, const float* __restrict__ scales, int rows, int K,
+        bf16* __restrict__ X, long ldx) {
+    const long total = (long)rows * K;
+    for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (long)gridDim.x * blockDim.x) {
+        const int r = (int)(i / K), k = (int)(i % K);
+        const __half_raw h = __nv_cvt_fp8_to_halfraw((__nv_fp8_storage_t)Q[(long)r * ldq + k], __NV_E4M3);
+        X[(long)r * ldx + k] = f2bf(__half2float(__half(h)) * scales[r]);
+    }
+}
+
+// Two e4m3 bytes (at bits 8..15 and 24..31 of `spread`) to a bf16 pair, exactly: the sign to
+// bit 15, exponent and mantissa shifted into place, which reads them with bf16's exponent bias
+// of 127 instead of 7 (2^-120 of the value, subnormals included), then one exact multiply by
+// 2^120. Five integer and one bf16x2 operations per pair, hidden under the weight stream.
+__device__ __forceinline__ unsigned e4m3_pair_to_bf16x2(unsigned spread) {
+    const unsigned bits = (spread & 0x80008000u) | ((spread >> 4) & 0x07F007F0u);
+    unsigned out;
+    asm("fma.rn.bf16x2 %0, %1, %2, %3;" : "=r"(out) : "r"(bits), "r"(0x7B807B80u), "r"(0x80008000u));
+    return out;
+}
+
+// Four e4m3 bytes in k order to two bf16 pairs (k0,k1) and (k2,k3).
+__device__ __forceinline__ void e4m3x4_to_bf16(unsigned q, unsigned& lo, unsigned& hi) {
+    lo = e4m3_pair_to_bf16x2(__byte_perm(q, 0u, 0x1404));
+    hi = e4m3_pair_to_bf16x2(__byte_perm(q, 0u, 0x3424));
+}
+
+// The split product (gemm.cu, gemm_skinny_split_body) with e4m3 weight rows: a lane's 16-byte
+// load is 16 k of one weight row, four mma k16 steps (the bf16 form's load is 8 k, two steps).
+// k within a step is permuted alike in weights and activations, as there. The slice of K is a
+// multiple of 64.
+template <int NT>
+__device__ __forceinline__ void gemm_fp8w_split_body(
+        const bf16* __restrict__ A, long lda, const uint8_t* __restrict__ B, long ldb,
+        const float* __restrict__ scales, void* Cv, long ldc, int M, int N, int K, float alpha, float beta,
+        int outBf16) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    constexpr int MP = NT * 8;
+    constexpr int UNROLL = 2;   // 2 x 16 bytes per weight row in flight: as many bytes as the bf16 form's 4
+    extern __shared__ __align__(16) unsigned char wss_smem[];
+    bf16* As = reinterpret_cast<bf16*>(wss_smem);
+    float* part = reinterpret_cast<float*>(wss_smem);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    const int ks = ((K + WSS_SLICES - 1) / WSS_SLICES + 63) & ~63, kbeg = blockIdx.y * ks;
+    const int apitch = ks + 8;
+    for (int i = threadIdx.x; i < MP * (ks / 8); i += blockDim.x) {
+        const int m = i / (ks / 8), c = i % (ks / 8), k = kbeg + c * 8;
+        const bool ok = m < M && k < K;
+        cp_async16(As + m * apitch + c * 8, ok ? (const void*)(A + (long)m * lda + k) : (const void*)A, ok ? 16 : 0);
+    }
+    cp_async_commit();
+    const int n0 = blockIdx.x * WSS_ROWS + warp * 16;
+    const int nA = n0 + g, nB = n0 + g + 8;
+    const uint8_t* wA = B + (long)min(nA, N - 1) * ldb;
+    const uint8_t* wB = B + (long)min(nB, N - 1) * ldb;
+    const bool okA = nA < N, okB = nB < N;
+    const int chunks = ks / 64;
+    float acc[NT][4];
+    zero_regs(acc);
+    const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
+    for (int c = 0; c < chunks; c += UNROLL) {
+        uint4 wa[UNROLL], wb[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            const int k = kbeg + (c + u) * 64 + t * 16;
+            const bool in = c + u < chunks && k < K;
+            wa[u] = in && okA ? ld_stream(wA + k) : zero;
+            wb[u] = in && okB ? ld_stream(wB + k) : zero;
+        }
+        if (c == 0) {
+            cp_async_wait<0>();
+            __syncthreads();
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            if (c + u < chunks) {   // uniform over the warp: mma.sync needs every lane
+                const int kl = (c + u) * 64 + t * 16;
+                unsigned pa[8], pb[8];
+                e4m3x4_to_bf16(wa[u].x, pa[0], pa[1]);
+                e4m3x4_to_bf16(wa[u].y, pa[2], pa[3]);
+                e4m3x4_to_bf16(wa[u].z, pa[4], pa[5]);
+                e4m3x4_to_bf16(wa[u].w, pa[6], pa[7]);
+                e4m3x4_to_bf16(wb[u].x, pb[0], pb[1]);
+                e4m3x4_to_bf16(wb[u].y, pb[2], pb[3]);
+                e4m3x4_to_bf16(wb[u].z, pb[4], pb[5]);
+                e4m3x4_to_bf16(wb[u].w, pb[6], pb[7]);
+#pragma unroll
+                for (int j = 0; j < NT; j++) {
+                    const bf16* row = As + (j * 8 + g) * apitch + kl;
+                    const uint4 x0 = *reinterpret_cast<const uint4*>(row);
+                    const uint4 x1 = *reinterpret_cast<const uint4*>(row + 8);
+                    const unsigned xs[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
+#pragma unroll
+                    for (int s = 0; s < 4; s++) {
+                        const unsigned a[4] = {pa[2 * s], pb[2 * s], pa[2 * s + 1], pb[2 * s + 1]};
+                        const unsigned b[2] = {xs[2 * s], xs[2 * s + 1]};
+                        mma_bf16_16816(acc[j], a, b);
+                    }
+                }
+            }
+        }
+    }
+    if (chunks == 0) {
+        cp_async_wait<0>();
+        __syncthreads();
+    }
+    __syncthreads();
+#pragma unroll
+    for (int j = 0; j < NT; j++)
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+            part[(j * 8 + 2 * t + (e & 1)) * WSS_PITCH + warp * 16 + g + (e >> 1) * 8] = acc[j][e];
+    cluster_barrier();
+    if (blockIdx.y == 0) {
+        const unsigned local = (unsigned)__cvta_generic_to_shared(part);
+        for (int i = threadIdx.x; i < MP * WSS_ROWS / 4; i += blockDim.x) {
+            const int m = i / (WSS_ROWS / 4), r = (i % (WSS_ROWS / 4)) * 4;
+            if (m >= M) continue;
+            const unsigned off = (unsigned)((m * WSS_PITCH + r) * 4);
+            float4 sum = *reinterpret_cast<const float4*>(part + m * WSS_PITCH + r);
+#pragma unroll
+            for (int rank = 1; rank < WSS_SLICES; rank++) {
+                unsigned remote;
+                float4 v;
+                asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(local + off), "r"(rank));
+                asm volatile("ld.shared::cluster.v4.f32 {%0,%1,%2,%3}, [%4];"
+                             : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w) : "r"(remote) : "memory");
+                sum.x += v.x; sum.y += v.y; sum.z += v.z; sum.w += v.w;
+            }
+            const float vals[4] = {sum.x, sum.y, sum.z, sum.w};
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                const int n = blockIdx.x * WSS_ROWS + r + q;
+                if (n < N) {
+                    const float v = alpha * scales[n] * vals[q];
+                    if (outBf16) store_out<bf16>(reinterpret_cast<bf16*>(Cv) + (long)m * ldc + n, v, beta);
+                    else store_out<float>(reinterpret_cast<float*>(Cv) + (long)m * ldc + n, v, beta);
+                }
+            }
+        }
+    }
+    cluster_barrier();
+#else
+    __trap();   // launched only on sm_90 devices
+#endif
+}
+
+#define GEMM_FP8W_SPLIT_ENTRY(NAME, NT)                                                                    \
+    extern "C" __global__ void WSS_CLUSTER __launch_bounds__(256) NAME(                                     \
+        const bf16* A, long lda, const uint8_t* B, long ldb, const float* scales, void* C, long ldc, int M, \
+        int N, int K, float alpha, float beta, int outBf16) {                                               \
+        gemm_fp8w_split_body<NT>(A, lda, B, ldb, scales, C, ldc, M, N, K, alpha, beta, outBf16);           \
+    }
+GEMM_FP8W_SPLIT_ENTRY(gemm_fp8w_split_m16, 2)
+GEMM_FP8W_SPLIT_ENTRY(gemm_fp8w_split_m32, 4)
+GEMM_FP8W_SPLIT_ENTRY(gemm_fp8w_split_m64, 8)
+
+// Per expert, as gemm_grouped_split_m16: expert e's weights at B + e * sB bytes, its scales at
+// scales + e * N.
+extern "C" __global__ void WSS_CLUSTER __launch_bounds__(256) gemm_grouped_fp8w_split_m16(
+        const bf16* A, long lda, const uint8_t* B, long ldb, long sB, const float* scales, void* C, long ldc,
+        const int* offsets, const int* tiles, const int* numTiles, int N, int K, float alpha, float beta,
+        int outBf16) {
+    const int t = blockIdx.z;
+    if (t >= *numTiles) return;
+    const int e = tiles[2 * t], mrel = tiles[2 * t + 1], r0 = offsets[e] + mrel;
+    const int rows = min(16, offsets[e + 1] - r0);
+    const size_t outSize = outBf16 ? sizeof(bf16) : sizeof(float);
+    gemm_fp8w_split_body<2>(A + (long)r0 * lda, lda, B + (long)e * sB, ldb, scales + (long)e * N,
+                            static_cast<char*>(C) + (long)r0 * ldc * outSize, ldc, rows, N, K, alpha, beta, outBf16);
+}

@@ -1,0 +1,21 @@
+package dev.kimilinear.cuda;
+
+import jcuda.driver.CUdeviceptr;
+
+/** A bf16 weight, [experts][rows, cols] contiguous. */
+record Bf16Weight(CUdeviceptr ptr, int rows, int cols, int experts) implements LinearWeight {
+
+    @Override
+    public void matmul(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr c, long ldc, GemmKernel.Out out, int m,
+                       float alpha, float beta) {
+        GemmKernel.matmul(ctx, a, lda, ptr, cols, c, ldc, out, m, rows, cols, alpha, beta);
+    }
+
+    @Override
+    public void grouped(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr c, long ldc, GemmKernel.Out out,
+                        CUdeviceptr offsets, CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int tileRows,
+                        float alpha, float beta) {
+        GemmKernel.grouped(ctx, a, lda, ptr, cols, (long) rows * cols, c, ldc, out, offsets, tiles, numTiles, maxTiles,
+                tileRows, rows, cols, alpha, beta);
+    }
+}

@@ -1,0 +1,87 @@
+package dev.kimilinear.cuda;
+
+import jcuda.driver.CUdeviceptr;
+
+/**
+ * e4m3 weights with one fp32 scale per output channel (gemm_fp8.cu): quantising bf16 rows,
+ * dequantising them back, and the decode-sized products that read the e4m3 bytes themselves
+ * (sm_90: the split product of {@link GemmKernel} with the weights widened in registers).
+ * Quantisation is {@code Fp8Quantizer}'s on the host, bit for bit.
+ */
+public final class GemmFp8Kernel {
+    /** Most activation rows the e4m3 decode-sized product takes. */
+    public static final int DECODE_MAX_ROWS = GemmKernel.SKINNY_MAX_ROWS;
+
+    private GemmFp8Kernel() {
+    }
+
+    /** Q [rows, K] e4m3 (row pitch ldq bytes) and scales [rows] from X [rows, K] bf16. */
+    public static void quantize(CudaContext ctx, CUdeviceptr x, long ldx, int rows, int k, CUdeviceptr q, long ldq,
+                                CUdeviceptr scales) {
+        Launch.run(ctx, "quantize_rows_e4m3", "rows=" + rows + " K=" + k, rows, 1, 1, 256, 0, x, ldx, rows, k, q, ldq,
+                scales);
+    }
+
+    /** X [rows, K] bf16 = Q * scale per row. */
+    public static void dequantize(CudaContext ctx, CUdeviceptr q, long ldq, CUdeviceptr scales, int rows, int k,
+                                  CUdeviceptr x, long ldx) {
+        long total = (long) rows * k;
+        int grid = (int) Math.min(Launch.ceilDiv(total, 256), 8L * ctx.device().multiprocessors() * 8);
+        Launch.run(ctx, "dequantize_rows_e4m3", "rows=" + rows + " K=" + k, Math.max(grid, 1), 1, 1, 256, 0, q, ldq,
+                scales, rows, k, x, ldx);
+    }
+
+    /** Whether the products that read e4m3 weights directly run here (an sm_90 device). */
+    public static boolean direct(CudaContext ctx) {
+        return GemmKernel.hopper(ctx);
+    }
+
+    /** C [m, n] = alpha * A [m, k] (bf16) * (Q [n, k] * scale)^T + beta * C, for up to 64 rows on sm_90. */
+    public static void decode(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr q, long ldq, CUdeviceptr scales,
+                              CUdeviceptr c, long ldc, GemmKernel.Out out, int m, int n, int k, float alpha, float beta) {
+        String shapes = "fp8 M=" + m + " N=" + n + " K=" + k;
+        check(k, lda, ldq, shapes);
+        if (!direct(ctx) || m > DECODE_MAX_ROWS) {
+            throw new CudaException("gemm_fp8w_split [" + shapes + "]: needs an sm_90 device and at most "
+                    + DECODE_MAX_ROWS + " rows");
+        }
+        if (m == 0 || n == 0) {
+            return;
+        }
+        int rowsPadded = m <= 16 ? 16 : m <= 32 ? 32 : 64;
+        Launch.run(ctx, "gemm_fp8w_split_m" + rowsPadded, shapes, Launch.ceilDiv(n, GemmKernel.SPLIT_ROWS),
+                GemmKernel.SPLIT_SLICES, 1, 256, smem(rowsPadded, k), a, lda, q, ldq, scales, c, ldc, m, n, k, alpha,
+                beta, out == GemmKernel.Out.BF16 ? 1 : 0);
+    }
+
+    /**
+     * The expert-grouped form for decode steps (tiles of {@link GemmKernel#groupedTileRows} = 16
+     * rows on sm_90): expert e's weights at q + e * sQ bytes, its scales at scales + e * n.
+     */
+    public static void grouped(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr q, long ldq, long sQ,
+                               CUdeviceptr scales, CUdeviceptr c, long ldc, GemmKernel.Out out, CUdeviceptr offsets,
+                               CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int n, int k, float alpha,
+                               float beta) {
+        String shapes = "fp8 grouped N=" + n + " K=" + k + " maxTiles=" + maxTiles;
+        check(k, lda, ldq, shapes);
+        if (!direct(ctx)) {
+            throw new CudaException("gemm_grouped_fp8w_split [" + shapes + "]: needs an sm_90 device, not " + ctx.device());
+        }
+        Launch.run(ctx, "gemm_grouped_fp8w_split_m16", shapes, Launch.ceilDiv(n, GemmKernel.SPLIT_ROWS),
+                GemmKernel.SPLIT_SLICES, maxTiles, 256, smem(16, k), a, lda, q, ldq, sQ, scales, c, ldc, offsets, tiles,
+                numTiles, n, k, alpha, beta, out == GemmKernel.Out.BF16 ? 1 : 0);
+    }
+
+    /** The staged activations' slice (K over the cluster, in steps of 64) or the partial sums, whichever is larger. */
+    private static int smem(int rowsPadded, int k) {
+        int slice = ((k + GemmKernel.SPLIT_SLICES - 1) / GemmKernel.SPLIT_SLICES + 63) / 64 * 64;
+        return Math.max(rowsPadded * (slice + 8) * 2, rowsPadded * (GemmKernel.SPLIT_ROWS + 4) * 4);
+    }
+
+    private static void check(int k, long lda, long ldq, String shapes) {
+        if (k % 16 != 0 || lda % 8 != 0 || ldq % 16 != 0) {
+            throw new CudaException("gemm fp8 [" + shapes + "]: K and the e4m3 row pitch must be multiples of 16, the "
+                    + "activations' of 8");
+        }
+    }
+}

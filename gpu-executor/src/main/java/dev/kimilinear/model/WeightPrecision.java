@@ -1,0 +1,30 @@
+package dev.kimilinear.model;
+
+import java.util.Locale;
+
+/**
+ * How the linear layers' weights are held for the forward: the experts, the dense MLP and the
+ * KDA and MLA projections. Embeddings, norms, the router and lm_head stay bf16 in both.
+ */
+public enum WeightPrecision {
+    /** bf16, as released. */
+    BF16,
+    /**
+     * e4m3 with one fp32 scale per output channel (row of the [out, in] matrix): half the bytes,
+     * so the 48B model fits one 80 GB GPU and decode reads half the weight bytes a step.
+     */
+    FP8;
+
+    /** "bf16" or "fp8" (any case); anything else is an error listing the choices. */
+    public static WeightPrecision parse(String name) {
+        try {
+            return valueOf(name.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown weight precision '" + name + "': expected bf16 or fp8");
+        }
+    }
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
