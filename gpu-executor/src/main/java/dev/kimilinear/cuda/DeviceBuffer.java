@@ -72,6 +72,16 @@ public final class DeviceBuffer implements AutoCloseable {
         copyIn(Pointer.to(data), (long) data.length * Sizeof.SHORT, byteOffset);
     }
 
+    public void upload(byte[] data, long byteOffset) {
+        copyIn(Pointer.to(data), data.length, byteOffset);
+    }
+
+    public byte[] toBytes() {
+        byte[] out = new byte[(int) bytes];
+        copyOut(Pointer.to(out), out.length, 0);
+        return out;
+    }
+
     public void upload(float[] data, long byteOffset) {
         copyIn(Pointer.to(data), (long) data.length * Sizeof.FLOAT, byteOffset);
     }

@@ -56,6 +56,7 @@ public final class KernelBench {
                 case "mla" -> mla();
                 case "mla-prefill" -> mlaPrefills();
                 case "moe" -> moe();
+                case "fp8" -> fp8();
                 case "sampling" -> sampling();
                 default -> throw new IllegalArgumentException("unknown kernel family '" + f
                         + "' (expected gemm, norms, kda, mla, mla-prefill, moe or sampling)");
@@ -642,6 +643,105 @@ public final class KernelBench {
             buffers.add(w2);
         }
         free();
+    }
+
+    /** bf16 rows quantised to e4m3 on the device: codes [rows, cols] and a scale per row. */
+    private DeviceBuffer[] fp8Weight(long rows, int cols) {
+        DeviceBuffer w = randomBf16(rows * cols, 0.05f);
+        DeviceBuffer q = zeros(rows * cols);
+        DeviceBuffer scales = zeros(4 * rows);
+        GemmFp8Kernel.quantize(ctx, w.ptr(), cols, (int) rows, cols, q.ptr(), cols, scales.ptr());
+        ctx.synchronize();
+        buffers.remove(w);
+        w.close();
+        return new DeviceBuffer[] {q, scales};
+    }
+
+    /**
+     * e4m3 weights: the decode-sized products reading the codes (beside the bf16 split product
+     * on the same shape), the expert-grouped decode product, and the widened path prefill takes.
+     */
+    private void fp8() {
+        if (!GemmFp8Kernel.direct(ctx)) {
+            out.println("fp8: the e4m3 products run on sm_90; this is " + ctx.device());
+            return;
+        }
+        int[][] shapes = {{12320, 2304}, {2304, 4096}, {4096, 2304}, {2048, 2304}};
+        for (int[] nk : shapes) {
+            int n = nk[0];
+            int k = nk[1];
+            for (int m : new int[] {1, 16, 64}) {
+                DeviceBuffer a = randomBf16((long) m * k, 1f);
+                DeviceBuffer[] w = fp8Weight(n, k);
+                DeviceBuffer c = zeros(4L * m * n);
+                double ms = time(() -> GemmFp8Kernel.decode(ctx, a.ptr(), k, w[0].ptr(), k, w[1].ptr(), c.ptr(), n,
+                        GemmKernel.Out.F32, m, n, k, 1f, 0f));
+                row("fp8 decode", m + "x" + n + "x" + k, ms, (double) n * k + 4.0 * n + 2.0 * m * k + 4.0 * m * n,
+                        2.0 * m * n * k);
+                free();
+                gemm("  bf16 split", m, n, k, GemmKernel.Out.F32, m <= 64 && k >= 1024 ? "split" : "auto");
+            }
+        }
+        // the experts of a decode step: 256 experts of 2 x 1024 x 2304 (gate and up) and 2304 x 1024 (down)
+        int d = 2304;
+        int e = 256;
+        int inter = 1024;
+        DeviceBuffer[] w13 = fp8Weight((long) e * 2 * inter, d);
+        DeviceBuffer[] w2 = fp8Weight((long) e * d, inter);
+        for (int t : new int[] {16, 64, 256}) {
+            int rows = t * 8;
+            Random rnd = new Random(t);
+            int[] counts = new int[e];
+            for (int r = 0; r < rows; r++) {
+                counts[rnd.nextInt(e)]++;
+            }
+            int[] offsets = new int[e + 1];
+            List<Integer> tileList = new ArrayList<>();
+            for (int x = 0; x < e; x++) {
+                offsets[x + 1] = offsets[x] + counts[x];
+                for (int r = 0; r < counts[x]; r += 16) {
+                    tileList.add(x);
+                    tileList.add(r);
+                }
+            }
+            int tiles = tileList.size() / 2;
+            DeviceBuffer off = ints(offsets);
+            DeviceBuffer tl = ints(tileList.stream().mapToInt(Integer::intValue).toArray());
+            DeviceBuffer nt = ints(new int[] {tiles});
+            DeviceBuffer x = randomBf16((long) rows * d, 1f);
+            DeviceBuffer act = randomBf16((long) rows * inter, 1f);
+            DeviceBuffer gu = zeros(8L * rows * inter);
+            DeviceBuffer down = zeros(4L * rows * d);
+            double ms = time(() -> {
+                GemmFp8Kernel.grouped(ctx, x.ptr(), d, w13[0].ptr(), d, 2L * inter * d, w13[1].ptr(), gu.ptr(),
+                        2L * inter, GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles, 2 * inter, d, 1f, 0f);
+                GemmFp8Kernel.grouped(ctx, act.ptr(), inter, w2[0].ptr(), inter, (long) d * inter, w2[1].ptr(),
+                        down.ptr(), d, GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles, d, inter, 1f, 0f);
+            });
+            long touched = Arrays.stream(counts).filter(cnt -> cnt > 0).count();
+            row("fp8 experts decode", "T=" + t + " E=256 k=8 touched " + touched, ms, touched * 3.0 * inter * d,
+                    2.0 * rows * 3L * inter * d);
+            for (DeviceBuffer b : new DeviceBuffer[] {off, tl, nt, x, act, gu, down}) {
+                buffers.remove(b);
+                b.close();
+            }
+        }
+        free();
+        // prefill-sized rows take the widened weight: dequantise, then the bf16 product
+        int m = 16384;
+        int n = 4096;
+        int k = 2304;
+        DeviceBuffer a = randomBf16((long) m * k, 1f);
+        DeviceBuffer[] w = fp8Weight(n, k);
+        DeviceBuffer wide = zeros(2L * n * k);
+        DeviceBuffer c = zeros(4L * m * n);
+        double ms = time(() -> {
+            GemmFp8Kernel.dequantize(ctx, w[0].ptr(), k, w[1].ptr(), n, k, wide.ptr(), k);
+            GemmKernel.matmul(ctx, a.ptr(), wide.ptr(), c.ptr(), GemmKernel.Out.F32, m, n, k);
+        });
+        row("fp8 gemm (widened)", m + "x" + n + "x" + k, ms, 0, 2.0 * m * n * k);
+        free();
+        gemm("  bf16 gemm", m, n, k);
     }
 
     private void sampling() {

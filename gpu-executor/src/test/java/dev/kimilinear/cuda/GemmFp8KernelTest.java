@@ -1,0 +1,168 @@
+package dev.kimilinear.cuda;
+
+import dev.kimilinear.checkpoint.Fp8Quantizer;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static dev.kimilinear.cuda.GpuTest.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+/**
+ * e4m3 weights on the device against the host definition: quantisation bit for bit, and the
+ * products against a float64 product of the same bf16 activations with the dequantised weights.
+ */
+@Tag("gpu")
+class GemmFp8KernelTest {
+
+    /** Weights of mixed magnitude per row, a row of zeros, and values past e4m3's range once scaled. */
+    private static float[] weights(Random rnd, int rows, int cols) {
+        float[] w = GpuTest.randomBf16(rnd, rows * cols, 0.05f);
+        for (int r = 0; r < rows; r++) {
+            float rowScale = (float) Math.pow(10, rnd.nextInt(7) - 4);
+            for (int c = 0; c < cols; c++) {
+                w[r * cols + c] *= r == 1 ? 0f : rowScale;
+            }
+        }
+        return GpuTest.bf16Round(w);
+    }
+
+    private static float[] dequantised(Fp8Quantizer.Quantized q) {
+        float[] out = new float[q.rows() * q.cols()];
+        for (int r = 0; r < q.rows(); r++) {
+            for (int c = 0; c < q.cols(); c++) {
+                out[r * q.cols() + c] = q.value(r, c);
+            }
+        }
+        return out;
+    }
+
+    private static float[] product(float[] a, int m, int k, float[] w, int n) {
+        float[] out = new float[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int x = 0; x < k; x++) {
+                    s += (double) a[i * k + x] * w[j * k + x];
+                }
+                out[i * n + j] = (float) s;
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void quantisesAsTheHostDefinitionBitForBit() {
+        CudaContext ctx = GpuTest.context();
+        Random rnd = new Random(5);
+        int rows = 37;
+        int cols = 1040;
+        float[] w = weights(rnd, rows, cols);
+        w[7] = 3e4f;      // a row whose largest element dwarfs the rest
+        Fp8Quantizer.Quantized host = Fp8Quantizer.quantize(w, rows, cols);
+        try (DeviceBuffer x = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
+             DeviceBuffer q = DeviceBuffer.allocate(ctx, (long) rows * cols);
+             DeviceBuffer scales = DeviceBuffer.allocate(ctx, 4L * rows);
+             DeviceBuffer back = DeviceBuffer.allocate(ctx, 2L * rows * cols)) {
+            scales.poison();
+            GemmFp8Kernel.quantize(ctx, x.ptr(), cols, rows, cols, q.ptr(), cols, scales.ptr());
+            assertArrayEquals(host.scales(), scales.toFloats(), "scales");
+            assertArrayEquals(host.codes(), q.toBytes(), "codes");
+            back.poisonBf16();
+            GemmFp8Kernel.dequantize(ctx, q.ptr(), cols, scales.ptr(), rows, cols, back.ptr(), cols);
+            assertArrayEquals(GpuTest.bf16Round(dequantised(host)), GpuTest.fromBf16(back.toShorts()), "dequantised");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,300,2304", "5,77,512", "16,1000,1024", "17,130,4096", "33,64,272", "64,200,2304", "40,129,128"})
+    void decodeProductReadsTheCodesThemselves(int m, int n, int k) {
+        CudaContext ctx = GpuTest.context();
+        Assumptions.assumeTrue(GemmFp8Kernel.direct(ctx), "the e4m3 product runs on sm_90");
+        Random rnd = new Random(m * 13L + n * 5L + k);
+        float[] a = GpuTest.randomBf16(rnd, m * k, 1f);
+        Fp8Quantizer.Quantized q = Fp8Quantizer.quantize(weights(rnd, n, k), n, k);
+        float[] ref = product(a, m, k, dequantised(q), n);
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
+             DeviceBuffer dq = DeviceBuffer.allocate(ctx, (long) n * k);
+             DeviceBuffer ds = DeviceBuffer.of(ctx, q.scales());
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * m * n);
+             DeviceBuffer cb = DeviceBuffer.allocate(ctx, 2L * m * n)) {
+            dq.upload(q.codes(), 0);
+            c.poison();
+            GemmFp8Kernel.decode(ctx, da.ptr(), k, dq.ptr(), k, ds.ptr(), c.ptr(), n, GemmKernel.Out.F32, m, n, k, 1f, 0f);
+            assertClose(c.toFloats(), ref, 1e-5, "fp8 decode f32 " + m + "x" + n + "x" + k);
+            cb.poisonBf16();
+            GemmFp8Kernel.decode(ctx, da.ptr(), k, dq.ptr(), k, ds.ptr(), cb.ptr(), n, GemmKernel.Out.BF16, m, n, k, 1f,
+                    0f);
+            assertClose(GpuTest.fromBf16(cb.toShorts()), ref, 5e-3, "fp8 decode bf16 " + m + "x" + n + "x" + k);
+            float[] c0 = GpuTest.random(rnd, m * n, 1f);
+            c.upload(c0);
+            GemmFp8Kernel.decode(ctx, da.ptr(), k, dq.ptr(), k, ds.ptr(), c.ptr(), n, GemmKernel.Out.F32, m, n, k, 0.5f,
+                    1f);
+            float[] expect = new float[m * n];
+            for (int i = 0; i < expect.length; i++) {
+                expect[i] = 0.5f * ref[i] + c0[i];
+            }
+            assertClose(c.toFloats(), expect, 1e-5, "fp8 decode accumulate " + m + "x" + n + "x" + k);
+        }
+    }
+
+    /** Experts of uneven row counts (0, 1, 16, 17, 40), in the 16-row tiles a decode step plans. */
+    @Test
+    void groupedDecodeProductMultipliesEachExpertsRows() {
+        CudaContext ctx = GpuTest.context();
+        Assumptions.assumeTrue(GemmFp8Kernel.direct(ctx), "the e4m3 product runs on sm_90");
+        Random rnd = new Random(9);
+        int[] counts = {17, 0, 1, 40, 16};
+        int experts = counts.length;
+        int n = 300;
+        int k = 2304;
+        int[] offsets = new int[experts + 1];
+        List<int[]> tiles = new ArrayList<>();
+        for (int e = 0; e < experts; e++) {
+            offsets[e + 1] = offsets[e] + counts[e];
+            for (int r = 0; r < counts[e]; r += 16) {
+                tiles.add(new int[] {e, r});
+            }
+        }
+        int rows = offsets[experts];
+        float[] a = GpuTest.randomBf16(rnd, rows * k, 1f);
+        byte[] codes = new byte[experts * n * k];
+        float[] scales = new float[experts * n];
+        float[] ref = new float[rows * n];
+        for (int e = 0; e < experts; e++) {
+            Fp8Quantizer.Quantized q = Fp8Quantizer.quantize(weights(rnd, n, k), n, k);
+            System.arraycopy(q.codes(), 0, codes, e * n * k, n * k);
+            System.arraycopy(q.scales(), 0, scales, e * n, n);
+            float[] mine = new float[counts[e] * k];
+            System.arraycopy(a, offsets[e] * k, mine, 0, mine.length);
+            float[] out = product(mine, counts[e], k, dequantised(q), n);
+            System.arraycopy(out, 0, ref, offsets[e] * n, out.length);
+        }
+        int[] tileList = new int[2 * tiles.size()];
+        for (int t = 0; t < tiles.size(); t++) {
+            tileList[2 * t] = tiles.get(t)[0];
+            tileList[2 * t + 1] = tiles.get(t)[1];
+        }
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
+             DeviceBuffer dq = DeviceBuffer.allocate(ctx, codes.length);
+             DeviceBuffer ds = DeviceBuffer.of(ctx, scales);
+             DeviceBuffer off = DeviceBuffer.of(ctx, offsets);
+             DeviceBuffer tl = DeviceBuffer.of(ctx, tileList);
+             DeviceBuffer nt = DeviceBuffer.of(ctx, new int[] {tiles.size()});
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * rows * n)) {
+            dq.upload(codes, 0);
+            c.poison();
+            GemmFp8Kernel.grouped(ctx, da.ptr(), k, dq.ptr(), k, (long) n * k, ds.ptr(), c.ptr(), n, GemmKernel.Out.F32,
+                    off.ptr(), tl.ptr(), nt.ptr(), tiles.size() + 3, n, k, 1f, 0f);
+            assertClose(c.toFloats(), ref, 1e-5, "fp8 grouped decode");
+        }
+    }
+}
