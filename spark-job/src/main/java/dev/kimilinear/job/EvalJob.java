@@ -53,6 +53,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -201,8 +202,18 @@ public final class EvalJob {
         if (config.mode() == JobMode.EVAL) {
             long scoreStart = System.nanoTime();
             stage(sc, "score: " + what() + " generations against references");
-            ScoringStage.Outcome outcome = ScoringStage.run(prompts, generations, sc.defaultParallelism(),
-                    sandbox == null ? SandboxSpec.DEFAULTS : sandbox);
+            // the scoring tasks' live count, as generation has (HumanEval's sandbox takes minutes)
+            LongAccumulator scoredLive = sc.sc().longAccumulator("samples scored (live)");
+            LiveCounters scoring = LiveCounters.of(List.of(scoredLive));
+            ScoringStage.Outcome outcome;
+            sc.sc().addSparkListener(scoring);
+            try (ProgressLine progress = ProgressLine.start(out, "score", "samples", generations.count(),
+                    () -> scoring.value(scoredLive), null, System.console() != null)) {
+                outcome = ScoringStage.run(prompts, generations, sc.defaultParallelism(),
+                        sandbox == null ? SandboxSpec.DEFAULTS : sandbox, scoredLive);
+            } finally {
+                sc.sc().removeSparkListener(scoring);
+            }
             notes.addAll(outcome.notes());
             // tasks that could not run sit among the scored ones, so no reader can miss them
             metrics = RulerCoverage.withNotRun(outcome.metrics(), promptSet.notRun());

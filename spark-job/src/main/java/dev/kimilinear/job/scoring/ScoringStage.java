@@ -10,6 +10,7 @@ import dev.kimilinear.eval.scoring.ScoringRun;
 import dev.kimilinear.job.config.SandboxSpec;
 
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction2;
 import org.apache.spark.sql.Dataset;
@@ -65,6 +66,12 @@ public final class ScoringStage {
     }
 
     public static Outcome run(Dataset<Row> prompts, Dataset<Row> generations, int partitions, SandboxSpec sandbox) {
+        return run(prompts, generations, partitions, sandbox, null);
+    }
+
+    /** As above, counting scored samples into {@code scoredLive} as tasks go (for progress; may be null). */
+    public static Outcome run(Dataset<Row> prompts, Dataset<Row> generations, int partitions, SandboxSpec sandbox,
+                              LongAccumulator scoredLive) {
         List<String> notes = new ArrayList<>();
         List<String> benchmarks = prompts.select("benchmark").distinct().collectAsList().stream()
                 .map(r -> r.getString(0)).sorted().toList();
@@ -81,7 +88,7 @@ public final class ScoringStage {
         }
         Dataset<Row> p = prompts.where(col("benchmark").isin(scored.toArray())).repartition(partitions, col("id"));
         Dataset<Row> g = generations.where(col("benchmark").isin(scored.toArray())).repartition(partitions, col("id"));
-        JavaRDD<Row> scoreRows = p.toJavaRDD().zipPartitions(g.toJavaRDD(), new ScoreChunk(sandbox));
+        JavaRDD<Row> scoreRows = p.toJavaRDD().zipPartitions(g.toJavaRDD(), new ScoreChunk(sandbox, scoredLive));
         List<ScoreRecord> scores = scoreRows.collect().stream().map(EvalRows::score).toList();
 
         List<MetricRecord> metrics = new ArrayList<>();
@@ -124,9 +131,11 @@ public final class ScoringStage {
     /** One task: the prompts and generations of one hash partition, scored benchmark by benchmark. */
     static final class ScoreChunk implements FlatMapFunction2<Iterator<Row>, Iterator<Row>, Row> {
         private final SandboxSpec sandbox;
+        private final LongAccumulator scoredLive;
 
-        ScoreChunk(SandboxSpec sandbox) {
+        ScoreChunk(SandboxSpec sandbox, LongAccumulator scoredLive) {
             this.sandbox = sandbox;
+            this.scoredLive = scoredLive;
         }
 
         @Override
@@ -148,9 +157,13 @@ public final class ScoringStage {
             List<Row> out = new ArrayList<>();
             for (String benchmark : new TreeSet<>(prompts.keySet())) {
                 BenchmarkScorer scorer = Scorers.forScoring(benchmark, sandbox).orElseThrow();
-                for (ScoreRecord s : ScoringRun.run(scorer, prompts.get(benchmark),
-                        generations.getOrDefault(benchmark, List.of())).scores()) {
+                List<ScoreRecord> scored = ScoringRun.run(scorer, prompts.get(benchmark),
+                        generations.getOrDefault(benchmark, List.of())).scores();
+                for (ScoreRecord s : scored) {
                     out.add(EvalRows.score(s));
+                }
+                if (scoredLive != null) {
+                    scoredLive.add(scored.size());
                 }
             }
             return out.iterator();
