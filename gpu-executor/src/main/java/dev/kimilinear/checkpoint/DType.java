@@ -6,6 +6,8 @@ public enum DType {
     F16(2, "F16"),
     F32(4, "F32"),
     F64(8, "F64"),
+    /** e4m3 8-bit float ({@link Fp8E4m3}), as FP8 checkpoints store their linear weights. */
+    F8_E4M3(1, "F8_E4M3"),
     I8(1, "I8"),
     U8(1, "U8"),
     I16(2, "I16"),
@@ -36,9 +38,14 @@ public enum DType {
         return this == BF16 || this == F16 || this == F32;
     }
 
-    /** True for the types {@link Tensor#getFloat} can read: the weight floats and F64. */
+    /** True for the types {@link Tensor#getFloat} can read: the weight floats, F64 and F8_E4M3. */
     public boolean isFloat() {
-        return isWeightFloat() || this == F64;
+        return isWeightFloat() || this == F64 || this == F8_E4M3;
+    }
+
+    /** The names of the types {@link #isFloat} accepts, for error messages. */
+    public static String floatNames() {
+        return "BF16, F16, F32, F64 or F8_E4M3";
     }
 
     public boolean isInteger() {

@@ -154,6 +154,11 @@ public final class SafetensorsWriter implements TensorWriter {
                     room(2).putShort(HalfFloats.floatToF16(src[off + i]));
                 }
                 break;
+            case F8_E4M3:
+                for (int i = 0; i < len; i++) {
+                    room(1).put(Fp8E4m3.encode(src[off + i]));
+                }
+                break;
             default:
                 throw wrongType(spec, "floats");
         }
@@ -194,6 +199,21 @@ public final class SafetensorsWriter implements TensorWriter {
                 break;
             default:
                 throw wrongType(spec, "ints");
+        }
+        advance(len);
+    }
+
+    @Override
+    public void writeBytes(String name, byte[] src, int off, int len) {
+        TensorSpec spec = begin(name, len, src.length, off);
+        if (spec == null) {
+            return;
+        }
+        if (spec.dtype().size() != 1) {
+            throw wrongType(spec, "bytes (F8_E4M3, I8, U8 or BOOL take bytes)");
+        }
+        for (int i = 0; i < len; i++) {
+            room(1).put(src[off + i]);
         }
         advance(len);
     }

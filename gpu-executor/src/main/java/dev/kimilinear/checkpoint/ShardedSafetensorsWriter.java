@@ -105,6 +105,15 @@ public final class ShardedSafetensorsWriter implements TensorWriter {
     }
 
     @Override
+    public void writeBytes(String name, byte[] src, int off, int len) {
+        if (len == 0) {
+            requireDeclared(name);
+            return;
+        }
+        writerFor(name, len).writeBytes(name, src, off, len);
+    }
+
+    @Override
     public void commit() {
         while (shardIndex < shards.size() - 1 || open != null) {
             if (open != null) {

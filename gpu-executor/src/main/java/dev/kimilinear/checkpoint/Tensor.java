@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * One tensor of a safetensors file: its header entry plus lazily memory-mapped bytes.
  * Reads never copy the file into the heap except into the arrays the caller asks for.
  * Tensors over 2 GiB are mapped in windows, so {@link #readFloats} works for any size.
+ * An F8_E4M3 weight may carry its per-row scale ({@link #withScale}); its float reads are
+ * then the dequantised values, so every consumer of floats reads an FP8 checkpoint as is.
  */
 public final class Tensor {
     static final long DEFAULT_WINDOW_BYTES = 1L << 30;
@@ -28,8 +30,17 @@ public final class Tensor {
     // window i covers bytes [i * windowBytes, min((i + 1) * windowBytes, byteLength)); elements never straddle
     private final AtomicReferenceArray<ByteBuffer> windows;
     private volatile ByteBuffer whole;
+    // the per-row scale of an F8_E4M3 weight, and its values once read
+    private final Tensor scale;
+    private volatile float[] rowScales;
 
     Tensor(String name, DType dtype, long[] shape, MappedFile file, long fileOffset, long windowBytes) {
+        this(name, dtype, shape, file, fileOffset, windowBytes, null);
+    }
+
+    private Tensor(String name, DType dtype, long[] shape, MappedFile file, long fileOffset, long windowBytes,
+                   Tensor scale) {
+        this.scale = scale;
         this.name = name;
         this.dtype = dtype;
         this.shape = shape.clone();
@@ -54,6 +65,33 @@ public final class Tensor {
 
     public String name() {
         return name;
+    }
+
+    /**
+     * This F8_E4M3 [rows, cols] weight with its per-row scale attached (F32, BF16 or F16 of
+     * shape [rows, 1] or [rows]): its float reads become code x scale of the row. The bytes
+     * ({@link #buffer}) stay the e4m3 codes.
+     */
+    public Tensor withScale(Tensor rowScale) {
+        if (dtype != DType.F8_E4M3 || shape.length != 2) {
+            throw new CheckpointException(file.path() + ": tensor " + name + " is " + dtype + Arrays.toString(shape)
+                    + "; a row scale belongs to an F8_E4M3 weight of rank 2");
+        }
+        if (!rowScale.dtype.isWeightFloat()) {
+            throw new CheckpointException(rowScale.file() + ": tensor " + rowScale.name + " has dtype "
+                    + rowScale.dtype + "; expected F32, BF16 or F16 (the scale of " + name + ")");
+        }
+        if (!rowScale.hasShape(shape[0], 1) && !rowScale.hasShape(shape[0])) {
+            throw new CheckpointException(rowScale.file() + ": tensor " + rowScale.name + " has shape "
+                    + Arrays.toString(rowScale.shape) + "; expected [" + shape[0] + ", 1] or [" + shape[0]
+                    + "] (one scale per row of " + name + " " + Arrays.toString(shape) + ")");
+        }
+        return new Tensor(name, dtype, shape, file, fileOffset, windowBytes, rowScale);
+    }
+
+    /** The per-row scale of an F8_E4M3 weight, or null when none is attached. */
+    public Tensor scale() {
+        return scale;
     }
 
     public DType dtype() {
@@ -120,7 +158,10 @@ public final class Tensor {
         return mapped.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** Element {@code index} (row-major) widened to float; BF16, F16, F32 (and F64, narrowed). */
+    /**
+     * Element {@code index} (row-major) widened to float; BF16, F16, F32, F64 (narrowed) and
+     * F8_E4M3 (times its row's scale when one is attached).
+     */
     public float getFloat(long index) {
         requireFloat("getFloat");
         if (index < 0 || index >= numel) {
@@ -137,12 +178,19 @@ public final class Tensor {
                 return HalfFloats.f16ToFloat(w.getShort(at));
             case F32:
                 return w.getFloat(at);
+            case F8_E4M3: {
+                float value = Fp8E4m3.decode(w.get(at));
+                return scale == null ? value : value * rowScales()[(int) (index / rowLength())];
+            }
             default:
                 return (float) w.getDouble(at);
         }
     }
 
-    /** Elements [start, start + count) widened to float into {@code dst[dstOff ..]}. */
+    /**
+     * Elements [start, start + count) widened to float into {@code dst[dstOff ..]}; an F8_E4M3
+     * weight with a scale gives code x scale of each element's row.
+     */
     public void readFloats(long start, float[] dst, int dstOff, int count) {
         requireFloat("readFloats");
         checkRange(start, count, dst.length, dstOff);
@@ -174,6 +222,9 @@ public final class Tensor {
                     }
                     break;
                 }
+                case F8_E4M3:
+                    readE4m3(w, inWindow, index, dst, out, n);
+                    break;
                 default: {
                     DoubleBuffer d = w.asDoubleBuffer();
                     for (int i = 0; i < n; i++) {
@@ -185,6 +236,48 @@ public final class Tensor {
             out += n;
             left -= n;
         }
+    }
+
+    private void readE4m3(ByteBuffer w, int inWindow, long index, float[] dst, int out, int n) {
+        if (scale == null) {
+            for (int i = 0; i < n; i++) {
+                dst[out + i] = Fp8E4m3.decode(w.get(inWindow + i));
+            }
+            return;
+        }
+        float[] scales = rowScales();
+        long cols = rowLength();
+        int done = 0;
+        while (done < n) {
+            long at = index + done;
+            int row = (int) (at / cols);
+            int inRow = (int) Math.min(n - done, cols - at % cols);
+            float s = scales[row];
+            for (int i = 0; i < inRow; i++) {
+                dst[out + done + i] = Fp8E4m3.decode(w.get(inWindow + done + i)) * s;
+            }
+            done += inRow;
+        }
+    }
+
+    private long rowLength() {
+        return shape[1];
+    }
+
+    /** The scale of each row, read once; a scale that is not a finite number is an error naming it. */
+    private float[] rowScales() {
+        float[] scales = rowScales;
+        if (scales == null) {
+            scales = scale.toFloats();
+            for (int r = 0; r < scales.length; r++) {
+                if (!Float.isFinite(scales[r])) {
+                    throw new CheckpointException(scale.file() + ": tensor " + scale.name + " row " + r + " is "
+                            + scales[r] + "; expected a finite scale for row " + r + " of " + name);
+                }
+            }
+            rowScales = scales;
+        }
+        return scales;
     }
 
     /** All elements widened to float. */
@@ -264,7 +357,8 @@ public final class Tensor {
 
     @Override
     public String toString() {
-        return name + " " + dtype + Arrays.toString(shape) + " in " + file.path();
+        return name + " " + dtype + Arrays.toString(shape) + (scale == null ? "" : " scaled by " + scale.name)
+                + " in " + file.path();
     }
 
     private ByteBuffer window(int i) {
@@ -283,7 +377,7 @@ public final class Tensor {
     private void requireFloat(String operation) {
         if (!dtype.isFloat()) {
             throw new CheckpointException("tensor " + name + " of " + file.path() + " is " + dtype
-                    + "; " + operation + " reads BF16, F16, F32 or F64");
+                    + "; " + operation + " reads " + DType.floatNames());
         }
     }
 

@@ -6,7 +6,7 @@ package dev.kimilinear.checkpoint;
  * without a commit removes what was written.
  */
 public interface TensorWriter extends AutoCloseable {
-    /** Appends values to tensor {@code name}, stored as its declared F32, BF16 or F16. */
+    /** Appends values to tensor {@code name}, stored as its declared F32, BF16, F16 or F8_E4M3 (nearest, saturating). */
     void writeFloats(String name, float[] src, int off, int len);
 
     /** Appends raw 16-bit patterns to a BF16 or F16 tensor. */
@@ -14,6 +14,9 @@ public interface TensorWriter extends AutoCloseable {
 
     /** Appends values to an I32 or I64 tensor. */
     void writeInts(String name, int[] src, int off, int len);
+
+    /** Appends raw bytes to a one-byte tensor: F8_E4M3 codes, I8, U8 or BOOL. */
+    void writeBytes(String name, byte[] src, int off, int len);
 
     /** Checks every tensor is complete, then moves the output into place atomically. */
     void commit();
