@@ -176,12 +176,18 @@ public final class Checkpoint implements AutoCloseable {
 
     /** The tensor, checked to be a weight (BF16, F16 or F32) of exactly {@code shape}. */
     public Tensor require(String name, long... shape) {
+        Tensor t = requireShape(name, shape);
+        requireWeightDtype(t);
+        return t;
+    }
+
+    /** The tensor, checked to have exactly {@code shape}; any dtype. */
+    public Tensor requireShape(String name, long... shape) {
         Tensor t = tensor(name);
         if (!t.hasShape(shape)) {
             throw new CheckpointException(t.file() + ": tensor " + name + " has shape "
                     + Arrays.toString(t.shape()) + "; expected " + Arrays.toString(shape));
         }
-        requireWeightDtype(t);
         return t;
     }
 

@@ -34,16 +34,18 @@ public final class Backends {
 
     /**
      * As above, the CUDA backend's workspace sized for forwards of up to maxBatchTokens tokens
-     * (the CPU backend takes any size).
+     * (the CPU backend takes any size), the weights in the precision the checkpoint stores.
      */
     public static Backend open(BackendKind kind, Path modelDir, int device, ActivationPrecision precision,
                                int maxBatchTokens) {
-        return open(kind, modelDir, device, precision, maxBatchTokens, WeightPrecision.BF16);
+        return open(kind, modelDir, device, precision, maxBatchTokens, null);
     }
 
     /**
-     * As above, the CUDA backend holding the linear layers' weights in {@code weights} (the CPU
-     * backend computes in fp32 from whatever the checkpoint holds).
+     * As above, the CUDA backend holding the linear layers' weights in {@code weights}: null for
+     * what the checkpoint stores ({@link WeightPrecision#stored}), bf16 on an FP8 checkpoint for
+     * its dequantised values widened. The CPU backend computes in fp32 from whatever the
+     * checkpoint holds (FP8 weights dequantised).
      */
     public static Backend open(BackendKind kind, Path modelDir, int device, ActivationPrecision precision,
                                int maxBatchTokens, WeightPrecision weights) {
@@ -56,9 +58,10 @@ public final class Backends {
         if (!Files.isRegularFile(modelDir.resolve("config.json"))) {
             throw new IllegalArgumentException(modelDir + ": no config.json in the model directory");
         }
+        WeightPrecision held = weights != null ? weights : WeightPrecision.stored(modelDir);
         return switch (kind) {
             case CPU -> CpuBackend.load(modelDir);
-            case CUDA -> CudaModel.load(modelDir, device, PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision, weights);
+            case CUDA -> CudaModel.load(modelDir, device, PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision, held);
         };
     }
 }

@@ -24,6 +24,11 @@ final class ConfigFields {
         return source;
     }
 
+    /** The path of this object's fields in the file, e.g. "linear_attn_config." ("" at the top). */
+    String prefix() {
+        return prefix;
+    }
+
     /** The first non-null spelling present, or null; two present spellings must be equal. */
     JsonNode get(String... names) {
         JsonNode found = null;

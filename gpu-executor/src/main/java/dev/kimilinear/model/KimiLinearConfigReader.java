@@ -53,6 +53,8 @@ final class KimiLinearConfigReader {
             throw f.error("model_type", "\"" + modelType + "\"; expected \"" + MODEL_TYPE + "\"");
         }
         rejectUnimplemented(root, f);
+        // a quantised checkpoint is read only in the FP8 layout the backends run
+        Fp8QuantizationConfig.read(root, source);
         String act = f.optionalString("silu", "hidden_act");
         if (!act.equals("silu")) {
             throw f.error("hidden_act", "\"" + act + "\"; expected \"silu\" (the only activation implemented)");

@@ -3,12 +3,15 @@ package dev.kimilinear.model;
 import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.checkpoint.Tensor;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Every tensor of a Kimi Linear checkpoint, bound by the original release's names and
  * checked against the config's shapes. Tensors stay memory-mapped; a backend reads them
- * into its own layout (widened floats on the CPU, bf16 device buffers on CUDA).
+ * into its own layout (widened floats on the CPU, bf16 or e4m3 device buffers on CUDA). In an
+ * FP8 checkpoint the linear layers' weights are F8_E4M3 tensors carrying their per-row scale
+ * ({@link Tensor#scale()}); their float reads are the dequantised values.
  */
 public record ModelWeights(
         KimiLinearConfig config,
@@ -25,6 +28,43 @@ public record ModelWeights(
      */
     public static ModelWeights bind(KimiLinearConfig config, Checkpoint checkpoint) {
         return new ModelWeightsBinder(config, checkpoint).bind();
+    }
+
+    /**
+     * The linear layers' weights, the ones an FP8 checkpoint stores as e4m3: the KDA and MLA
+     * projections, the dense MLPs, every expert and the shared experts. Not the embedding,
+     * lm_head, norms, convolutions, routers or the KDA gate parameters (A_log, dt_bias).
+     */
+    public List<Tensor> linearWeights() {
+        List<Tensor> out = new ArrayList<>();
+        for (Layer l : layers) {
+            if (l.kda() != null) {
+                Kda k = l.kda();
+                out.addAll(List.of(k.qProj(), k.kProj(), k.vProj(), k.fAProj(), k.fBProj(), k.bProj(),
+                        k.gAProj(), k.gBProj(), k.oProj()));
+            } else {
+                Mla m = l.mla();
+                for (Tensor t : new Tensor[] {m.qProj(), m.qAProj(), m.qBProj()}) {
+                    if (t != null) {
+                        out.add(t);
+                    }
+                }
+                out.addAll(List.of(m.kvAProj(), m.kvBProj(), m.oProj()));
+            }
+            if (l.dense() != null) {
+                addMlp(out, l.dense());
+            } else {
+                l.moe().experts().forEach(e -> addMlp(out, e));
+                if (l.moe().shared() != null) {
+                    addMlp(out, l.moe().shared());
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void addMlp(List<Tensor> out, Mlp m) {
+        out.addAll(List.of(m.gate(), m.up(), m.down()));
     }
 
     /** One decoder layer: exactly one of kda / mla, exactly one of dense / moe is non-null. */

@@ -2,6 +2,7 @@ package dev.kimilinear.model;
 
 import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.checkpoint.CheckpointException;
+import dev.kimilinear.checkpoint.DType;
 import dev.kimilinear.checkpoint.Tensor;
 import dev.kimilinear.model.KimiLinearConfig.KdaConfig;
 import dev.kimilinear.model.KimiLinearConfig.MlaConfig;
@@ -14,10 +15,17 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** Looks up each tensor of the model by name and shape, remembering which ones it used. */
+/**
+ * Looks up each tensor of the model by name and shape, remembering which ones it used. The
+ * linear layers' weights may be F8_E4M3, each with its {@code <name>_scale} attached (the
+ * compressed-tensors layout); everything else is BF16, F16 or F32.
+ */
 final class ModelWeightsBinder {
     private final KimiLinearConfig c;
     private final Checkpoint checkpoint;
+    /** Appended to a weight's name to name its per-row scale, as compressed-tensors does. */
+    static final String SCALE_SUFFIX = "_scale";
+
     private final Set<String> used = new HashSet<>();
 
     ModelWeightsBinder(KimiLinearConfig config, Checkpoint checkpoint) {
@@ -70,21 +78,21 @@ final class ModelWeightsBinder {
         long width = k.width();
         long dim = k.headDim();
         return new ModelWeights.Kda(
-                take(p + "q_proj.weight", width, d),
-                take(p + "k_proj.weight", width, d),
-                take(p + "v_proj.weight", width, d),
+                linear(p + "q_proj.weight", width, d),
+                linear(p + "k_proj.weight", width, d),
+                linear(p + "v_proj.weight", width, d),
                 take(p + "q_conv1d.weight", width, 1, k.convKernel()),
                 take(p + "k_conv1d.weight", width, 1, k.convKernel()),
                 take(p + "v_conv1d.weight", width, 1, k.convKernel()),
-                take(p + "f_a_proj.weight", dim, d),
-                take(p + "f_b_proj.weight", width, dim),
+                linear(p + "f_a_proj.weight", dim, d),
+                linear(p + "f_b_proj.weight", width, dim),
                 take(p + "dt_bias", width),
                 aLog(p + "A_log", k.numHeads()),
-                take(p + "b_proj.weight", k.numHeads(), d),
-                take(p + "g_a_proj.weight", dim, d),
-                take(p + "g_b_proj.weight", width, dim),
+                linear(p + "b_proj.weight", k.numHeads(), d),
+                linear(p + "g_a_proj.weight", dim, d),
+                linear(p + "g_b_proj.weight", width, dim),
                 take(p + "o_norm.weight", dim),
-                take(p + "o_proj.weight", d, width));
+                linear(p + "o_proj.weight", d, width));
     }
 
     /** Stored as [1, 1, H, 1] by the release; [H] is the same values. */
@@ -108,17 +116,17 @@ final class ModelWeightsBinder {
         Tensor qANorm = null;
         Tensor qBProj = null;
         if (m.qLoraRank() > 0) {
-            qAProj = take(p + "q_a_proj.weight", m.qLoraRank(), d);
+            qAProj = linear(p + "q_a_proj.weight", m.qLoraRank(), d);
             qANorm = take(p + "q_a_layernorm.weight", m.qLoraRank());
-            qBProj = take(p + "q_b_proj.weight", qWidth, m.qLoraRank());
+            qBProj = linear(p + "q_b_proj.weight", qWidth, m.qLoraRank());
         } else {
-            qProj = take(p + "q_proj.weight", qWidth, d);
+            qProj = linear(p + "q_proj.weight", qWidth, d);
         }
         return new ModelWeights.Mla(qProj, qAProj, qANorm, qBProj,
-                take(p + "kv_a_proj_with_mqa.weight", m.latentWidth(), d),
+                linear(p + "kv_a_proj_with_mqa.weight", m.latentWidth(), d),
                 take(p + "kv_a_layernorm.weight", m.kvLoraRank()),
-                take(p + "kv_b_proj.weight", heads * (m.qkNopeHeadDim() + m.vHeadDim()), m.kvLoraRank()),
-                take(p + "o_proj.weight", d, heads * m.vHeadDim()));
+                linear(p + "kv_b_proj.weight", heads * (m.qkNopeHeadDim() + m.vHeadDim()), m.kvLoraRank()),
+                linear(p + "o_proj.weight", d, heads * m.vHeadDim()));
     }
 
     private ModelWeights.Moe moe(String p) {
@@ -130,9 +138,9 @@ final class ModelWeightsBinder {
         for (int e = 0; e < m.numExperts(); e++) {
             String q = p + "experts." + e + ".";
             experts.add(new ModelWeights.Mlp(
-                    take(q + "w1.weight", m.intermediateSize(), d),
-                    take(q + "w3.weight", m.intermediateSize(), d),
-                    take(q + "w2.weight", d, m.intermediateSize())));
+                    linear(q + "w1.weight", m.intermediateSize(), d),
+                    linear(q + "w3.weight", m.intermediateSize(), d),
+                    linear(q + "w2.weight", d, m.intermediateSize())));
         }
         ModelWeights.Mlp shared = m.numSharedExperts() > 0
                 ? mlp(p + "shared_experts.", (long) m.intermediateSize() * m.numSharedExperts())
@@ -143,14 +151,37 @@ final class ModelWeightsBinder {
     private ModelWeights.Mlp mlp(String p, long width) {
         long d = c.hiddenSize();
         return new ModelWeights.Mlp(
-                take(p + "gate_proj.weight", width, d),
-                take(p + "up_proj.weight", width, d),
-                take(p + "down_proj.weight", d, width));
+                linear(p + "gate_proj.weight", width, d),
+                linear(p + "up_proj.weight", width, d),
+                linear(p + "down_proj.weight", d, width));
     }
 
     private Tensor take(String name, long... shape) {
-        Tensor t = checkpoint.require(name, shape);
+        Tensor t = checkpoint.requireShape(name, shape);
+        if (t.dtype() == DType.F8_E4M3) {
+            throw new CheckpointException(t.file() + ": tensor " + name + " has dtype F8_E4M3; expected BF16, F16 or"
+                    + " F32: only the linear layers' weights are read as FP8 (embeddings, norms, routers, lm_head,"
+                    + " convolutions stay as released; list them in quantization_config.ignore)");
+        }
+        Checkpoint.requireWeightDtype(t);
         used.add(name);
         return t;
+    }
+
+    /** A linear layer's [out, in] weight: a float type, or F8_E4M3 with its per-row scale attached. */
+    private Tensor linear(String name, long... shape) {
+        Tensor t = checkpoint.requireShape(name, shape);
+        used.add(name);
+        if (t.dtype() != DType.F8_E4M3) {
+            return Checkpoint.requireWeightDtype(t);
+        }
+        String scaleName = name + SCALE_SUFFIX;
+        if (!checkpoint.contains(scaleName)) {
+            throw new CheckpointException(t.file() + ": tensor " + name + " is F8_E4M3 but its scale " + scaleName
+                    + " is missing from checkpoint " + checkpoint.source()
+                    + "; expected one F32 or BF16 scale per row, shape [" + shape[0] + ", 1]");
+        }
+        used.add(scaleName);
+        return t.withScale(checkpoint.tensor(scaleName));
     }
 }

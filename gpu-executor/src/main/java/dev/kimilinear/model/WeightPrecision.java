@@ -1,5 +1,6 @@
 package dev.kimilinear.model;
 
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -22,6 +23,14 @@ public enum WeightPrecision {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("unknown weight precision '" + name + "': expected bf16 or fp8");
         }
+    }
+
+    /**
+     * The precision a model directory's checkpoint stores its linear weights in: FP8 when its
+     * config.json declares a quantization_config (read by {@link Fp8QuantizationConfig}), else BF16.
+     */
+    public static WeightPrecision stored(Path modelDir) {
+        return Fp8QuantizationConfig.load(modelDir.resolve("config.json")) != null ? FP8 : BF16;
     }
 
     public String label() {
