@@ -136,8 +136,8 @@ public final class EvalJob {
         var tree = JobConfigWriter.toTree(config);
         String sampling = Fingerprints.ofText(JobConfigWriter.toYaml((com.fasterxml.jackson.databind.node.ObjectNode)
                 tree.get("sampling")) + samplingOverrides(config));
-        RunFingerprints fingerprints = new RunFingerprints(Fingerprints.of(config.model().dir()), promptsFingerprint,
-                sampling, inputs);
+        RunFingerprints fingerprints = new RunFingerprints(Fingerprints.of(config.model().dir()),
+                config.model().weights(), promptsFingerprint, sampling, inputs);
         RunDirectory run = new RunDirectory(config.outputDir());
         RunManifest.checkResumable(run, fingerprints);
         return new EvalJob(config, out, tokenizer, prompts, fingerprints, seconds(promptsStart));
@@ -269,7 +269,7 @@ public final class EvalJob {
                 .filter(f -> f.modelFingerprint().equals(fingerprints.model()))
                 .map(RunFacts::invocations).orElse(List.of());
         RunFacts facts = new RunFacts(config.model().dir().toAbsolutePath().normalize().toString(), fingerprints.model(),
-                Precision.of(config.model().dir(), config.model().backend()),
+                Precision.of(config.model().dir(), config.model().backend(), fingerprints.weights()),
                 config.model().backend().name().toLowerCase(Locale.ROOT), prompts, samples, earlier).with(now);
         RunFactsFile.write(run.root(), facts);
         return facts;
@@ -487,7 +487,8 @@ public final class EvalJob {
                 sc.sc().longAccumulator("failed samples"), sc.sc().longAccumulator("prompts done (live)"),
                 sc.sc().longAccumulator("output tokens (live)"));
         LiveCounters live = LiveCounters.of(List.of(counters.promptsLive(), counters.outputTokensLive()));
-        GenerationTask task = new GenerationTask(modelDir, config.model().backend(), config.engine(),
+        GenerationTask task = new GenerationTask(modelDir, config.model().backend(), config.model().weights(),
+                config.engine(),
                 run.generations(), run.staging(), pass, config.faults(), counters);
         JavaPairRDD<Integer, PromptWork> keyed = todoRows
                 .map(resolver::resolve)

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.kimilinear.model.WeightPrecision;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -148,6 +149,8 @@ public final class JobConfigReader {
         Path dir = m.requiredPath("dir");
         ModelSpec.Backend backend = ModelSpec.Backend.valueOf(
                 m.choice("backend", "auto", List.of("cpu", "cuda", "auto")).toUpperCase(Locale.ROOT));
+        String precisionName = m.choice("precision", null, List.of("bf16", "fp8"));
+        WeightPrecision precision = precisionName == null ? null : WeightPrecision.parse(precisionName);
         ModelSpec.PrepareSpec prepare = null;
         if (m.has("prepare")) {
             ConfigNode p = m.child("prepare");
@@ -158,7 +161,7 @@ public final class JobConfigReader {
             m.child("prepare");
         }
         m.rejectUnknown();
-        return new ModelSpec(dir, backend, prepare);
+        return new ModelSpec(dir, backend, precision, prepare);
     }
 
     private static EngineSpec engine(ConfigNode e) {

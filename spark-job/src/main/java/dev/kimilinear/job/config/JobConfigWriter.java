@@ -25,6 +25,9 @@ public final class JobConfigWriter {
         ObjectNode model = root.putObject("model");
         model.put("dir", text(c.model().dir()));
         model.put("backend", c.model().backend().name().toLowerCase(Locale.ROOT));
+        if (c.model().precision() != null) {
+            model.put("precision", c.model().precision().label());
+        }
         if (c.model().prepare() != null) {
             ModelSpec.PrepareSpec p = c.model().prepare();
             ObjectNode prepare = model.putObject("prepare");

@@ -11,6 +11,7 @@ import dev.kimilinear.job.config.EngineSpec;
 import dev.kimilinear.job.config.FaultSpec;
 import dev.kimilinear.job.config.ModelSpec;
 import dev.kimilinear.job.prompts.PromptWork;
+import dev.kimilinear.model.WeightPrecision;
 import dev.kimilinear.tokenizer.ChatMessage;
 
 import org.apache.spark.TaskContext;
@@ -56,6 +57,7 @@ public final class GenerationTask
 
     private final String modelDir;
     private final ModelSpec.Backend backend;
+    private final WeightPrecision weights;
     private final EngineSpec engineSpec;
     private final String generations;
     private final String staging;
@@ -63,10 +65,11 @@ public final class GenerationTask
     private final FaultSpec faults;
     private final Counters counters;
 
-    public GenerationTask(String modelDir, ModelSpec.Backend backend, EngineSpec engineSpec, Path generations,
-                          Path staging, String pass, FaultSpec faults, Counters counters) {
+    public GenerationTask(String modelDir, ModelSpec.Backend backend, WeightPrecision weights, EngineSpec engineSpec,
+                          Path generations, Path staging, String pass, FaultSpec faults, Counters counters) {
         this.modelDir = modelDir;
         this.backend = backend;
+        this.weights = weights;
         this.engineSpec = engineSpec;
         this.generations = generations.toString();
         this.staging = staging.toString();
@@ -92,7 +95,7 @@ public final class GenerationTask
         LOG.info("generation partition {} attempt {}: {} prompts into the resident engine of pid {}", partition,
                 attempt, works.size(), ProcessHandle.current().pid());
         long loadStart = System.nanoTime();
-        EngineKey key = ResidentEngines.keyForTask(modelDir, backend, engineSpec);
+        EngineKey key = ResidentEngines.keyForTask(modelDir, backend, weights, engineSpec);
         Engine engine = ResidentEngines.get(key);
         long engineLoadNanos = System.nanoTime() - loadStart;
         List<GenerationRecord> rows = generate(engine, works, task, counters,

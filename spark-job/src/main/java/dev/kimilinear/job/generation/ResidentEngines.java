@@ -9,6 +9,7 @@ import dev.kimilinear.engine.Engine;
 import dev.kimilinear.engine.EngineConfig;
 import dev.kimilinear.job.config.EngineSpec;
 import dev.kimilinear.job.config.ModelSpec;
+import dev.kimilinear.model.WeightPrecision;
 import dev.kimilinear.tokenizer.KimiTokenizer;
 
 import org.apache.spark.SparkContext;
@@ -46,7 +47,8 @@ public final class ResidentEngines {
      * Local mode offers tasks no resources, so there the driver's GPU (found by
      * spark.driver.resource.gpu.discoveryScript) is the one, its executor being the driver.
      */
-    public static EngineKey keyForTask(String modelDir, ModelSpec.Backend backend, EngineSpec engine) {
+    public static EngineKey keyForTask(String modelDir, ModelSpec.Backend backend, WeightPrecision weights,
+                                       EngineSpec engine) {
         int device = -1;
         TaskContext task = TaskContext.get();
         if (backend != ModelSpec.Backend.CPU && task != null) {
@@ -59,7 +61,7 @@ public final class ResidentEngines {
             device = 0;
         }
         ModelSpec.Backend resolved = device >= 0 ? ModelSpec.Backend.CUDA : ModelSpec.Backend.CPU;
-        return new EngineKey(modelDir, resolved, device, engine);
+        return new EngineKey(modelDir, resolved, device, weights, engine);
     }
 
     private static int firstAddress(scala.Option<ResourceInformation> gpu) {
@@ -92,15 +94,16 @@ public final class ResidentEngines {
             Backend backend = key.backend() == ModelSpec.Backend.CPU
                     ? CpuBackend.load(dir, spec.memoryBudgetBytes(), spec.pageSize(), spec.maxBatchTokens())
                     : Backends.open(BackendKind.CUDA, dir, key.device(), ActivationPrecision.BF16,
-                            spec.maxBatchTokens());
+                            spec.maxBatchTokens(), key.weights());
             EngineConfig config = new EngineConfig(spec.maxBatchTokens(), spec.prefillChunk(), spec.maxSequences(),
                     spec.memoryBudgetBytes(), spec.maxModelLength());
             engine = new Engine(backend, tokenizer(key.modelDir()), config);
             ENGINES.put(key, engine);
             created++;
             // one line per engine in the executor's log: a JVM that loads a model twice shows it here
-            LOG.info("resident engine created: model {}, backend {}, device {} (engine {} of pid {})", key.modelDir(),
-                    key.backend(), key.device(), created, ProcessHandle.current().pid());
+            LOG.info("resident engine created: model {}, backend {}, device {}, {} weights (engine {} of pid {})",
+                    key.modelDir(), key.backend(), key.device(), key.weights().label(), created,
+                    ProcessHandle.current().pid());
         }
         return engine;
     }

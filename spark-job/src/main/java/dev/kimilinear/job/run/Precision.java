@@ -3,6 +3,7 @@ package dev.kimilinear.job.run;
 import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.checkpoint.DType;
 import dev.kimilinear.job.config.ModelSpec;
+import dev.kimilinear.model.WeightPrecision;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -14,11 +15,17 @@ public final class Precision {
     private Precision() {
     }
 
-    public static String of(Path modelDir, ModelSpec.Backend backend) {
+    /**
+     * E.g. "BF16 weights (300 tensors); fp8 linear weights (e4m3, one scale per output channel), bf16
+     * activations (CUDA backend)": the stored types, then what the backend runs.
+     */
+    public static String of(Path modelDir, ModelSpec.Backend backend, WeightPrecision weights) {
+        String linear = weights == WeightPrecision.FP8
+                ? "fp8 linear weights (e4m3, one scale per output channel)" : "bf16 linear weights";
         String compute = switch (backend) {
-            case CPU -> "float32 compute (CPU reference engine)";
-            case CUDA -> "bf16 activations (CUDA backend)";
-            case AUTO -> "bf16 activations where a task has a GPU, float32 on the CPU otherwise";
+            case CPU -> "float32 compute from the stored weights (CPU reference engine)";
+            case CUDA -> linear + ", bf16 activations (CUDA backend)";
+            case AUTO -> linear + " and bf16 activations where a task has a GPU, float32 on the CPU otherwise";
         };
         return weights(modelDir) + "; " + compute;
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.kimilinear.model.WeightPrecision;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,6 +36,12 @@ public final class RunManifest {
         }
         List<String> differ = new ArrayList<>();
         compare(differ, "model", fingerprints, now.model());
+        // runs recorded before the weight precision was fingerprinted ran bf16 weights
+        JsonNode weights = fingerprints.get("weights");
+        String oldWeights = weights == null ? WeightPrecision.BF16.label() : weights.asText();
+        if (!oldWeights.equals(now.weights().label())) {
+            differ.add("weight precision (" + oldWeights + " then, " + now.weights().label() + " now)");
+        }
         compare(differ, "prompts", fingerprints, now.prompts());
         compare(differ, "sampling", fingerprints, now.sampling());
         if (!differ.isEmpty() && hasGenerations(run)) {
@@ -64,6 +71,7 @@ public final class RunManifest {
         ObjectNode root = config.deepCopy();
         ObjectNode f = root.putObject("fingerprints");
         f.put("model", fingerprints.model());
+        f.put("weights", fingerprints.weights().label());
         f.put("prompts", fingerprints.prompts());
         f.put("sampling", fingerprints.sampling());
         ObjectNode inputs = f.putObject("inputs");

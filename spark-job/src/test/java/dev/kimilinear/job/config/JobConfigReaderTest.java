@@ -1,5 +1,6 @@
 package dev.kimilinear.job.config;
 
+import dev.kimilinear.model.WeightPrecision;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -126,6 +127,23 @@ class JobConfigReaderTest {
                 e.problems().toString());
         assertTrue(e.problems().stream().anyMatch(p -> p.startsWith("benchmarks.humaneval.sandbox.timeout_seconds: "
                 + "expected a number in")), e.problems().toString());
+    }
+
+    @Test
+    void theWeightPrecisionIsReadWrittenAndCheckedByName() {
+        JobConfig unset = JobConfigReader.parse("t", MINIMAL, List.of());
+        assertNull(unset.model().precision(), "unset: what the checkpoint stores");
+        assertEquals(WeightPrecision.BF16, unset.model().weights(), "a directory still to be made is bf16");
+        JobConfig fp8 = JobConfigReader.parse("t", MINIMAL, List.of("model.precision=fp8"));
+        assertEquals(WeightPrecision.FP8, fp8.model().precision());
+        assertEquals(WeightPrecision.FP8, fp8.model().weights());
+        String yaml = JobConfigWriter.toYaml(JobConfigWriter.toTree(fp8));
+        assertTrue(yaml.contains("precision: \"fp8\"") || yaml.contains("precision: fp8"), yaml);
+        assertEquals(fp8, JobConfigReader.parse("t", yaml, List.of()));
+        JobConfigException e = assertThrows(JobConfigException.class,
+                () -> JobConfigReader.parse("job.yaml", MINIMAL, List.of("model.precision=int4")));
+        assertTrue(e.problems().stream().anyMatch(s -> s.startsWith("model.precision: expected one of bf16, fp8, found 'int4'")),
+                e.problems().toString());
     }
 
     @Test

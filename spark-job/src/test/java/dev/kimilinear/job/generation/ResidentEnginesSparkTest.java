@@ -2,6 +2,7 @@ package dev.kimilinear.job.generation;
 
 import dev.kimilinear.job.config.EngineSpec;
 import dev.kimilinear.job.config.ModelSpec;
+import dev.kimilinear.model.WeightPrecision;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -32,12 +33,12 @@ class ResidentEnginesSparkTest {
                 .getOrCreate()) {
             List<EngineKey> keys = JavaSparkContext.fromSparkContext(spark.sparkContext())
                     .parallelize(List.of(ModelSpec.Backend.CUDA, ModelSpec.Backend.AUTO, ModelSpec.Backend.CPU), 3)
-                    .map(backend -> ResidentEngines.keyForTask("/models/m", backend, engine))
+                    .map(backend -> ResidentEngines.keyForTask("/models/m", backend, WeightPrecision.FP8, engine))
                     .collect();
-            assertEquals(new EngineKey("/models/m", ModelSpec.Backend.CUDA, 3, engine), keys.get(0));
-            assertEquals(new EngineKey("/models/m", ModelSpec.Backend.CUDA, 3, engine), keys.get(1),
+            assertEquals(new EngineKey("/models/m", ModelSpec.Backend.CUDA, 3, WeightPrecision.FP8, engine), keys.get(0));
+            assertEquals(new EngineKey("/models/m", ModelSpec.Backend.CUDA, 3, WeightPrecision.FP8, engine), keys.get(1),
                     "auto takes the driver's GPU");
-            assertEquals(new EngineKey("/models/m", ModelSpec.Backend.CPU, -1, engine), keys.get(2));
+            assertEquals(new EngineKey("/models/m", ModelSpec.Backend.CPU, -1, WeightPrecision.FP8, engine), keys.get(2));
         }
     }
 }
