@@ -4,6 +4,7 @@ import dev.kimilinear.cuda.ActivationPrecision;
 import dev.kimilinear.engine.Backend;
 import dev.kimilinear.engine.BackendKind;
 import dev.kimilinear.engine.Backends;
+import dev.kimilinear.model.WeightPrecision;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -24,20 +25,31 @@ public final class ModelOptions {
             description = "GPU index for cuda (default: ${DEFAULT-VALUE})")
     int device;
 
+    @Option(names = "--weights", paramLabel = "bf16|fp8",
+            description = "how cuda holds the linear layers' weights (default: what the checkpoint stores, "
+                    + "fp8 for an FP8 checkpoint, else bf16); bf16 on an FP8 checkpoint widens its weights to bf16, "
+                    + "fp8 on a bf16 one quantises them on the GPU; cpu computes in fp32 either way")
+    String weights;
+
     BackendKind kind() {
         return BackendKind.parse(backend);
     }
 
+    /** The weight precision asked for, or null for what the checkpoint stores. */
+    WeightPrecision weights() {
+        return weights == null ? null : WeightPrecision.parse(weights);
+    }
+
     Backend open() {
-        return Backends.open(kind(), model, device);
+        return open(ActivationPrecision.BF16);
     }
 
     Backend open(ActivationPrecision precision) {
-        return Backends.open(kind(), model, device, precision);
+        return open(precision, Backends.DEFAULT_MAX_BATCH_TOKENS);
     }
 
     /** A backend whose forwards carry up to maxBatchTokens tokens (the CUDA workspace is sized for them). */
     Backend open(ActivationPrecision precision, int maxBatchTokens) {
-        return Backends.open(kind(), model, device, precision, maxBatchTokens);
+        return Backends.open(kind(), model, device, precision, maxBatchTokens, weights());
     }
 }

@@ -1,8 +1,10 @@
 package dev.kimilinear.cli;
 
 import dev.kimilinear.checkpoint.Checkpoint;
+import dev.kimilinear.checkpoint.DType;
 import dev.kimilinear.model.KimiLinearConfig;
 import dev.kimilinear.model.ModelWeights;
+import dev.kimilinear.model.WeightPrecision;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -43,6 +45,28 @@ class ModelCommandTest {
             + "\"num_attention_heads\":2,\"kv_lora_rank\":8,\"qk_nope_head_dim\":8,\"qk_rope_head_dim\":4,"
             + "\"v_head_dim\":8,\"num_experts\":4,\"num_experts_per_token\":2,\"moe_intermediate_size\":16,"
             + "\"num_shared_experts\":1,\"model_max_length\":2048}";
+
+    @Test
+    void quantizeWritesAnFp8CheckpointThatLoadsAsFp8() throws IOException {
+        Path bf16 = dir.resolve("model");
+        assertEquals(0, run("init", "--config", config(SMALL).toString(), "--out", bf16.toString()), err.toString());
+        Path fp8 = dir.resolve("fp8");
+        int code = run("quantize", "--in", bf16.toString(), "--out", fp8.toString());
+        assertEquals(0, code, err.toString());
+        assertTrue(out.toString().contains("linear weights in FP8"), out.toString());
+        assertEquals(WeightPrecision.FP8, WeightPrecision.stored(fp8));
+        KimiLinearConfig config = KimiLinearConfig.load(fp8.resolve("config.json"));
+        try (Checkpoint c = Checkpoint.open(fp8)) {
+            ModelWeights w = ModelWeights.bind(config, c);
+            assertEquals(DType.F8_E4M3, w.layers().get(0).kda().qProj().dtype());
+            assertEquals(DType.BF16, w.lmHead().dtype());
+        }
+        assertTrue(Files.isRegularFile(fp8.resolve("generation_config.json")));
+        int again = run("quantize", "--in", fp8.toString(), "--out", dir.resolve("again").toString());
+        assertEquals(1, again);
+        assertTrue(err.toString().contains("model quantize: ") && err.toString().contains("quantization_config"),
+                err.toString());
+    }
 
     @Test
     void initWritesALoadableCheckpoint() throws IOException {
