@@ -10,6 +10,7 @@ import dev.kimilinear.eval.report.HtmlReport;
 import dev.kimilinear.eval.report.samples.SampleIndex;
 import dev.kimilinear.eval.report.samples.SamplePages;
 import dev.kimilinear.eval.run.Invocation;
+import dev.kimilinear.eval.run.PrecisionDifference;
 import dev.kimilinear.eval.run.RunFacts;
 import dev.kimilinear.eval.run.RunFactsFile;
 import dev.kimilinear.job.report.SampleRows;
@@ -225,6 +226,8 @@ public final class EvalJob {
             scoringSeconds = seconds(scoreStart);
             if (config.compare() != null) {
                 comparison = compare(metrics);
+                PrecisionDifference.against(Precision.of(config.model().dir(), config.model().backend(),
+                        fingerprints.weights()), config.compare().baseline()).ifPresent(notes::add);
             }
             facts = recordFacts(spark, started, promptCount, samples, quarantined, promptsTime, generation,
                     scoringSeconds);

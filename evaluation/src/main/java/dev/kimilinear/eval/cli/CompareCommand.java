@@ -4,6 +4,7 @@ import dev.kimilinear.eval.compare.RunComparison;
 import dev.kimilinear.eval.compare.RunMetrics;
 import dev.kimilinear.eval.records.MetricRecord;
 import dev.kimilinear.eval.report.HtmlReport;
+import dev.kimilinear.eval.run.PrecisionDifference;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -54,6 +55,7 @@ public final class CompareCommand implements Callable<Integer> {
         throw new IllegalArgumentException("no metric of " + run + " is in " + baseline
             + " (same benchmark, subset and metric names needed)");
       }
+      PrecisionDifference.between(run, baseline).ifPresent(note -> out.println("note: " + note));
       out.print(comparison.format());
       if (report != null) {
         HtmlReport.write(report, "Comparison: " + run.getFileName() + " against " + baseline.getFileName(),

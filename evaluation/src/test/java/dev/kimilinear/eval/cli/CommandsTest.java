@@ -8,6 +8,8 @@ import dev.kimilinear.eval.records.MetricRecord;
 import dev.kimilinear.eval.records.RecordFormat;
 import dev.kimilinear.eval.records.RecordIo;
 import dev.kimilinear.eval.records.ScoreRecord;
+import dev.kimilinear.eval.run.RunFacts;
+import dev.kimilinear.eval.run.RunFactsFile;
 import dev.kimilinear.eval.testing.Python;
 import dev.kimilinear.eval.testing.SharedFiles;
 import java.io.PrintWriter;
@@ -119,6 +121,18 @@ class CommandsTest {
     Outcome unchanged = execute(new CompareCommand(), same.toString(), good.toString());
     assertEquals(0, unchanged.exit(), unchanged.out() + unchanged.err());
     assertTrue(unchanged.out().contains("verdict: no regression"), unchanged.out());
+    assertFalse(unchanged.out().contains("precision differs"), "runs without run.json are not told apart");
+
+    // runs in different weight precisions compare, with the difference said first
+    RunFactsFile.write(same, new RunFacts("/models/kimi", "sha256:abc", "BF16 weights; fp8 linear weights", "cuda",
+        1, 1, List.of()));
+    RunFactsFile.write(good, new RunFacts("/models/kimi", "sha256:abc", "BF16 weights; bf16 linear weights", "cuda",
+        1, 1, List.of()));
+    Outcome otherPrecision = execute(new CompareCommand(), same.toString(), good.toString());
+    assertEquals(0, otherPrecision.exit(), otherPrecision.out() + otherPrecision.err());
+    assertTrue(otherPrecision.out().startsWith("note: precision differs from the baseline's, so the deltas include "
+        + "its effect: this run: BF16 weights; fp8 linear weights; baseline: BF16 weights; bf16 linear weights"),
+        otherPrecision.out());
 
     Outcome worse = execute(new CompareCommand(), bad.toString(), good.toString(), "--report",
         dir.resolve("cmp.html").toString());
