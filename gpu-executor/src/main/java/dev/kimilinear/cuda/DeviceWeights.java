@@ -53,7 +53,8 @@ final class DeviceWeights implements AutoCloseable {
 
     /**
      * A linear weight: the parts stacked by rows (one product covers them), in bf16 or as e4m3
-     * with a scale per row, quantised here on the device from the bf16 rows.
+     * with a scale per row: an FP8 checkpoint's codes and scales as they are, else quantised here
+     * on the device from the bf16 rows. An FP8 checkpoint's weights in bf16 are its dequantised values.
      */
     LinearWeight linear(WeightPrecision precision, Tensor... parts) {
         return experts(precision, 1, parts);
@@ -79,6 +80,27 @@ final class DeviceWeights implements AutoCloseable {
         }
         DeviceBuffer q = allocate(total * cols);
         DeviceBuffer scales = allocate(total * 4);
+        if (java.util.Arrays.stream(parts).allMatch(t -> t.dtype() == DType.F8_E4M3 && t.scale() != null)) {
+            // an FP8 checkpoint: its codes and scales as they are
+            long codeOff = 0;
+            long scaleOff = 0;
+            for (Tensor t : parts) {
+                java.nio.ByteBuffer codes = t.buffer();
+                byte[] bytes = new byte[codes.remaining()];
+                codes.get(bytes);
+                q.upload(bytes, codeOff);
+                codeOff += bytes.length;
+                float[] rowScales = t.scale().toFloats();
+                if (rowScales.length != t.dim(0)) {
+                    throw new CudaException("weight " + t.name() + ": " + rowScales.length + " scales for " + t.dim(0)
+                            + " rows");
+                }
+                scales.upload(rowScales, scaleOff);
+                scaleOff += 4L * rowScales.length;
+            }
+            scratch.reserve(total * cols * 2);
+            return new Fp8Weight(q.ptr(), scales.ptr(), rows, cols, experts, scratch);
+        }
         try (DeviceBuffer staged = DeviceBuffer.allocate(ctx, total * cols * 2)) {
             long off = 0;
             for (Tensor t : parts) {

@@ -5,6 +5,13 @@ import dev.kimilinear.model.ParityFixture;
 import dev.kimilinear.model.WeightPrecision;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.kimilinear.model.Fp8CheckpointConverter;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,6 +45,27 @@ class CudaFp8ModelTest {
                 assertTrue(toBf16 < 2.5e-1, "fp8 prefill logits against bf16: " + toBf16 + " (chunk " + chunk + ")");
                 assertTrue(decode < 2.5e-1, "fp8 decode logits against bf16: " + decode + " (chunk " + chunk + ")");
             }
+        }
+    }
+
+    /**
+     * An FP8 checkpoint (model quantize) is uploaded as it is stored; quantising the bf16
+     * checkpoint on the device gives the same codes and scales, so the two models agree exactly.
+     */
+    @Test
+    void anFp8CheckpointRunsAsTheModelQuantisedOnTheDevice(@TempDir Path dir) {
+        ParityFixture f = ParityFixture.load();
+        CudaContext ctx = GpuTest.context();
+        Path fp8Dir = dir.resolve("fp8");
+        Fp8CheckpointConverter.convert(ParityFixture.DIR, fp8Dir, 1L << 30);
+        try (CudaModel onDevice = CudaModel.load(ParityFixture.DIR, ctx.device().index(), 16, 256, 16,
+                ActivationPrecision.BF16, WeightPrecision.FP8);
+             CudaModel stored = CudaModel.load(fp8Dir, ctx.device().index(), 16, 256, 16,
+                     ActivationPrecision.BF16, WeightPrecision.FP8)) {
+            LogitsRecorder.Recording a = LogitsRecorder.record(onDevice, f.inputIds(), 4, 37);
+            LogitsRecorder.Recording b = LogitsRecorder.record(stored, f.inputIds(), 4, 37);
+            assertArrayEquals(a.prefillLogits(), b.prefillLogits(), "prefill logits");
+            assertArrayEquals(a.generatedIds(), b.generatedIds(), "greedy tokens");
         }
     }
 }
