@@ -19,6 +19,10 @@ public final class BenchKernelsCommand implements Callable<Integer> {
     @Option(names = "--reps", description = "timed repetitions per kernel; the median is printed (default ${DEFAULT-VALUE})")
     int reps = 20;
 
+    @picocli.CommandLine.Parameters(paramLabel = "FAMILY", arity = "0..*", description = "only these families: gemm, "
+            + "norms, kda, mla, mla-prefill, moe, fp8, sampling (default: all)")
+    java.util.List<String> families = java.util.List.of();
+
     @Override
     public Integer call() {
         CudaAvailability a = CudaAvailability.check();
@@ -27,7 +31,12 @@ public final class BenchKernelsCommand implements Callable<Integer> {
             return 2;
         }
         try {
-            new KernelBench(CudaContext.forDevice(device), System.out, reps).runAll();
+            KernelBench bench = new KernelBench(CudaContext.forDevice(device), System.out, reps);
+            if (families.isEmpty()) {
+                bench.runAll();
+            } else {
+                bench.run(families);
+            }
             return 0;
         } catch (RuntimeException e) {
             System.err.println("bench kernels: " + e.getMessage());

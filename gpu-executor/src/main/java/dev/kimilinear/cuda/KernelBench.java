@@ -43,7 +43,7 @@ public final class KernelBench {
         }
     }
 
-    /** Ceilings, then only the named families (gemm, norms, kda, mla, moe, sampling). */
+    /** Ceilings, then only the named families (gemm, norms, kda, mla, mla-prefill, moe, fp8, sampling). */
     public void run(List<String> families) {
         out.println("device: " + ctx.device());
         ceilings();
@@ -59,7 +59,7 @@ public final class KernelBench {
                 case "fp8" -> fp8();
                 case "sampling" -> sampling();
                 default -> throw new IllegalArgumentException("unknown kernel family '" + f
-                        + "' (expected gemm, norms, kda, mla, mla-prefill, moe or sampling)");
+                        + "' (expected gemm, norms, kda, mla, mla-prefill, moe, fp8 or sampling)");
             }
         }
     }
@@ -205,6 +205,7 @@ public final class KernelBench {
         kda();
         mla();
         moe();
+        fp8();
         sampling();
     }
 
