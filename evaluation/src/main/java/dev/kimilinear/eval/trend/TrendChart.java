@@ -56,8 +56,10 @@ final class TrendChart {
     }
     int labelEvery = Math.max(1, (int) Math.ceil(n / 6.0));
     for (int i = 0; i < n; i += labelEvery) {
-      s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" "
-          + "fill=\"#555\">%s</text>", xs[i], HEIGHT - 8, Html.escape(shortLabel(runs.get(i)))));
+      // the first and last labels lean inward, so the chart's edges do not cut them
+      String anchor = n > 1 && i == 0 ? "start" : n > 1 && i == n - 1 ? "end" : "middle";
+      s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" text-anchor=\"%s\" "
+          + "fill=\"#555\">%s</text>", xs[i], HEIGHT - 8, anchor, Html.escape(shortLabel(runs.get(i)))));
     }
     StringBuilder upper = new StringBuilder();
     StringBuilder lower = new StringBuilder();
