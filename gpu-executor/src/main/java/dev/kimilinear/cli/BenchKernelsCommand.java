@@ -20,7 +20,7 @@ public final class BenchKernelsCommand implements Callable<Integer> {
     int reps = 20;
 
     @picocli.CommandLine.Parameters(paramLabel = "FAMILY", arity = "0..*", description = "only these families: gemm, "
-            + "norms, kda, mla, mla-prefill, moe, fp8, sampling (default: all)")
+            + "norms, kda, mla, mla-prefill, moe, fp8, sampling (default: all but mla-prefill and fp8)")
     java.util.List<String> families = java.util.List.of();
 
     @Override

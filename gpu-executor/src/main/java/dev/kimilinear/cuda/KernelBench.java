@@ -205,7 +205,6 @@ public final class KernelBench {
         kda();
         mla();
         moe();
-        fp8();
         sampling();
     }
 
