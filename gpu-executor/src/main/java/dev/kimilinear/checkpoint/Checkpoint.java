@@ -26,16 +26,19 @@ public final class Checkpoint implements AutoCloseable {
     public static final String SINGLE_FILE = "model.safetensors";
     public static final String INDEX_FILE = "model.safetensors.index.json";
 
+    /** Made bytes are read in windows of this size: large enough to fill threads, small enough to throw away. */
+    static final long GENERATED_WINDOW_BYTES = 1L << 26;
+
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final Path source;
     private final Map<String, Tensor> tensors;
     private final Map<String, String> metadata;
-    private final List<MappedFile> files;
+    private final List<? extends TensorSource> files;
 
     private Checkpoint(Path source, Map<String, Tensor> tensors, Map<String, String> metadata,
-                       List<MappedFile> files) {
+                       List<? extends TensorSource> files) {
         this.source = source;
         this.tensors = tensors;
         this.metadata = metadata;
@@ -147,6 +150,30 @@ public final class Checkpoint implements AutoCloseable {
                 Collections.unmodifiableMap(metadata), List.copyOf(shards.values()));
     }
 
+    /**
+     * A checkpoint whose tensors exist nowhere: {@code generator} makes each tensor's bytes when
+     * they are read, and nothing is kept (a seeded random model of any size). {@code label}
+     * stands for the source in messages.
+     */
+    public static Checkpoint generated(Path label, List<TensorSpec> specs, TensorGenerator generator) {
+        return generated(label, specs, generator, GENERATED_WINDOW_BYTES);
+    }
+
+    static Checkpoint generated(Path label, List<TensorSpec> specs, TensorGenerator generator, long windowBytes) {
+        Map<String, TensorSpec> byName = new LinkedHashMap<>();
+        for (TensorSpec spec : specs) {
+            if (byName.put(spec.name(), spec) != null) {
+                throw new CheckpointException(label + ": tensor " + spec.name() + " appears twice");
+            }
+        }
+        GeneratedSource source = new GeneratedSource(label, byName, generator);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (TensorSpec spec : specs) {
+            tensors.put(spec.name(), new Tensor(spec.name(), spec.dtype(), spec.shape(), source, 0, windowBytes));
+        }
+        return new Checkpoint(label, Collections.unmodifiableMap(tensors), Map.of(), List.of(source));
+    }
+
     /** The file or index this checkpoint was opened from. */
     public Path source() {
         return source;
@@ -203,7 +230,7 @@ public final class Checkpoint implements AutoCloseable {
     /** The safetensors files this checkpoint reads. */
     public List<Path> files() {
         List<Path> paths = new ArrayList<>();
-        for (MappedFile f : files) {
+        for (TensorSource f : files) {
             paths.add(f.path());
         }
         return paths;
@@ -213,7 +240,7 @@ public final class Checkpoint implements AutoCloseable {
     @Override
     public void close() {
         CheckpointException first = null;
-        for (MappedFile f : files) {
+        for (TensorSource f : files) {
             try {
                 f.close();
             } catch (CheckpointException e) {

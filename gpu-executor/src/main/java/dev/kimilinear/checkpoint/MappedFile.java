@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /** One open safetensors file; tensors map their own regions of it on first use. */
-final class MappedFile implements AutoCloseable {
+final class MappedFile implements TensorSource {
     private final Path path;
     private final FileChannel channel;
     private final long size;
@@ -29,7 +29,8 @@ final class MappedFile implements AutoCloseable {
         }
     }
 
-    Path path() {
+    @Override
+    public Path path() {
         return path;
     }
 
@@ -42,7 +43,8 @@ final class MappedFile implements AutoCloseable {
     }
 
     /** A little-endian read-only mapping of [offset, offset + length); length at most 2 GiB - 1. */
-    MappedByteBuffer map(long offset, long length, String tensor) {
+    @Override
+    public MappedByteBuffer map(long offset, long length, String tensor) {
         if (closed) {
             throw new CheckpointException("tensor " + tensor + " of " + path
                     + " read after its checkpoint was closed");
@@ -55,6 +57,11 @@ final class MappedFile implements AutoCloseable {
             throw new CheckpointException("cannot map tensor " + tensor + " of " + path
                     + " (bytes " + offset + ".." + (offset + length) + "): " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public boolean cached() {
+        return true;
     }
 
     @Override

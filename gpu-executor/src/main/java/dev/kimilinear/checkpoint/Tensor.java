@@ -23,22 +23,23 @@ public final class Tensor {
     private final DType dtype;
     private final long[] shape;
     private final long numel;
-    private final MappedFile file;
+    private final TensorSource file;
     private final long fileOffset;
     private final long byteLength;
     private final long windowBytes;
     // window i covers bytes [i * windowBytes, min((i + 1) * windowBytes, byteLength)); elements never straddle
     private final AtomicReferenceArray<ByteBuffer> windows;
     private volatile ByteBuffer whole;
+    private volatile Object[] lastWindow;
     // the per-row scale of an F8_E4M3 weight, and its values once read
     private final Tensor scale;
     private volatile float[] rowScales;
 
-    Tensor(String name, DType dtype, long[] shape, MappedFile file, long fileOffset, long windowBytes) {
+    Tensor(String name, DType dtype, long[] shape, TensorSource file, long fileOffset, long windowBytes) {
         this(name, dtype, shape, file, fileOffset, windowBytes, null);
     }
 
-    private Tensor(String name, DType dtype, long[] shape, MappedFile file, long fileOffset, long windowBytes,
+    private Tensor(String name, DType dtype, long[] shape, TensorSource file, long fileOffset, long windowBytes,
                    Tensor scale) {
         this.scale = scale;
         this.name = name;
@@ -152,7 +153,9 @@ public final class Tensor {
             mapped = whole;
             if (mapped == null) {
                 mapped = file.map(fileOffset, byteLength, name);
-                whole = mapped;
+                if (file.cached()) {
+                    whole = mapped;
+                }
             }
         }
         return mapped.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
@@ -364,10 +367,19 @@ public final class Tensor {
     private ByteBuffer window(int i) {
         ByteBuffer w = windows.get(i);
         if (w == null) {
+            if (!file.cached()) {
+                // made bytes are not kept, except the window read last (element-wise reads stay cheap)
+                Object[] last = lastWindow;
+                if (last != null && (int) last[0] == i) {
+                    return (ByteBuffer) last[1];
+                }
+            }
             long begin = i * windowBytes;
             long length = Math.min(windowBytes, byteLength - begin);
             w = file.map(fileOffset + begin, length, name);
-            if (!windows.compareAndSet(i, null, w)) {
+            if (!file.cached()) {
+                lastWindow = new Object[] {i, w};
+            } else if (!windows.compareAndSet(i, null, w)) {
                 w = windows.get(i);
             }
         }

@@ -69,7 +69,8 @@ public final class EngineBenchCommand implements Callable<Integer> {
             description = "most sequences at once (default: ${DEFAULT-VALUE})")
     int maxSequences;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "prompt seed (default: ${DEFAULT-VALUE})")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
+            description = "prompt seed, and a --random-config model's (default: ${DEFAULT-VALUE})")
     long seed;
 
     @Option(names = "--temperature", paramLabel = "T", defaultValue = "0",
@@ -108,6 +109,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
                 requests = fromFile.size();
             }
             BackendKind kind = target.kind();
+            target.seed = seed;
             try (Backend b = target.open(ActivationPrecision.BF16, maxBatchTokens)) {
                 KimiLinearConfig cfg = b.config();
                 if (chooseOnHost) {
@@ -123,7 +125,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "ceilings: device copy %.0f GB/s (read + write); bf16 GEMM %.1f TFLOP/s (ours)%n",
                             ceilings.copyGBs(), ceilings.gemmTflops());
                 }
-                KimiTokenizer tokenizer = fromFile != null ? KimiTokenizer.load(target.model) : null;
+                KimiTokenizer tokenizer = fromFile != null ? KimiTokenizer.load(target.directory("--prompts")) : null;
                 if (fromFile != null) {
                     promptLen = fromFile.stream().mapToInt(p -> tokenizer.encode(((Prompt.Text) p).text()).length)
                             .max().orElseThrow();
@@ -133,7 +135,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
                         promptLen + maxTokens);
                 try (Engine engine = new Engine(b, tokenizer, config)) {
                     MemoryPlan plan = engine.plan();
-                    out.printf(Locale.ROOT, "model %s on %s: %d layers, hidden %d, vocab %d%n", target.model, b.name(),
+                    out.printf(Locale.ROOT, "model %s on %s: %d layers, hidden %d, vocab %d%n", target.describe(), b.name(),
                             cfg.numLayers(), cfg.hiddenSize(), cfg.vocabSize());
                     out.println("plan: " + plan);
                     String tooLong = plan.whyNot((long) promptLen + maxTokens);

@@ -77,7 +77,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(problem);
             }
             BackendKind kind = target.kind();
-            KimiTokenizer tokenizer = KimiTokenizer.load(target.model);
+            KimiTokenizer tokenizer = KimiTokenizer.load(target.directory("generate"));
             int[] ids = chat ? tokenizer.encodeChat(List.of(ChatMessage.user(prompt)), true) : tokenizer.encode(prompt);
             long start = System.nanoTime();
             List<GenerationResult> results = new ArrayList<>();

@@ -12,10 +12,19 @@ import java.nio.file.Path;
 /** The options that name a model directory and where it runs, shared by the commands that load one. */
 public final class ModelOptions {
 
-    @Option(names = "--model", paramLabel = "DIR", required = true,
+    @Option(names = "--model", paramLabel = "DIR",
             description = "model directory: config.json and safetensors (and tiktoken.model, "
                     + "tokenizer_config.json for text)")
     Path model;
+
+    @Option(names = "--random-config", paramLabel = "CONFIG.json",
+            description = "instead of --model: a random model of this config, its weights made as they load "
+                    + "(the bytes model init would write for the command's --seed), no checkpoint on disk; "
+                    + "token prompts only")
+    Path randomConfig;
+
+    /** The random model's seed: the command's own --seed, where it has one. */
+    long seed;
 
     @Option(names = "--backend", paramLabel = "cpu|cuda", defaultValue = "cpu",
             description = "where to run (default: ${DEFAULT-VALUE})")
@@ -50,6 +59,25 @@ public final class ModelOptions {
 
     /** A backend whose forwards carry up to maxBatchTokens tokens (the CUDA workspace is sized for them). */
     Backend open(ActivationPrecision precision, int maxBatchTokens) {
+        if ((model == null) == (randomConfig == null)) {
+            throw new IllegalArgumentException("name a model: --model DIR or --random-config CONFIG.json (one of them)");
+        }
+        if (randomConfig != null) {
+            return Backends.openRandom(kind(), randomConfig, seed, device, precision, maxBatchTokens, weights());
+        }
         return Backends.open(kind(), model, device, precision, maxBatchTokens, weights());
+    }
+
+    /** The model directory, for what only a directory has (its tokenizer); an error naming {@code what} otherwise. */
+    Path directory(String what) {
+        if (model == null) {
+            throw new IllegalArgumentException(what + " needs --model DIR (a random model has no tokenizer)");
+        }
+        return model;
+    }
+
+    /** What the model is, for messages: its directory, or the random model's config and seed. */
+    String describe() {
+        return model != null ? model.toString() : randomConfig + " (random, seed " + seed + ")";
     }
 }

@@ -69,10 +69,15 @@ public final class CpuBackend implements Backend {
      */
     public static CpuBackend load(Path modelDir, long budgetBytes, int pageSize, int maxBatchTokens) {
         KimiLinearConfig cfg = KimiLinearConfig.load(modelDir.resolve("config.json"));
-        CpuWeights weights;
         try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
-            weights = CpuWeights.load(ModelWeights.bind(cfg, ckpt));
+            return of(cfg, ckpt, budgetBytes, pageSize, maxBatchTokens);
         }
+    }
+
+    /** As {@link #load}, from an open checkpoint of the config (a generated one included). */
+    public static CpuBackend of(KimiLinearConfig cfg, Checkpoint ckpt, long budgetBytes, int pageSize,
+                                int maxBatchTokens) {
+        CpuWeights weights = CpuWeights.load(ModelWeights.bind(cfg, ckpt));
         if (budgetBytes <= 0) {
             Runtime rt = Runtime.getRuntime();
             long used = rt.totalMemory() - rt.freeMemory();

@@ -1,8 +1,14 @@
 package dev.kimilinear.engine;
 
+import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.cpu.CpuBackend;
 import dev.kimilinear.cuda.ActivationPrecision;
+import dev.kimilinear.cuda.CudaAvailability;
+import dev.kimilinear.cuda.CudaContext;
 import dev.kimilinear.cuda.CudaModel;
+import dev.kimilinear.model.KimiLinearConfig;
+import dev.kimilinear.model.ModelWeights;
+import dev.kimilinear.model.RandomCheckpoint;
 import dev.kimilinear.model.WeightPrecision;
 
 import java.nio.file.Files;
@@ -63,5 +69,28 @@ public final class Backends {
             case CPU -> CpuBackend.load(modelDir);
             case CUDA -> CudaModel.load(modelDir, device, PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision, held);
         };
+    }
+
+    /**
+     * A seeded random model of {@code config} with no checkpoint anywhere: its weights are made
+     * as they load ({@link RandomCheckpoint#open}, the bytes {@code bin/kimi model init} would
+     * write), so models larger than any disk here can be measured. {@code weights} null is bf16.
+     */
+    public static Backend openRandom(BackendKind kind, Path config, long seed, int device, ActivationPrecision precision,
+                                     int maxBatchTokens, WeightPrecision weights) {
+        if (maxBatchTokens < 1) {
+            throw new IllegalArgumentException("max batch tokens must be at least 1, got " + maxBatchTokens);
+        }
+        KimiLinearConfig cfg = KimiLinearConfig.load(config);
+        if (kind == BackendKind.CUDA) {
+            CudaAvailability.require();
+        }
+        try (Checkpoint ckpt = RandomCheckpoint.open(cfg, seed)) {
+            return switch (kind) {
+                case CPU -> CpuBackend.of(cfg, ckpt, 0, PAGE_SIZE, maxBatchTokens);
+                case CUDA -> new CudaModel(CudaContext.forDevice(device), ModelWeights.bind(cfg, ckpt), PAGE_SIZE,
+                        maxBatchTokens, MAX_SEQUENCES, precision, true, weights == null ? WeightPrecision.BF16 : weights);
+            };
+        }
     }
 }

@@ -7,6 +7,7 @@ import dev.kimilinear.checkpoint.AtomicFiles;
 import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.checkpoint.CheckpointException;
 import dev.kimilinear.checkpoint.DType;
+import dev.kimilinear.checkpoint.HalfFloats;
 import dev.kimilinear.checkpoint.ShardedSafetensorsWriter;
 import dev.kimilinear.checkpoint.TensorSpec;
 import dev.kimilinear.model.KimiLinearConfig.KdaConfig;
@@ -102,6 +103,49 @@ public final class RandomCheckpoint {
         files.add("generation_config.json");
         files.add("config.json");
         return new Result(dir, parameters, bytes, List.copyOf(files));
+    }
+
+    /**
+     * The checkpoint {@link #write} would write, made on request and never stored: each tensor's
+     * bytes are generated when read (chunks in parallel, as write does), the same bytes as the
+     * written file's. A model of any size, for measuring without a checkpoint on disk.
+     */
+    public static Checkpoint open(KimiLinearConfig config, long seed) {
+        config.validate("config");
+        List<Planned> plan = plan(config);
+        Map<String, Planned> byName = new java.util.HashMap<>();
+        List<TensorSpec> specs = new ArrayList<>();
+        for (Planned p : plan) {
+            byName.put(p.spec().name(), p);
+            specs.add(p.spec());
+        }
+        ThreadLocal<float[]> chunkBuffer = ThreadLocal.withInitial(() -> new float[CHUNK]);
+        return Checkpoint.generated(Path.of("random model (seed " + seed + ")"), specs, (spec, byteOffset, dst) -> {
+            Planned p = byName.get(spec.name());
+            int size = spec.dtype().size();
+            long first = byteOffset / size;
+            int count = dst.remaining() / size;
+            long tensorSeed = mix(seed, spec.name());
+            long firstChunk = first / CHUNK;
+            long lastChunk = (first + count - 1) / CHUNK;
+            java.util.stream.LongStream.rangeClosed(firstChunk, lastChunk).parallel().forEach(chunk -> {
+                float[] values = chunkBuffer.get();
+                int len = (int) Math.min(CHUNK, spec.numel() - chunk * CHUNK);
+                fill(p, new SplittableRandom(mix(tensorSeed, chunk)), values, len);
+                long from = Math.max(first, chunk * CHUNK);
+                long to = Math.min(first + count, chunk * CHUNK + len);
+                for (long e = from; e < to; e++) {
+                    int at = (int) ((e - first) * size);
+                    float v = values[(int) (e - chunk * CHUNK)];
+                    switch (spec.dtype()) {
+                        case BF16 -> dst.putShort(at, HalfFloats.floatToBf16(v));
+                        case F16 -> dst.putShort(at, HalfFloats.floatToF16(v));
+                        case F32 -> dst.putFloat(at, v);
+                        default -> throw new IllegalStateException("random tensor " + spec.name() + " of " + spec.dtype());
+                    }
+                }
+            });
+        });
     }
 
     /** Every tensor of the model in file order, with how it is initialised. */

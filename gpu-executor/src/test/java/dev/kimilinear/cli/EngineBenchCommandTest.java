@@ -70,4 +70,25 @@ class EngineBenchCommandTest {
         assertTrue(bad.getMessage().contains("line 2") && bad.getMessage().contains("not a JSON object"),
                 bad.getMessage());
     }
+
+    /** A random model of a config runs with no checkpoint on disk; a model must be named exactly once. */
+    @Test
+    void benchesARandomModelOfAConfig() {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = new picocli.CommandLine(new EngineBenchCommand());
+        cli.setOut(new java.io.PrintWriter(out, true));
+        cli.setErr(new java.io.PrintWriter(err, true));
+        int code = cli.execute("--random-config", DEMO.toString(), "--seed", "3", "--requests", "2", "--prompt-len", "8",
+                "--max-tokens", "3");
+        assertEquals(0, code, err.toString());
+        assertTrue(out.toString().contains("(random, seed 3) on cpu"), out.toString());
+        assertTrue(out.toString().contains("generate: 2 requests"), out.toString());
+        picocli.CommandLine none = new picocli.CommandLine(new EngineBenchCommand());
+        java.io.StringWriter noneErr = new java.io.StringWriter();
+        none.setErr(new java.io.PrintWriter(noneErr, true));
+        none.setOut(new java.io.PrintWriter(new java.io.StringWriter(), true));
+        assertEquals(1, none.execute("--requests", "1"));
+        assertTrue(noneErr.toString().contains("--model DIR or --random-config"), noneErr.toString());
+    }
 }

@@ -179,4 +179,31 @@ class RandomCheckpointTest {
         // Kimi-Linear-48B-A3B: about 48 billion parameters in total
         assertTrue(parameters > 47e9 && parameters < 50e9, "parameters " + parameters);
     }
+
+    /** The checkpoint made on request holds the bytes write puts in the file, tensor by tensor. */
+    @Test
+    void aGeneratedCheckpointHoldsTheWrittenBytes() {
+        KimiLinearConfig config = KimiLinearConfigTest.small();
+        Path out = dir.resolve("written");
+        RandomCheckpoint.write(config, 5, out);
+        try (Checkpoint written = Checkpoint.open(out); Checkpoint made = RandomCheckpoint.open(config, 5)) {
+            assertEquals(written.names(), made.names());
+            for (String name : written.names()) {
+                Tensor a = written.tensor(name);
+                Tensor b = made.tensor(name);
+                assertEquals(a.dtype(), b.dtype(), name);
+                assertArrayEquals(a.shape(), b.shape(), name);
+                assertEquals(a.buffer(), b.buffer(), name + ": bytes");
+                assertArrayEquals(a.toFloats(), b.toFloats(), name + ": floats");
+            }
+            ModelWeights w = ModelWeights.bind(config, made);
+            assertEquals(DType.F32, w.layers().get(0).kda().aLog().dtype());
+        }
+        try (Checkpoint other = RandomCheckpoint.open(config, 6); Checkpoint same = RandomCheckpoint.open(config, 5);
+             Checkpoint written = Checkpoint.open(out)) {
+            String name = "lm_head.weight";
+            assertFalse(other.tensor(name).buffer().equals(written.tensor(name).buffer()), "another seed, other bytes");
+            assertEquals(same.tensor(name).buffer(), written.tensor(name).buffer());
+        }
+    }
 }
