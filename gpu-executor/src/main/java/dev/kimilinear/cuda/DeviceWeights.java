@@ -43,12 +43,30 @@ final class DeviceWeights implements AutoCloseable {
             total += t.numel();
         }
         DeviceBuffer b = allocate(total * 2);
-        long off = 0;
-        for (Tensor t : parts) {
-            b.upload(bf16(t), off);
-            off += t.numel() * 2;
-        }
+        uploadBf16(b, parts);
         return b.ptr();
+    }
+
+    /** Batches of parts read (or made) this many at a time: the experts of a layer are 512 small parts. */
+    private static final int PARALLEL_PARTS = 32;
+
+    /**
+     * The parts' bf16 rows, one after another, into {@code b}: read in parallel a batch at a time
+     * (a random model's weights are made as they are read, so this is most of its loading time),
+     * uploaded in order.
+     */
+    private static void uploadBf16(DeviceBuffer b, Tensor[] parts) {
+        long off = 0;
+        for (int first = 0; first < parts.length; first += PARALLEL_PARTS) {
+            int n = Math.min(PARALLEL_PARTS, parts.length - first);
+            int base = first;
+            short[][] rows = java.util.stream.IntStream.range(0, n).parallel()
+                    .mapToObj(i -> bf16(parts[base + i])).toArray(short[][]::new);
+            for (short[] r : rows) {
+                b.upload(r, off);
+                off += r.length * 2L;
+            }
+        }
     }
 
     /**
@@ -102,11 +120,7 @@ final class DeviceWeights implements AutoCloseable {
             return new Fp8Weight(q.ptr(), scales.ptr(), rows, cols, experts, scratch);
         }
         try (DeviceBuffer staged = DeviceBuffer.allocate(ctx, total * cols * 2)) {
-            long off = 0;
-            for (Tensor t : parts) {
-                staged.upload(bf16(t), off);
-                off += t.numel() * 2;
-            }
+            uploadBf16(staged, parts);
             GemmFp8Kernel.quantize(ctx, staged.ptr(), cols, (int) total, cols, q.ptr(), cols, scales.ptr());
             ctx.synchronize();   // the staged rows are freed next
         }
