@@ -356,6 +356,71 @@ extern "C" __global__ void __launch_bounds__(256) gemm_grouped_skinny(
 #define WSS_CLUSTER __cluster_dims__(1, WSS_SLICES, 1)
 #endif
 
+// The split product's parts that do not depend on the weights' format (gemm_fp8.cu has an e4m3
+// form): staging a slice of the activations, and adding the slices' partial sums.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+// The block's slice [kbeg, kbeg + ks) of MP activation rows into shared memory, row pitch apitch
+// (rows past M and columns past K read as zeros); committed as one cp.async group.
+template <int MP>
+__device__ __forceinline__ void wss_stage_activations(bf16* As, int apitch, const bf16* A, long lda, int M, int K,
+                                                      int ks, int kbeg) {
+    for (int i = threadIdx.x; i < MP * (ks / 8); i += blockDim.x) {
+        const int m = i / (ks / 8), c = i % (ks / 8), k = kbeg + c * 8;
+        const bool ok = m < M && k < K;
+        cp_async16(As + m * apitch + c * 8, ok ? (const void*)(A + (long)m * lda + k) : (const void*)A, ok ? 16 : 0);
+    }
+    cp_async_commit();
+}
+
+// Each block's partial sums into its shared memory (over the staged rows), then block 0 of the
+// cluster adds the slices in rank order and stores C = alpha * sum (times scales[n] where given)
+// + beta * C. Every block of the cluster calls it; none leaves while block 0 may still read.
+template <int NT>
+__device__ __forceinline__ void wss_reduce_store(const float (&acc)[NT][4], float* part, void* Cv, long ldc, int M,
+                                                 int N, float alpha, float beta, int outBf16,
+                                                 const float* __restrict__ scales) {
+    constexpr int MP = NT * 8;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    __syncthreads();   // every warp is done with the staged rows
+#pragma unroll
+    for (int j = 0; j < NT; j++)
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+            part[(j * 8 + 2 * t + (e & 1)) * WSS_PITCH + warp * 16 + g + (e >> 1) * 8] = acc[j][e];
+    cluster_barrier();
+    if (blockIdx.y == 0) {
+        const unsigned local = (unsigned)__cvta_generic_to_shared(part);
+        for (int i = threadIdx.x; i < MP * WSS_ROWS / 4; i += blockDim.x) {
+            const int m = i / (WSS_ROWS / 4), r = (i % (WSS_ROWS / 4)) * 4;
+            if (m >= M) continue;
+            const unsigned off = (unsigned)((m * WSS_PITCH + r) * 4);
+            float4 sum = *reinterpret_cast<const float4*>(part + m * WSS_PITCH + r);
+#pragma unroll
+            for (int rank = 1; rank < WSS_SLICES; rank++) {
+                unsigned remote;
+                float4 v;
+                asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(local + off), "r"(rank));
+                asm volatile("ld.shared::cluster.v4.f32 {%0,%1,%2,%3}, [%4];"
+                             : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w) : "r"(remote) : "memory");
+                sum.x += v.x; sum.y += v.y; sum.z += v.z; sum.w += v.w;
+            }
+            const float vals[4] = {sum.x, sum.y, sum.z, sum.w};
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                const int n = blockIdx.x * WSS_ROWS + r + q;
+                if (n < N) {
+                    const float v = scales != nullptr ? alpha * scales[n] * vals[q] : alpha * vals[q];
+                    if (outBf16) store_out<bf16>(reinterpret_cast<bf16*>(Cv) + (long)m * ldc + n, v, beta);
+                    else store_out<float>(reinterpret_cast<float*>(Cv) + (long)m * ldc + n, v, beta);
+                }
+            }
+        }
+    }
+    // no block leaves while block 0 may still read its shared memory
+    cluster_barrier();
+}
+#endif
+
 template <int NT>
 __device__ __forceinline__ void gemm_skinny_split_body(
         const bf16* __restrict__ A, long lda, const bf16* __restrict__ B, long ldb, void* Cv, long ldc,
@@ -368,13 +433,7 @@ __device__ __forceinline__ void gemm_skinny_split_body(
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
     const int ks = ((K + WSS_SLICES - 1) / WSS_SLICES + 31) & ~31, kbeg = blockIdx.y * ks;
     const int apitch = ks + 8;
-    // stage the slice of the activations (rows past M and columns past K read as zeros)
-    for (int i = threadIdx.x; i < MP * (ks / 8); i += blockDim.x) {
-        const int m = i / (ks / 8), c = i % (ks / 8), k = kbeg + c * 8;
-        const bool ok = m < M && k < K;
-        cp_async16(As + m * apitch + c * 8, ok ? (const void*)(A + (long)m * lda + k) : (const void*)A, ok ? 16 : 0);
-    }
-    cp_async_commit();
+    wss_stage_activations<MP>(As, apitch, A, lda, M, K, ks, kbeg);
     const int n0 = blockIdx.x * WSS_ROWS + warp * 16;
     const int nA = n0 + g, nB = n0 + g + 8;
     const bf16* wA = B + (long)min(nA, N - 1) * ldb;
@@ -417,42 +476,7 @@ __device__ __forceinline__ void gemm_skinny_split_body(
         cp_async_wait<0>();
         __syncthreads();
     }
-    __syncthreads();   // every warp is done with the staged rows
-#pragma unroll
-    for (int j = 0; j < NT; j++)
-#pragma unroll
-        for (int e = 0; e < 4; e++)
-            part[(j * 8 + 2 * t + (e & 1)) * WSS_PITCH + warp * 16 + g + (e >> 1) * 8] = acc[j][e];
-    cluster_barrier();
-    if (blockIdx.y == 0) {
-        const unsigned local = (unsigned)__cvta_generic_to_shared(part);
-        for (int i = threadIdx.x; i < MP * WSS_ROWS / 4; i += blockDim.x) {
-            const int m = i / (WSS_ROWS / 4), r = (i % (WSS_ROWS / 4)) * 4;
-            if (m >= M) continue;
-            const unsigned off = (unsigned)((m * WSS_PITCH + r) * 4);
-            float4 sum = *reinterpret_cast<const float4*>(part + m * WSS_PITCH + r);
-#pragma unroll
-            for (int rank = 1; rank < WSS_SLICES; rank++) {
-                unsigned remote;
-                float4 v;
-                asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(local + off), "r"(rank));
-                asm volatile("ld.shared::cluster.v4.f32 {%0,%1,%2,%3}, [%4];"
-                             : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w) : "r"(remote) : "memory");
-                sum.x += v.x; sum.y += v.y; sum.z += v.z; sum.w += v.w;
-            }
-            const float vals[4] = {sum.x, sum.y, sum.z, sum.w};
-#pragma unroll
-            for (int q = 0; q < 4; q++) {
-                const int n = blockIdx.x * WSS_ROWS + r + q;
-                if (n < N) {
-                    if (outBf16) store_out<bf16>(reinterpret_cast<bf16*>(Cv) + (long)m * ldc + n, alpha * vals[q], beta);
-                    else store_out<float>(reinterpret_cast<float*>(Cv) + (long)m * ldc + n, alpha * vals[q], beta);
-                }
-            }
-        }
-    }
-    // no block leaves while block 0 may still read its shared memory
-    cluster_barrier();
+    wss_reduce_store<NT>(acc, part, Cv, ldc, M, N, alpha, beta, outBf16, nullptr);
 #else
     __trap();   // launched only on sm_90 devices
 #endif

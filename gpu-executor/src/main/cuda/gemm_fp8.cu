@@ -9,7 +9,8 @@
 //   the tensor cores against the bf16 activations; the per-channel scale is applied to the sum.
 //
 // This file follows gemm.cu in the one translation unit build-fatbin.sh makes (files in name
-// order) and uses its ld_stream, store_out and WSS_* definitions.
+// order) and uses its ld_stream, its WSS_* definitions and the split product's shared parts
+// (wss_stage_activations, wss_reduce_store).
 #include "common.cuh"
 #include <cuda_fp8.h>
 
@@ -89,12 +90,7 @@ __device__ __forceinline__ void gemm_fp8w_split_body(
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
     const int ks = ((K + WSS_SLICES - 1) / WSS_SLICES + 63) & ~63, kbeg = blockIdx.y * ks;
     const int apitch = ks + 8;
-    for (int i = threadIdx.x; i < MP * (ks / 8); i += blockDim.x) {
-        const int m = i / (ks / 8), c = i % (ks / 8), k = kbeg + c * 8;
-        const bool ok = m < M && k < K;
-        cp_async16(As + m * apitch + c * 8, ok ? (const void*)(A + (long)m * lda + k) : (const void*)A, ok ? 16 : 0);
-    }
-    cp_async_commit();
+    wss_stage_activations<MP>(As, apitch, A, lda, M, K, ks, kbeg);
     const int n0 = blockIdx.x * WSS_ROWS + warp * 16;
     const int nA = n0 + g, nB = n0 + g + 8;
     const uint8_t* wA = B + (long)min(nA, N - 1) * ldb;
@@ -150,42 +146,7 @@ __device__ __forceinline__ void gemm_fp8w_split_body(
         cp_async_wait<0>();
         __syncthreads();
     }
-    __syncthreads();
-#pragma unroll
-    for (int j = 0; j < NT; j++)
-#pragma unroll
-        for (int e = 0; e < 4; e++)
-            part[(j * 8 + 2 * t + (e & 1)) * WSS_PITCH + warp * 16 + g + (e >> 1) * 8] = acc[j][e];
-    cluster_barrier();
-    if (blockIdx.y == 0) {
-        const unsigned local = (unsigned)__cvta_generic_to_shared(part);
-        for (int i = threadIdx.x; i < MP * WSS_ROWS / 4; i += blockDim.x) {
-            const int m = i / (WSS_ROWS / 4), r = (i % (WSS_ROWS / 4)) * 4;
-            if (m >= M) continue;
-            const unsigned off = (unsigned)((m * WSS_PITCH + r) * 4);
-            float4 sum = *reinterpret_cast<const float4*>(part + m * WSS_PITCH + r);
-#pragma unroll
-            for (int rank = 1; rank < WSS_SLICES; rank++) {
-                unsigned remote;
-                float4 v;
-                asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(local + off), "r"(rank));
-                asm volatile("ld.shared::cluster.v4.f32 {%0,%1,%2,%3}, [%4];"
-                             : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w) : "r"(remote) : "memory");
-                sum.x += v.x; sum.y += v.y; sum.z += v.z; sum.w += v.w;
-            }
-            const float vals[4] = {sum.x, sum.y, sum.z, sum.w};
-#pragma unroll
-            for (int q = 0; q < 4; q++) {
-                const int n = blockIdx.x * WSS_ROWS + r + q;
-                if (n < N) {
-                    const float v = alpha * scales[n] * vals[q];
-                    if (outBf16) store_out<bf16>(reinterpret_cast<bf16*>(Cv) + (long)m * ldc + n, v, beta);
-                    else store_out<float>(reinterpret_cast<float*>(Cv) + (long)m * ldc + n, v, beta);
-                }
-            }
-        }
-    }
-    cluster_barrier();
+    wss_reduce_store<NT>(acc, part, Cv, ldc, M, N, alpha, beta, outBf16, scales);
 #else
     __trap();   // launched only on sm_90 devices
 #endif

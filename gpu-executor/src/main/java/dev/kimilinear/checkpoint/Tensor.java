@@ -30,7 +30,11 @@ public final class Tensor {
     // window i covers bytes [i * windowBytes, min((i + 1) * windowBytes, byteLength)); elements never straddle
     private final AtomicReferenceArray<ByteBuffer> windows;
     private volatile ByteBuffer whole;
-    private volatile Object[] lastWindow;
+    private volatile LastWindow lastWindow;
+
+    /** The window of made bytes read last (not kept otherwise). */
+    private record LastWindow(int index, ByteBuffer bytes) {
+    }
     // the per-row scale of an F8_E4M3 weight, and its values once read
     private final Tensor scale;
     private volatile float[] rowScales;
@@ -369,16 +373,16 @@ public final class Tensor {
         if (w == null) {
             if (!file.cached()) {
                 // made bytes are not kept, except the window read last (element-wise reads stay cheap)
-                Object[] last = lastWindow;
-                if (last != null && (int) last[0] == i) {
-                    return (ByteBuffer) last[1];
+                LastWindow last = lastWindow;
+                if (last != null && last.index() == i) {
+                    return last.bytes();
                 }
             }
             long begin = i * windowBytes;
             long length = Math.min(windowBytes, byteLength - begin);
             w = file.map(fileOffset + begin, length, name);
             if (!file.cached()) {
-                lastWindow = new Object[] {i, w};
+                lastWindow = new LastWindow(i, w);
             } else if (!windows.compareAndSet(i, null, w)) {
                 w = windows.get(i);
             }

@@ -19,7 +19,8 @@ import java.util.List;
  * bench runs the very prompts a job does.
  */
 public final class PromptsFile {
-    static final List<String> FIELDS = List.of("text", "prompt", "question", "input");
+    /** Text fields datasets use, in the order they are looked for (a generate job's input columns too). */
+    public static final List<String> TEXT_FIELDS = List.of("text", "prompt", "question", "input");
 
     private PromptsFile() {
     }
@@ -57,13 +58,13 @@ public final class PromptsFile {
         if (row == null || !row.isObject()) {
             throw new IllegalArgumentException(file + " line " + number + ": not a JSON object");
         }
-        for (String field : FIELDS) {
+        for (String field : TEXT_FIELDS) {
             JsonNode value = row.get(field);
             if (value != null && value.isTextual() && !value.asText().isEmpty()) {
                 return value.asText();
             }
         }
-        throw new IllegalArgumentException(file + " line " + number + ": no prompt: none of the fields " + FIELDS
+        throw new IllegalArgumentException(file + " line " + number + ": no prompt: none of the fields " + TEXT_FIELDS
                 + " holds a non-empty string");
     }
 }

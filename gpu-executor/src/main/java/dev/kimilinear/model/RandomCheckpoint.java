@@ -134,15 +134,21 @@ public final class RandomCheckpoint {
                 fill(p, new SplittableRandom(mix(tensorSeed, chunk)), values, len);
                 long from = Math.max(first, chunk * CHUNK);
                 long to = Math.min(first + count, chunk * CHUNK + len);
-                for (long e = from; e < to; e++) {
-                    int at = (int) ((e - first) * size);
-                    float v = values[(int) (e - chunk * CHUNK)];
-                    switch (spec.dtype()) {
-                        case BF16 -> dst.putShort(at, HalfFloats.floatToBf16(v));
-                        case F16 -> dst.putShort(at, HalfFloats.floatToF16(v));
-                        case F32 -> dst.putFloat(at, v);
-                        default -> throw new IllegalStateException("random tensor " + spec.name() + " of " + spec.dtype());
+                int at = (int) ((from - first) * size);
+                int src = (int) (from - chunk * CHUNK);
+                int n = (int) (to - from);
+                switch (spec.dtype()) {
+                    case BF16 -> {
+                        for (int i = 0; i < n; i++) {
+                            dst.putShort(at + 2 * i, HalfFloats.floatToBf16(values[src + i]));
+                        }
                     }
+                    case F32 -> {
+                        for (int i = 0; i < n; i++) {
+                            dst.putFloat(at + 4 * i, values[src + i]);
+                        }
+                    }
+                    default -> throw new IllegalStateException("random tensor " + spec.name() + " of " + spec.dtype());
                 }
             });
         });

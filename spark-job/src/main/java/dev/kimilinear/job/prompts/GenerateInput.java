@@ -1,5 +1,6 @@
 package dev.kimilinear.job.prompts;
 
+import dev.kimilinear.cli.PromptsFile;
 import dev.kimilinear.job.config.GenerateSpec;
 
 import org.apache.spark.api.java.JavaRDD;
@@ -27,8 +28,8 @@ import java.util.Locale;
  */
 public final class GenerateInput {
     public static final String CORRUPT = "_corrupt_record";
-    /** Text columns datasets use, in the order they are looked for. */
-    public static final List<String> TEXT_COLUMNS = List.of("text", "prompt", "question", "input");
+    /** Text columns datasets use, in the order they are looked for (bench engine --prompts reads the same). */
+    public static final List<String> TEXT_COLUMNS = PromptsFile.TEXT_FIELDS;
     public static final StructType ERRORS = new StructType(new StructField[]{
             DataTypes.createStructField("source", DataTypes.StringType, false),
             DataTypes.createStructField("row", DataTypes.LongType, false),
