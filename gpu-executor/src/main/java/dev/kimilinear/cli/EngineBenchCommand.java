@@ -89,6 +89,12 @@ public final class EngineBenchCommand implements Callable<Integer> {
             + "random prompts of --prompt-len tokens")
     java.nio.file.Path promptsFile;
 
+    @Option(names = "--scenario", paramLabel = "prefill:L:N|generate:L:N:M", description = "instead of the one run of "
+            + "--prompt-len, --requests and --max-tokens (a prefill pass, then a generate pass), these passes in turn on "
+            + "the one loaded model: N prompts of L tokens prefilled to their first token, or generating M tokens each "
+            + "(repeatable; for large models, whose loading dominates)")
+    List<String> scenarios;
+
     @Option(names = "--choose-on-host", description = "CUDA: copy every logits row to the host and choose tokens "
             + "there, as the engine once did (for comparison)")
     boolean chooseOnHost;
@@ -131,90 +137,159 @@ public final class EngineBenchCommand implements Callable<Integer> {
                             .max().orElseThrow();
                     out.printf(Locale.ROOT, "prompts: %d from %s, at most %d tokens%n", requests, promptsFile, promptLen);
                 }
-                EngineConfig config = new EngineConfig(maxBatchTokens, prefillChunk, Math.min(maxSequences, requests), 0,
-                        promptLen + maxTokens);
-                try (Engine engine = new Engine(b, tokenizer, config)) {
-                    MemoryPlan plan = engine.plan();
-                    out.printf(Locale.ROOT, "model %s on %s: %d layers, hidden %d, vocab %d%n", target.describe(), b.name(),
-                            cfg.numLayers(), cfg.hiddenSize(), cfg.vocabSize());
-                    out.println("plan: " + plan);
-                    String tooLong = plan.whyNot((long) promptLen + maxTokens);
-                    if (tooLong != null) {
-                        throw new IllegalArgumentException("cannot run: " + tooLong);
+                List<Scenario> runs = scenarios == null
+                        ? List.of(new Scenario(true, true, promptLen, requests, maxTokens))
+                        : scenarios.stream().map(Scenario::parse).toList();
+                if (scenarios != null && fromFile != null) {
+                    throw new IllegalArgumentException("--scenario makes random prompts; --prompts names its own");
+                }
+                for (Scenario run : runs) {
+                    if (runs.size() > 1) {
+                        out.println("== scenario " + run);
                     }
-                    Random random = new Random(seed);
-                    run(engine, prompts(random, Math.min(requests, 4), Math.min(promptLen, 32), cfg), 4);
-
-                    EngineStats before = engine.stats();
-                    Pass prefill = run(engine, fromFile != null ? fromFile : prompts(random, requests, promptLen, cfg), 1);
-                    EngineStats afterPrefill = engine.stats();
-                    long prefillTokens = afterPrefill.prefillTokens() - before.prefillTokens();
-                    // a file's prompts differ in length: their mean stands for them
-                    int meanLen = (int) Math.round((double) prefillTokens / requests);
-                    out.printf(Locale.ROOT, "prefill: %d prompts x %s%d tokens in %.3f s = %.1f tokens/s%n", requests,
-                            fromFile != null ? "~" : "", meanLen, prefill.seconds, prefillTokens / prefill.seconds);
-                    double flops = StepRoofline.prefillFlops(cfg, requests, meanLen);
-                    if (ceilings != null) {
-                        double floor = flops / (ceilings.gemmTflops() * 1e12);
-                        out.printf(Locale.ROOT, "prefill roofline: %.1f TFLOP at %.0f TFLOP/s = %.3f s; measured %.1f"
-                                        + " TFLOP/s = %.1f%% of the matrix rate%n", flops / 1e12, ceilings.gemmTflops(), floor,
-                                flops / prefill.seconds / 1e12, 100 * floor / prefill.seconds);
+                    promptLen = fromFile != null ? promptLen : run.promptLen();
+                    requests = fromFile != null ? requests : run.requests();
+                    maxTokens = run.maxTokens();
+                    int rc = scenario(out, err, b, cfg, ceilings, tokenizer, fromFile, run.prefill(), run.generate());
+                    if (rc != 0) {
+                        return rc;
                     }
-
-                    Pass gen = run(engine, fromFile != null ? fromFile : prompts(random, requests, promptLen, cfg), maxTokens);
-                    EngineStats after = engine.stats();
-                    long decodeTokens = after.decodeTokens() - afterPrefill.decodeTokens();
-                    double decodeSeconds = (after.decodeNanos() - afterPrefill.decodeNanos()) / 1e9;
-                    long output = after.outputTokens() - afterPrefill.outputTokens();
-                    out.printf(Locale.ROOT, "generate: %d requests x %d prompt tokens, %d output tokens in %.3f s"
-                                    + " = %.1f output tokens/s overall%n", requests, promptLen, output, gen.seconds,
-                            output / gen.seconds);
-                    out.printf(Locale.ROOT, "decode: %d tokens in decode-only steps taking %.3f s = %.1f tokens/s"
-                                    + " (mixed prefill+decode steps: %.3f s)%n", decodeTokens, decodeSeconds,
-                            decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0.0,
-                            (after.mixedNanos() - afterPrefill.mixedNanos()) / 1e9);
-                    long decodeSteps = after.decodeSteps() - afterPrefill.decodeSteps();
-                    if (decodeSteps > 0) {
-                        double stepMs = decodeSeconds * 1e3 / decodeSteps;
-                        double forwardMs = (after.decodeForwardNanos() - afterPrefill.decodeForwardNanos()) / 1e6
-                                / decodeSteps;
-                        int n = (int) Math.round((double) decodeTokens / decodeSteps);
-                        out.printf(Locale.ROOT, "decode steps: %d of %d sequences on average, %.2f ms each: %.2f ms in"
-                                        + " the backend's forward, %.2f ms of host work around it%n", decodeSteps, n, stepMs,
-                                forwardMs, stepMs - forwardMs);
-                        if (ceilings != null) {
-                            long context = meanLen + maxTokens / 2;
-                            double stepBytes = StepRoofline.decodeBytes(cfg, n, context, 2);
-                            double floorMs = stepBytes / (ceilings.copyGBs() * 1e9) * 1e3;
-                            out.printf(Locale.ROOT, "decode roofline: a step of %d sequences at context %d moves %.2f GB"
-                                            + " = %.2f ms at %.0f GB/s; measured %.2f ms per step = %.1f%% of the roofline%n",
-                                    n, context, stepBytes / 1e9, floorMs, ceilings.copyGBs(), stepMs, 100 * floorMs / stepMs);
-                        }
-                    }
-                    out.println("latency ms      p50      p90      p99      max");
-                    printRow(out, "request", gen.latency);
-                    printRow(out, "first token", gen.firstToken);
-                    printRow(out, "per token", gen.perToken);
-                    long stateBytes = after.peakSequences() * plan.bytesPerSlot();
-                    long latentBytes = after.peakPages() * plan.bytesPerPage();
-                    Runtime rt = Runtime.getRuntime();
-                    out.printf(Locale.ROOT, "memory: peak %d sequences (%.1f MB state) and %d pages (%.1f MB latent)"
-                                    + " = %.1f MB in use; reserved %.1f MB; ceiling (budget) %.1f MB; JVM heap %.1f MB%n",
-                            after.peakSequences(), stateBytes / 1e6, after.peakPages(), latentBytes / 1e6,
-                            (stateBytes + latentBytes) / 1e6, plan.reservedBytes() / 1e6, plan.budgetBytes() / 1e6,
-                            (rt.totalMemory() - rt.freeMemory()) / 1e6);
-                    out.printf(Locale.ROOT, "steps %d, preemptions %d, errors %d%n", after.steps() - before.steps(),
-                            after.preemptions() - before.preemptions(), prefill.errors + gen.errors);
-                    if (prefill.errors + gen.errors > 0) {
-                        err.println("bench engine: " + (prefill.errors + gen.errors) + " requests failed: " + gen.firstError);
-                        return 1;
-                    }
+                    out.flush();
                 }
             }
             return 0;
         } catch (RuntimeException | InterruptedException e) {
             err.println("bench engine: " + e.getMessage());
             return 1;
+        }
+    }
+
+
+    /** One bench on the loaded model: a prefill pass, a generate pass, or both. */
+    private int scenario(PrintWriter out, PrintWriter err, Backend b, KimiLinearConfig cfg, KernelBench.Ceilings ceilings,
+                         KimiTokenizer tokenizer, List<Prompt> fromFile, boolean doPrefill, boolean doGenerate)
+            throws InterruptedException {
+        EngineConfig config = new EngineConfig(maxBatchTokens, prefillChunk, Math.min(maxSequences, requests), 0,
+                promptLen + maxTokens);
+        try (Engine engine = new Engine(b, tokenizer, config)) {
+            MemoryPlan plan = engine.plan();
+            out.printf(Locale.ROOT, "model %s on %s: %d layers, hidden %d, vocab %d%n", target.describe(), b.name(),
+                    cfg.numLayers(), cfg.hiddenSize(), cfg.vocabSize());
+            out.println("plan: " + plan);
+            String tooLong = plan.whyNot((long) promptLen + maxTokens);
+            if (tooLong != null) {
+                throw new IllegalArgumentException("cannot run: " + tooLong);
+            }
+            Random random = new Random(seed);
+            run(engine, prompts(random, Math.min(requests, 4), Math.min(promptLen, 32), cfg), 4);
+
+            EngineStats before = engine.stats();
+            Pass prefill = new Pass();
+            int meanLen = promptLen;
+            if (doPrefill) {
+                prefill = run(engine, fromFile != null ? fromFile : prompts(random, requests, promptLen, cfg), 1);
+                long prefillTokens = engine.stats().prefillTokens() - before.prefillTokens();
+                // a file's prompts differ in length: their mean stands for them
+                meanLen = (int) Math.round((double) prefillTokens / requests);
+                out.printf(Locale.ROOT, "prefill: %d prompts x %s%d tokens in %.3f s = %.1f tokens/s%n", requests,
+                        fromFile != null ? "~" : "", meanLen, prefill.seconds, prefillTokens / prefill.seconds);
+                double flops = StepRoofline.prefillFlops(cfg, requests, meanLen);
+                if (ceilings != null) {
+                    double floor = flops / (ceilings.gemmTflops() * 1e12);
+                    out.printf(Locale.ROOT, "prefill roofline: %.1f TFLOP at %.0f TFLOP/s = %.3f s; measured %.1f"
+                                    + " TFLOP/s = %.1f%% of the matrix rate%n", flops / 1e12, ceilings.gemmTflops(), floor,
+                            flops / prefill.seconds / 1e12, 100 * floor / prefill.seconds);
+                }
+                out.println("prefill ms      p50      p90      p99      max");
+                printRow(out, "first token", prefill.firstToken);
+            }
+            EngineStats afterPrefill = engine.stats();
+            Pass gen = new Pass();
+            EngineStats after = afterPrefill;
+            if (doGenerate) {
+                gen = run(engine, fromFile != null ? fromFile : prompts(random, requests, promptLen, cfg), maxTokens);
+                after = engine.stats();
+                long decodeTokens = after.decodeTokens() - afterPrefill.decodeTokens();
+                double decodeSeconds = (after.decodeNanos() - afterPrefill.decodeNanos()) / 1e9;
+                long output = after.outputTokens() - afterPrefill.outputTokens();
+                out.printf(Locale.ROOT, "generate: %d requests x %d prompt tokens, %d output tokens in %.3f s"
+                                + " = %.1f output tokens/s overall%n", requests, promptLen, output, gen.seconds,
+                        output / gen.seconds);
+                out.printf(Locale.ROOT, "decode: %d tokens in decode-only steps taking %.3f s = %.1f tokens/s"
+                                + " (mixed prefill+decode steps: %.3f s)%n", decodeTokens, decodeSeconds,
+                        decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0.0,
+                        (after.mixedNanos() - afterPrefill.mixedNanos()) / 1e9);
+                long decodeSteps = after.decodeSteps() - afterPrefill.decodeSteps();
+                if (decodeSteps > 0) {
+                    double stepMs = decodeSeconds * 1e3 / decodeSteps;
+                    double forwardMs = (after.decodeForwardNanos() - afterPrefill.decodeForwardNanos()) / 1e6
+                            / decodeSteps;
+                    int n = (int) Math.round((double) decodeTokens / decodeSteps);
+                    out.printf(Locale.ROOT, "decode steps: %d of %d sequences on average, %.2f ms each: %.2f ms in"
+                                    + " the backend's forward, %.2f ms of host work around it%n", decodeSteps, n, stepMs,
+                            forwardMs, stepMs - forwardMs);
+                    if (ceilings != null) {
+                        long context = meanLen + maxTokens / 2;
+                        double stepBytes = StepRoofline.decodeBytes(cfg, n, context, 2);
+                        double floorMs = stepBytes / (ceilings.copyGBs() * 1e9) * 1e3;
+                        out.printf(Locale.ROOT, "decode roofline: a step of %d sequences at context %d moves %.2f GB"
+                                        + " = %.2f ms at %.0f GB/s; measured %.2f ms per step = %.1f%% of the roofline%n",
+                                n, context, stepBytes / 1e9, floorMs, ceilings.copyGBs(), stepMs, 100 * floorMs / stepMs);
+                    }
+                }
+                out.println("latency ms      p50      p90      p99      max");
+                printRow(out, "request", gen.latency);
+                printRow(out, "first token", gen.firstToken);
+                printRow(out, "per token", gen.perToken);
+            }
+            long stateBytes = after.peakSequences() * plan.bytesPerSlot();
+            long latentBytes = after.peakPages() * plan.bytesPerPage();
+            Runtime rt = Runtime.getRuntime();
+            out.printf(Locale.ROOT, "memory: peak %d sequences (%.1f MB state) and %d pages (%.1f MB latent)"
+                            + " = %.1f MB in use; reserved %.1f MB; ceiling (budget) %.1f MB; JVM heap %.1f MB%n",
+                    after.peakSequences(), stateBytes / 1e6, after.peakPages(), latentBytes / 1e6,
+                    (stateBytes + latentBytes) / 1e6, plan.reservedBytes() / 1e6, plan.budgetBytes() / 1e6,
+                    (rt.totalMemory() - rt.freeMemory()) / 1e6);
+            out.printf(Locale.ROOT, "steps %d, preemptions %d, errors %d%n", after.steps() - before.steps(),
+                    after.preemptions() - before.preemptions(), prefill.errors + gen.errors);
+            if (prefill.errors + gen.errors > 0) {
+                err.println("bench engine: " + (prefill.errors + gen.errors) + " requests failed: " + (prefill.firstError != null ? prefill.firstError : gen.firstError));
+                return 1;
+            }
+        }
+        return 0;
+    }
+
+    /** A {@code --scenario}: which passes, over how many prompts of what length. */
+    record Scenario(boolean prefill, boolean generate, int promptLen, int requests, int maxTokens) {
+        static Scenario parse(String text) {
+            String[] f = text.split(":");
+            try {
+                if (f[0].equals("prefill") && f.length == 3) {
+                    return check(text, new Scenario(true, false, Integer.parseInt(f[1]), Integer.parseInt(f[2]), 1));
+                }
+                if (f[0].equals("generate") && f.length == 4) {
+                    return check(text, new Scenario(false, true, Integer.parseInt(f[1]), Integer.parseInt(f[2]),
+                            Integer.parseInt(f[3])));
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new IllegalArgumentException("--scenario " + text + ": expected prefill:L:N or generate:L:N:M with "
+                    + "whole numbers (prompt tokens, requests, output tokens)");
+        }
+
+        private static Scenario check(String text, Scenario s) {
+            if (s.promptLen < 1 || s.requests < 1 || s.maxTokens < 1) {
+                throw new IllegalArgumentException("--scenario " + text + ": lengths and counts must be at least 1");
+            }
+            return s;
+        }
+
+        @Override
+        public String toString() {
+            return prefill ? "prefill " + requests + " x " + promptLen + " tokens"
+                    : "generate " + requests + " x " + promptLen + " tokens + " + maxTokens;
         }
     }
 

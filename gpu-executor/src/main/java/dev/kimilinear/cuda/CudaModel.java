@@ -1,6 +1,9 @@
 package dev.kimilinear.cuda;
 
 import dev.kimilinear.checkpoint.Checkpoint;
+import dev.kimilinear.checkpoint.DType;
+import dev.kimilinear.checkpoint.Fp8Quantizer;
+import dev.kimilinear.checkpoint.HalfFloats;
 import dev.kimilinear.checkpoint.Tensor;
 import dev.kimilinear.engine.Backend;
 import dev.kimilinear.engine.LayerProbe;
@@ -197,16 +200,17 @@ public final class CudaModel implements Backend {
                         weights.floats(k.aLog()), weights.floats(k.oNorm()), linear(k.oProj()), mlp));
             } else {
                 ModelWeights.Mla m = lw.mla();
+                short[] kvB = kvBValues(m.kvBProj());
                 CUdeviceptr wUk = null;
                 CUdeviceptr wUv = null;
                 if (flashPrefill) {
-                    short[][] uk = MlaPrefillKernel.splitKvB(DeviceWeights.bf16(m.kvBProj()), mc.numHeads(),
-                            mc.qkNopeHeadDim(), mc.vHeadDim(), mc.kvLoraRank());
+                    short[][] uk = MlaPrefillKernel.splitKvB(kvB, mc.numHeads(), mc.qkNopeHeadDim(), mc.vHeadDim(),
+                            mc.kvLoraRank());
                     wUk = weights.bf16Array(uk[0]);
                     wUv = weights.bf16Array(uk[1]);
                 }
                 layers.add(new Mla(inNorm, postNorm, linear(m.qProj(), m.kvAProj()), weights.floats(m.kvANorm()),
-                        weights.bf16Array(transposedUk(m.kvBProj())), weights.stack(m.kvBProj()), wUk, wUv,
+                        weights.bf16Array(transposedUk(kvB)), weights.bf16Array(kvB), wUk, wUv,
                         linear(m.oProj()), mlp));
             }
         }
@@ -240,13 +244,34 @@ public final class CudaModel implements Backend {
                 m.shared() == null ? null : uploadDense(m.shared()));
     }
 
+    /**
+     * kv_b_proj in bf16. It is read in absorbed forms (split and transposed per head), never by a
+     * linear product, so it stays bf16 in every precision; in fp8 it holds its e4m3 values
+     * (quantised on the host as an FP8 checkpoint stores them), so that a model quantised here
+     * and the same model read from its FP8 checkpoint are one model.
+     */
+    private short[] kvBValues(Tensor kvB) {
+        if (weightPrecision != WeightPrecision.FP8 || kvB.dtype() == DType.F8_E4M3) {
+            return DeviceWeights.bf16(kvB);
+        }
+        int rows = (int) kvB.dim(0);
+        int cols = (int) kvB.dim(1);
+        Fp8Quantizer.Quantized q = Fp8Quantizer.quantize(kvB.toFloats(), rows, cols);
+        short[] out = new short[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                out[r * cols + c] = HalfFloats.floatToBf16(q.value(r, c));
+            }
+        }
+        return out;
+    }
+
     /** W_uk per head, transposed to [H, r, dn] so the absorption is a product with a [N, K] weight. */
-    private short[] transposedUk(Tensor kvB) {
+    private short[] transposedUk(short[] src) {
         MlaConfig m = cfg.mla();
         int dn = m.qkNopeHeadDim();
         int dv = m.vHeadDim();
         int r = m.kvLoraRank();
-        short[] src = DeviceWeights.bf16(kvB);
         short[] out = new short[m.numHeads() * r * dn];
         for (int h = 0; h < m.numHeads(); h++) {
             for (int i = 0; i < dn; i++) {

@@ -91,4 +91,32 @@ class EngineBenchCommandTest {
         assertEquals(1, none.execute("--requests", "1"));
         assertTrue(noneErr.toString().contains("--model DIR or --random-config"), noneErr.toString());
     }
+
+    /** Scenarios run in turn on the one loaded model, each only the passes it names. */
+    @Test
+    void scenariosRunInTurnOnOneModel() {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = new picocli.CommandLine(new EngineBenchCommand());
+        cli.setOut(new java.io.PrintWriter(out, true));
+        cli.setErr(new java.io.PrintWriter(err, true));
+        int code = cli.execute("--random-config", DEMO.toString(), "--scenario", "prefill:12:2", "--scenario",
+                "generate:8:3:4");
+        assertEquals(0, code, err.toString());
+        String text = out.toString();
+        assertTrue(text.contains("== scenario prefill 2 x 12 tokens") && text.contains("prefill: 2 prompts x 12 tokens"),
+                text);
+        assertTrue(text.contains("== scenario generate 3 x 8 tokens + 4") && text.contains("generate: 3 requests x 8"),
+                text);
+        assertEquals(1, text.split("generate: ", -1).length - 1, "the prefill scenario generates nothing: " + text);
+        assertEquals(1, text.split("\nprefill: ", -1).length - 1, "the generate scenario has no prefill pass: " + text);
+
+        picocli.CommandLine bad = new picocli.CommandLine(new EngineBenchCommand());
+        java.io.StringWriter badErr = new java.io.StringWriter();
+        bad.setErr(new java.io.PrintWriter(badErr, true));
+        bad.setOut(new java.io.PrintWriter(new java.io.StringWriter(), true));
+        assertEquals(1, bad.execute("--random-config", DEMO.toString(), "--scenario", "decode:8:x"));
+        assertTrue(badErr.toString().contains("--scenario decode:8:x: expected prefill:L:N or generate:L:N:M"),
+                badErr.toString());
+    }
 }
