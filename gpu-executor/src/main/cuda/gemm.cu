@@ -375,7 +375,7 @@ __device__ __forceinline__ void wss_stage_activations(bf16* As, int apitch, cons
 // Each block's partial sums into its shared memory (over the staged rows), then block 0 of the
 // cluster adds the slices in rank order and stores C = alpha * sum (times scales[n] where given)
 // + beta * C. Every block of the cluster calls it; none leaves while block 0 may still read.
-template <int NT>
+template <int NT, int SL = WSS_SLICES>
 __device__ __forceinline__ void wss_reduce_store(const float (&acc)[NT][4], float* part, void* Cv, long ldc, int M,
                                                  int N, float alpha, float beta, int outBf16,
                                                  const float* __restrict__ scales) {
@@ -396,7 +396,7 @@ __device__ __forceinline__ void wss_reduce_store(const float (&acc)[NT][4], floa
             const unsigned off = (unsigned)((m * WSS_PITCH + r) * 4);
             float4 sum = *reinterpret_cast<const float4*>(part + m * WSS_PITCH + r);
 #pragma unroll
-            for (int rank = 1; rank < WSS_SLICES; rank++) {
+            for (int rank = 1; rank < SL; rank++) {
                 unsigned remote;
                 float4 v;
                 asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(local + off), "r"(rank));
@@ -533,36 +533,49 @@ __device__ __forceinline__ void gemm90_fence_acc(float* d) {
 #pragma unroll
     for (int i = 0; i < 128; i++) asm volatile("" : "+f"(d[i]) :: "memory");
 }
+// The 128 fp32 accumulators of an m64n256 wgmma: their place in the instruction's text and the
+// operands that bind them (d[0..127]).
+#define GEMM90_ACC_REGS \
+    "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15," \
+    "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31," \
+    "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47," \
+    "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63," \
+    "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79," \
+    "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95," \
+    "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111," \
+    "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
+#define GEMM90_ACC_OPERANDS \
+    "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), \
+    "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), \
+    "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), \
+    "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), \
+    "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), \
+    "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), \
+    "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), \
+    "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), \
+    "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]), \
+    "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), \
+    "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]), \
+    "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]), \
+    "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]), \
+    "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]), \
+    "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), \
+    "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
 __device__ __forceinline__ void gemm90_mma_m64n256k16(float* d, uint64_t da, uint64_t db, int accumulate) {
     asm volatile(
         "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {"
-        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
-        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"
-        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"
-        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63,"
-        "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79,"
-        "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95,"
-        "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111,"
-        "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
+        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {" GEMM90_ACC_REGS
         "}, %128, %129, p, 1, 1, 0, 0;\n}\n"
-        :
-          "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
-          "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
-          "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
-          "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
-          "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
-          "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
-          "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
-          "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
-          "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+        : GEMM90_ACC_OPERANDS
+        : "l"(da), "l"(db), "r"(accumulate));
+}
+// e4m3 operands, both K-major (the only layout wgmma takes for 8-bit types): 32 k per step.
+__device__ __forceinline__ void gemm90_mma_m64n256k32_e4m3(float* d, uint64_t da, uint64_t db, int accumulate) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e4m3 {" GEMM90_ACC_REGS
+        "}, %128, %129, p, 1, 1;\n}\n"
+        : GEMM90_ACC_OPERANDS
         : "l"(da), "l"(db), "r"(accumulate));
 }
 #endif
@@ -584,24 +597,36 @@ __device__ __forceinline__ void gemm90_store_pair(OutT* p, float v0, float v1, f
     }
 }
 
-// Where one tile of the persistent walk lies: operands, its rows and first row and column.
+// Where one tile of the persistent walk lies: operands, its rows and first row and column, and
+// for e4m3 operands the scales of its rows (of A) and columns (of B).
+template <typename T>
 struct Gemm90Tile {
-    const bf16* A;
-    const bf16* B;
+    const T* A;
+    const T* B;
     long c;       // element offset of the tile's operand block in C
     int M, m0, n0;
+    const float* sa;
+    const float* sb;
 };
 
+// T is bf16, or uint8_t for e4m3 operands (gemm_fp8.cu): a stage row is 128 bytes either way
+// (64 or 128 k), a product step 32 bytes (k16 or k32), and e4m3 products are scaled per row of
+// A (sa) and per column of B (sb) as they are stored.
 // GROUPED: tiles come from the device-built list (expert, first row) over rows permuted per
 // expert (offsets [E + 1]), as gemm_grouped; otherwise batches of plain products with strides.
-template <typename OutT, bool GROUPED>
-__device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda, long sA,
-                                            const bf16* __restrict__ B, long ldb, long sB,
+template <typename T, typename OutT, bool GROUPED>
+__device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, long sA,
+                                            const T* __restrict__ B, long ldb, long sB,
                                             OutT* __restrict__ C, long ldc, long sC,
                                             int M, int N, int K, int batch, float alpha, float beta,
                                             const int* __restrict__ offsets, const int* __restrict__ tiles,
-                                            const int* __restrict__ numTiles) {
+                                            const int* __restrict__ numTiles,
+                                            const float* __restrict__ sa = nullptr,
+                                            const float* __restrict__ sb = nullptr) {
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    constexpr bool E4M3 = sizeof(T) == 1;
+    constexpr int BKE = 128 / sizeof(T);   // k per stage row
+    constexpr int CH = 16 / sizeof(T);     // k per 16-byte chunk
     extern __shared__ __align__(1024) unsigned char gemm90_smem[];
     const unsigned raw = (unsigned)__cvta_generic_to_shared(gemm90_smem);
     const unsigned base = (raw + 1023u) & ~1023u;   // the swizzle repeats every 1024 bytes
@@ -620,7 +645,7 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
     const long total = GROUPED ? (long)*numTiles * tilesN : perBatch * batch;
     // columns fastest: the blocks in flight share the rows of A and walk B together
     auto locate = [&](long tile) {
-        Gemm90Tile r;
+        Gemm90Tile<T> r;
         if constexpr (GROUPED) {
             const int lt = (int)(tile / tilesN), e = tiles[2 * lt], r0 = offsets[e];
             r.A = A + (long)r0 * lda;
@@ -629,6 +654,10 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
             r.M = offsets[e + 1] - r0;
             r.m0 = tiles[2 * lt + 1];
             r.n0 = (int)(tile - (long)lt * tilesN) * G90_BN;
+            if constexpr (E4M3) {
+                r.sa = sa + r0;
+                r.sb = sb + (long)e * N;
+            }
         } else {
             const long z = tile / perBatch;
             const int rem = (int)(tile - z * perBatch);
@@ -638,10 +667,14 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
             r.M = M;
             r.m0 = rem / tilesN * G90_BM;
             r.n0 = rem % tilesN * G90_BN;
+            if constexpr (E4M3) {   // one product (batch 1)
+                r.sa = sa;
+                r.sb = sb;
+            }
         }
         return r;
     };
-    const int ktiles = (K + G90_BK - 1) / G90_BK;
+    const int ktiles = (K + BKE - 1) / BKE;
 
     if (wg == 0) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
@@ -651,18 +684,18 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
         const unsigned dst = lr * 128 + ((lc ^ (lr & 7)) << 4);
         int it = 0;
         for (long tile = blockIdx.x; tile < total; tile += gridDim.x) {
-            const Gemm90Tile tl = locate(tile);
-            const bf16* Az = tl.A;
-            const bf16* Bz = tl.B;
+            const Gemm90Tile<T> tl = locate(tile);
+            const T* Az = tl.A;
+            const T* Bz = tl.B;
             const int m0 = tl.m0, n0 = tl.n0, Mt = tl.M;
             for (int kt = 0; kt < ktiles; kt++, it++) {
                 const int s = it % G90_STAGES;
                 hopper_bar_wait(empty + 8 * s, ((it / G90_STAGES) & 1) ^ 1);
                 const unsigned sa = base + s * G90_STAGE_BYTES, sb = sa + G90_A_BYTES;
-                const int k0 = kt * G90_BK;
-                const bool kin = k0 + lc * 8 < K;
-                const bf16* pa = Az + (long)(m0 + lr) * lda + k0 + lc * 8;
-                const bf16* pb = Bz + (long)(n0 + lr) * ldb + k0 + lc * 8;
+                const int k0 = kt * BKE;
+                const bool kin = k0 + lc * CH < K;
+                const T* pa = Az + (long)(m0 + lr) * lda + k0 + lc * CH;
+                const T* pb = Bz + (long)(n0 + lr) * ldb + k0 + lc * CH;
 #pragma unroll
                 for (int i = 0; i < G90_BM / 16; i++, pa += 16 * lda) {
                     const bool ok = kin && 16 * i < Mt - m0 - lr;
@@ -692,7 +725,7 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
         for (int i = 0; i < 128; i++) acc[i] = 0.f;
         int it = 0;
         for (long tile = blockIdx.x; tile < total; tile += gridDim.x) {
-            const Gemm90Tile tl = locate(tile);
+            const Gemm90Tile<T> tl = locate(tile);
             const int m0 = tl.m0, n0 = tl.n0, Mt = tl.M;
             for (int kt = 0; kt < ktiles; kt++, it++) {
                 const int s = it % G90_STAGES;
@@ -702,8 +735,10 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
                 gemm90_fence_acc(acc);
                 asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
-                for (int kk = 0; kk < G90_BK / 16; kk++)   // 16 bf16 = 32 bytes further along each row
-                    gemm90_mma_m64n256k16(acc, da + 2 * kk, db + 2 * kk, kt > 0 || kk > 0);
+                for (int kk = 0; kk < 4; kk++) {   // 32 bytes further along each row
+                    if constexpr (E4M3) gemm90_mma_m64n256k32_e4m3(acc, da + 2 * kk, db + 2 * kk, kt > 0 || kk > 0);
+                    else gemm90_mma_m64n256k16(acc, da + 2 * kk, db + 2 * kk, kt > 0 || kk > 0);
+                }
                 asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
                 asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
                 gemm90_fence_acc(acc);
@@ -719,9 +754,16 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
 #pragma unroll
                 for (int h = 0; h < 2; h++) {
                     const int row = row0 + h * 8;
-                    if (row < Mt && col < N)
-                        gemm90_store_pair<OutT>(Cz + (long)row * ldc + col, alpha * acc[j * 4 + h * 2],
-                                                alpha * acc[j * 4 + h * 2 + 1], beta, pairs && col + 1 < N, col + 1 < N);
+                    if (row < Mt && col < N) {
+                        float s0 = alpha, s1 = alpha;
+                        if constexpr (E4M3) {
+                            const float r = alpha * tl.sa[row];
+                            s0 = r * tl.sb[col];
+                            s1 = col + 1 < N ? r * tl.sb[col + 1] : 0.f;
+                        }
+                        gemm90_store_pair<OutT>(Cz + (long)row * ldc + col, s0 * acc[j * 4 + h * 2],
+                                                s1 * acc[j * 4 + h * 2 + 1], beta, pairs && col + 1 < N, col + 1 < N);
+                    }
                 }
             }
         }
@@ -735,7 +777,7 @@ __device__ __forceinline__ void gemm90_body(const bf16* __restrict__ A, long lda
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
         const bf16* A, long lda, long sA, const bf16* B, long ldb, long sB, OUT* C, long ldc, long sC,     \
         int M, int N, int K, int batch, float alpha, float beta) {                                        \
-        gemm90_body<OUT, false>(A, lda, sA, B, ldb, sB, C, ldc, sC, M, N, K, batch, alpha, beta,          \
+        gemm90_body<bf16, OUT, false>(A, lda, sA, B, ldb, sB, C, ldc, sC, M, N, K, batch, alpha, beta,    \
                                 nullptr, nullptr, nullptr);                                               \
     }
 GEMM90_ENTRY(gemm90_f32, float)
@@ -745,7 +787,7 @@ GEMM90_ENTRY(gemm90_bf16, bf16)
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
         const bf16* A, long lda, const bf16* B, long ldb, long sB, OUT* C, long ldc, const int* offsets,   \
         const int* tiles, const int* numTiles, int N, int K, float alpha, float beta) {                   \
-        gemm90_body<OUT, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, beta,                 \
+        gemm90_body<bf16, OUT, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, beta,           \
                                offsets, tiles, numTiles);                                                 \
     }
 GEMM90_GROUPED_ENTRY(gemm90_grouped_f32, float)

@@ -17,12 +17,8 @@
 #define FP8_MAX 448.f
 
 // One block per row: the row's absolute maximum, then each element divided by the scale.
-extern "C" __global__ void __launch_bounds__(256) quantize_rows_e4m3(
-        const bf16* __restrict__ X, long ldx, int rows, int K, uint8_t* __restrict__ Q, long ldq,
-        float* __restrict__ scales) {
-    const int r = blockIdx.x;
-    if (r >= rows) return;
-    const bf16* x = X + (long)r * ldx;
+__device__ __forceinline__ void quantize_row_e4m3(const bf16* __restrict__ x, int K, uint8_t* __restrict__ q,
+                                                  float* __restrict__ scale_out) {
     float amax = 0.f;
     for (int k = threadIdx.x; k < K; k += blockDim.x) amax = fmaxf(amax, fabsf(bf2f(x[k])));
     __shared__ float warpMax[32];
@@ -37,11 +33,28 @@ extern "C" __global__ void __launch_bounds__(256) quantize_rows_e4m3(
     __syncthreads();
     amax = warpMax[0];
     const float scale = amax > 0.f ? __fdiv_rn(amax, FP8_MAX) : 1.f;
-    if (threadIdx.x == 0) scales[r] = scale;
-    uint8_t* q = Q + (long)r * ldq;
+    if (threadIdx.x == 0) *scale_out = scale;
     for (int k = threadIdx.x; k < K; k += blockDim.x) {
         q[k] = (uint8_t)__nv_cvt_float_to_fp8(__fdiv_rn(bf2f(x[k]), scale), __NV_SATFINITE, __NV_E4M3);
     }
+}
+
+extern "C" __global__ void __launch_bounds__(256) quantize_rows_e4m3(
+        const bf16* __restrict__ X, long ldx, int rows, int K, uint8_t* __restrict__ Q, long ldq,
+        float* __restrict__ scales) {
+    const int r = blockIdx.x;
+    if (r >= rows) return;
+    quantize_row_e4m3(X + (long)r * ldx, K, Q + (long)r * ldq, scales + r);
+}
+
+// As above for *rows rows, a count only the device knows (the rows an MoE dispatch gathered);
+// the grid covers the most there can be.
+extern "C" __global__ void __launch_bounds__(256) quantize_rows_e4m3_counted(
+        const bf16* __restrict__ X, long ldx, const int* __restrict__ rows, int K, uint8_t* __restrict__ Q,
+        long ldq, float* __restrict__ scales) {
+    const int r = blockIdx.x;
+    if (r >= *rows) return;
+    quantize_row_e4m3(X + (long)r * ldx, K, Q + (long)r * ldq, scales + r);
 }
 
 extern "C" __global__ void __launch_bounds__(256) dequantize_rows_e4m3(
@@ -75,8 +88,9 @@ __device__ __forceinline__ void e4m3x4_to_bf16(unsigned q, unsigned& lo, unsigne
 // The split product (gemm.cu, gemm_skinny_split_body) with e4m3 weight rows: a lane's 16-byte
 // load is 16 k of one weight row, four mma k16 steps (the bf16 form's load is 8 k, two steps).
 // k within a step is permuted alike in weights and activations, as there. The slice of K is a
-// multiple of 64.
-template <int NT>
+// multiple of 64. SL slices of K form the cluster: fewer than the bf16 form's, since a slice of
+// e4m3 rows is half the bytes for the same fixed costs (staging, the cluster's reduction).
+template <int NT, int SL>
 __device__ __forceinline__ void gemm_fp8w_split_body(
         const bf16* __restrict__ A, long lda, const uint8_t* __restrict__ B, long ldb,
         const float* __restrict__ scales, void* Cv, long ldc, int M, int N, int K, float alpha, float beta,
@@ -88,7 +102,7 @@ __device__ __forceinline__ void gemm_fp8w_split_body(
     bf16* As = reinterpret_cast<bf16*>(wss_smem);
     float* part = reinterpret_cast<float*>(wss_smem);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    const int ks = ((K + WSS_SLICES - 1) / WSS_SLICES + 63) & ~63, kbeg = blockIdx.y * ks;
+    const int ks = ((K + SL - 1) / SL + 63) & ~63, kbeg = blockIdx.y * ks;
     const int apitch = ks + 8;
     wss_stage_activations<MP>(As, apitch, A, lda, M, K, ks, kbeg);
     const int n0 = blockIdx.x * WSS_ROWS + warp * 16;
@@ -146,33 +160,74 @@ __device__ __forceinline__ void gemm_fp8w_split_body(
         cp_async_wait<0>();
         __syncthreads();
     }
-    wss_reduce_store<NT>(acc, part, Cv, ldc, M, N, alpha, beta, outBf16, scales);
+    wss_reduce_store<NT, SL>(acc, part, Cv, ldc, M, N, alpha, beta, outBf16, scales);
 #else
     __trap();   // launched only on sm_90 devices
 #endif
 }
 
-#define GEMM_FP8W_SPLIT_ENTRY(NAME, NT)                                                                    \
-    extern "C" __global__ void WSS_CLUSTER __launch_bounds__(256) NAME(                                     \
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+#define FP8W_CLUSTER(SL)
+#else
+#define FP8W_CLUSTER(SL) __cluster_dims__(1, SL, 1)
+#endif
+
+#define GEMM_FP8W_SPLIT_ENTRY(NAME, NT, SL)                                                                \
+    extern "C" __global__ void FP8W_CLUSTER(SL) __launch_bounds__(256) NAME(                                \
         const bf16* A, long lda, const uint8_t* B, long ldb, const float* scales, void* C, long ldc, int M, \
         int N, int K, float alpha, float beta, int outBf16) {                                               \
-        gemm_fp8w_split_body<NT>(A, lda, B, ldb, scales, C, ldc, M, N, K, alpha, beta, outBf16);           \
+        gemm_fp8w_split_body<NT, SL>(A, lda, B, ldb, scales, C, ldc, M, N, K, alpha, beta, outBf16);       \
     }
-GEMM_FP8W_SPLIT_ENTRY(gemm_fp8w_split_m16, 2)
-GEMM_FP8W_SPLIT_ENTRY(gemm_fp8w_split_m32, 4)
-GEMM_FP8W_SPLIT_ENTRY(gemm_fp8w_split_m64, 8)
+GEMM_FP8W_SPLIT_ENTRY(gemm_fp8w_split_m16_s8, 2, 8)
+GEMM_FP8W_SPLIT_ENTRY(gemm_fp8w_split_m32_s8, 4, 8)
+GEMM_FP8W_SPLIT_ENTRY(gemm_fp8w_split_m64_s8, 8, 8)
+GEMM_FP8W_SPLIT_ENTRY(gemm_fp8w_split_m16_s4, 2, 4)
+GEMM_FP8W_SPLIT_ENTRY(gemm_fp8w_split_m32_s4, 4, 4)
+GEMM_FP8W_SPLIT_ENTRY(gemm_fp8w_split_m64_s4, 8, 4)
 
 // Per expert, as gemm_grouped_split_m16: expert e's weights at B + e * sB bytes, its scales at
 // scales + e * N.
-extern "C" __global__ void WSS_CLUSTER __launch_bounds__(256) gemm_grouped_fp8w_split_m16(
-        const bf16* A, long lda, const uint8_t* B, long ldb, long sB, const float* scales, void* C, long ldc,
-        const int* offsets, const int* tiles, const int* numTiles, int N, int K, float alpha, float beta,
-        int outBf16) {
-    const int t = blockIdx.z;
-    if (t >= *numTiles) return;
-    const int e = tiles[2 * t], mrel = tiles[2 * t + 1], r0 = offsets[e] + mrel;
-    const int rows = min(16, offsets[e + 1] - r0);
-    const size_t outSize = outBf16 ? sizeof(bf16) : sizeof(float);
-    gemm_fp8w_split_body<2>(A + (long)r0 * lda, lda, B + (long)e * sB, ldb, scales + (long)e * N,
-                            static_cast<char*>(C) + (long)r0 * ldc * outSize, ldc, rows, N, K, alpha, beta, outBf16);
-}
+#define GEMM_GROUPED_FP8W_SPLIT_ENTRY(NAME, SL)                                                            \
+    extern "C" __global__ void FP8W_CLUSTER(SL) __launch_bounds__(256) NAME(                                \
+        const bf16* A, long lda, const uint8_t* B, long ldb, long sB, const float* scales, void* C, long ldc, \
+        const int* offsets, const int* tiles, const int* numTiles, int N, int K, float alpha, float beta,    \
+        int outBf16) {                                                                                      \
+        const int t = blockIdx.z;                                                                           \
+        if (t >= *numTiles) return;                                                                         \
+        const int e = tiles[2 * t], mrel = tiles[2 * t + 1], r0 = offsets[e] + mrel;                        \
+        const int rows = min(16, offsets[e + 1] - r0);                                                      \
+        const size_t outSize = outBf16 ? sizeof(bf16) : sizeof(float);                                     \
+        gemm_fp8w_split_body<2, SL>(A + (long)r0 * lda, lda, B + (long)e * sB, ldb, scales + (long)e * N,   \
+                                    static_cast<char*>(C) + (long)r0 * ldc * outSize, ldc, rows, N, K, alpha, \
+                                    beta, outBf16);                                                         \
+    }
+GEMM_GROUPED_FP8W_SPLIT_ENTRY(gemm_grouped_fp8w_split_m16_s8, 8)
+GEMM_GROUPED_FP8W_SPLIT_ENTRY(gemm_grouped_fp8w_split_m16_s4, 4)
+GEMM_GROUPED_FP8W_SPLIT_ENTRY(gemm_grouped_fp8w_split_m16_s2, 2)
+
+// ---------------------------------------------------------------------------------------------
+// Prefill-sized products with e4m3 operands on Hopper: gemm.cu's wgmma pipeline (gemm90_body)
+// over e4m3 rows, 128 k a stage and 32 a step, the sum scaled by the row's activation scale
+// (sa, from quantize_rows_e4m3 on the fly) and the column's weight scale (sb).
+#define GEMM90_FP8_ENTRY(NAME, OUT)                                                                      \
+    extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
+        const uint8_t* A, long lda, const float* sa, const uint8_t* B, long ldb, const float* sb, OUT* C,  \
+        long ldc, int M, int N, int K, float alpha, float beta) {                                         \
+        gemm90_body<uint8_t, OUT, false>(A, lda, 0, B, ldb, 0, C, ldc, 0, M, N, K, 1, alpha, beta,        \
+                                         nullptr, nullptr, nullptr, sa, sb);                              \
+    }
+GEMM90_FP8_ENTRY(gemm90_fp8_f32, float)
+GEMM90_FP8_ENTRY(gemm90_fp8_bf16, bf16)
+
+// Per expert (gemm90_grouped): expert e's codes at B + e * sB bytes, its scales at sb + e * N;
+// sa holds the permuted rows' scales.
+#define GEMM90_FP8_GROUPED_ENTRY(NAME, OUT)                                                              \
+    extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
+        const uint8_t* A, long lda, const float* sa, const uint8_t* B, long ldb, long sB, const float* sb, \
+        OUT* C, long ldc, const int* offsets, const int* tiles, const int* numTiles, int N, int K,         \
+        float alpha, float beta) {                                                                        \
+        gemm90_body<uint8_t, OUT, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, beta,        \
+                                        offsets, tiles, numTiles, sa, sb);                                \
+    }
+GEMM90_FP8_GROUPED_ENTRY(gemm90_fp8_grouped_f32, float)
+GEMM90_FP8_GROUPED_ENTRY(gemm90_fp8_grouped_bf16, bf16)

@@ -179,7 +179,9 @@ public final class CudaModel implements Backend {
                     + " implemented; Kimi Linear checkpoints use q_lora_rank null");
         }
         ctx.bind();
-        this.weights = new DeviceWeights(ctx);
+        // the most rows one product multiplies: a step's tokens, times top-k once routed
+        int routed = cfg.moe() == null ? 1 : Math.max(1, cfg.moe().topK());
+        this.weights = new DeviceWeights(ctx, Math.multiplyExact(maxBatchTokens, routed));
         this.embed = weights.stack(w.embedTokens());
         this.finalNorm = weights.floats(w.finalNorm());
         this.lmHead = weights.stack(w.lmHead());

@@ -17,11 +17,14 @@ final class DeviceWeights implements AutoCloseable {
     private final CudaContext ctx;
     private final List<DeviceBuffer> buffers = new ArrayList<>();
     private final DequantScratch scratch;
+    private final ActivationCodes activationCodes;
     private long bytes;
 
-    DeviceWeights(CudaContext ctx) {
+    /** {@code maxActivationRows}: the most rows one product of a forward step multiplies (routed rows included). */
+    DeviceWeights(CudaContext ctx, int maxActivationRows) {
         this.ctx = ctx;
         this.scratch = new DequantScratch(ctx);
+        this.activationCodes = new ActivationCodes(ctx, maxActivationRows);
     }
 
     static short[] bf16(Tensor t) {
@@ -116,16 +119,27 @@ final class DeviceWeights implements AutoCloseable {
                 scales.upload(rowScales, scaleOff);
                 scaleOff += 4L * rowScales.length;
             }
-            scratch.reserve(total * cols * 2);
-            return new Fp8Weight(q.ptr(), scales.ptr(), rows, cols, experts, scratch);
+            return fp8Weight(q, scales, rows, cols, experts, total);
         }
         try (DeviceBuffer staged = DeviceBuffer.allocate(ctx, total * cols * 2)) {
             uploadBf16(staged, parts);
             GemmFp8Kernel.quantize(ctx, staged.ptr(), cols, (int) total, cols, q.ptr(), cols, scales.ptr());
             ctx.synchronize();   // the staged rows are freed next
         }
-        scratch.reserve(total * cols * 2);
-        return new Fp8Weight(q.ptr(), scales.ptr(), rows, cols, experts, scratch);
+        return fp8Weight(q, scales, rows, cols, experts, total);
+    }
+
+    /**
+     * On sm_90 an e4m3 weight's products read its codes (prefill with e4m3 activations), so only
+     * off sm_90, or with rows not of whole 16-byte loads, does it need the widened bf16 scratch.
+     */
+    private Fp8Weight fp8Weight(DeviceBuffer q, DeviceBuffer scales, int rows, int cols, int experts, long total) {
+        if (Fp8Weight.direct(ctx, cols)) {
+            activationCodes.reserve(cols);
+        } else {
+            scratch.reserve(total * cols * 2);
+        }
+        return new Fp8Weight(q.ptr(), scales.ptr(), rows, cols, experts, scratch, activationCodes);
     }
 
     /** Where e4m3 weights are widened for products that take bf16 (allocated by {@link #finish}). */
@@ -136,7 +150,8 @@ final class DeviceWeights implements AutoCloseable {
     /** Called once every weight is uploaded: allocates what the weights asked for. */
     void finish() {
         scratch.allocate();
-        bytes += scratch.bytes();
+        activationCodes.allocate();
+        bytes += scratch.bytes() + activationCodes.bytes();
     }
 
     CUdeviceptr bf16Array(short[] data) {
@@ -178,5 +193,6 @@ final class DeviceWeights implements AutoCloseable {
         }
         buffers.clear();
         scratch.close();
+        activationCodes.close();
     }
 }

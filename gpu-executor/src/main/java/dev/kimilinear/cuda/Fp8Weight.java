@@ -4,18 +4,26 @@ import jcuda.driver.CUdeviceptr;
 
 /**
  * An e4m3 weight with one fp32 scale per output channel, [experts][rows, cols] bytes and
- * [experts][rows] scales. Decode-sized products read the bytes directly on sm_90 (half the bytes
- * of bf16); other products widen the weight into {@code scratch} (bf16, large enough for every
- * expert) and run the bf16 kernels, which is also the whole path off sm_90.
+ * [experts][rows] scales. On sm_90 every product reads the codes: decode-sized ones widen them in
+ * registers against bf16 activations (half the weight bytes of bf16), prefill-sized ones quantise
+ * the activations per row into {@code codes} and multiply e4m3 by e4m3 on wgmma. Off sm_90 the
+ * weight is widened into {@code scratch} (bf16, large enough for every expert) for the bf16 kernels.
  */
-record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int experts, DequantScratch scratch)
-        implements LinearWeight {
+record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int experts, DequantScratch scratch,
+                 ActivationCodes codes) implements LinearWeight {
 
     @Override
     public void matmul(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr c, long ldc, GemmKernel.Out out, int m,
                        float alpha, float beta) {
-        if (m <= GemmFp8Kernel.DECODE_MAX_ROWS && direct(ctx)) {
-            GemmFp8Kernel.decode(ctx, a, lda, q, cols, scales, c, ldc, out, m, rows, cols, alpha, beta);
+        if (direct(ctx, cols)) {
+            if (m <= GemmFp8Kernel.DECODE_MAX_ROWS) {
+                GemmFp8Kernel.decode(ctx, a, lda, q, cols, scales, c, ldc, out, m, rows, cols, alpha, beta);
+            } else {
+                CUdeviceptr aq = codes.codes(m, cols);
+                GemmFp8Kernel.quantize(ctx, a, lda, m, cols, aq, cols, codes.scales());
+                GemmFp8Kernel.prefill(ctx, aq, cols, codes.scales(), q, cols, scales, c, ldc, out, m, rows, cols, alpha,
+                        beta);
+            }
             return;
         }
         GemmFp8Kernel.dequantize(ctx, q, cols, scales, rows, cols, scratch.ptr(), cols);
@@ -26,9 +34,18 @@ record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int expe
     public void grouped(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr c, long ldc, GemmKernel.Out out,
                         CUdeviceptr offsets, CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int tileRows,
                         float alpha, float beta) {
-        if (tileRows == GemmKernel.GROUPED_SPLIT_TILE_ROWS && direct(ctx)) {
+        if (tileRows == GemmKernel.GROUPED_SPLIT_TILE_ROWS && direct(ctx, cols)) {
             GemmFp8Kernel.grouped(ctx, a, lda, q, cols, (long) rows * cols, scales, c, ldc, out, offsets, tiles,
                     numTiles, maxTiles, rows, cols, alpha, beta);
+            return;
+        }
+        if (tileRows == GemmKernel.GROUPED_PREFILL_TILE_ROWS && direct(ctx, cols)) {
+            // the routed rows' count is on the device (offsets[experts]); the grid covers the most
+            CUdeviceptr aq = codes.codes(codes.maxRows(), cols);
+            GemmFp8Kernel.quantizeCounted(ctx, a, lda, offsets.withByteOffset(4L * experts), codes.maxRows(), cols, aq,
+                    cols, codes.scales());
+            GemmFp8Kernel.groupedPrefill(ctx, aq, cols, codes.scales(), q, cols, (long) rows * cols, scales, c, ldc,
+                    out, offsets, tiles, numTiles, maxTiles, rows, cols, alpha, beta);
             return;
         }
         GemmFp8Kernel.dequantize(ctx, q, cols, scales, rows * experts, cols, scratch.ptr(), cols);
@@ -36,8 +53,8 @@ record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int expe
                 maxTiles, tileRows, rows, cols, alpha, beta);
     }
 
-    /** The e4m3 product reads these bytes: an sm_90 device and rows of whole 16-byte loads. */
-    private boolean direct(CudaContext ctx) {
+    /** The e4m3 products read a weight's codes: on an sm_90 device, for rows of whole 16-byte loads. */
+    static boolean direct(CudaContext ctx, int cols) {
         return GemmFp8Kernel.direct(ctx) && cols % 16 == 0;
     }
 }

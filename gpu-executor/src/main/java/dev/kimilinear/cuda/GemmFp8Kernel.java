@@ -11,6 +11,13 @@ import jcuda.driver.CUdeviceptr;
 public final class GemmFp8Kernel {
     /** Most activation rows the e4m3 decode-sized product takes. */
     public static final int DECODE_MAX_ROWS = GemmKernel.SKINNY_MAX_ROWS;
+    /**
+     * Slices of K per cluster in the e4m3 decode products (compiled: 8 and 4 dense; 8, 4 and 2
+     * grouped). Fewer than the bf16 form's 8: a slice of e4m3 rows is half the bytes, against the
+     * same fixed costs per block (staging the activations, the cluster's reduction).
+     */
+    static final int DENSE_SLICES = 4;
+    static final int GROUPED_SLICES = 4;
 
     private GemmFp8Kernel() {
     }
@@ -31,6 +38,57 @@ public final class GemmFp8Kernel {
                 scales, rows, k, x, ldx);
     }
 
+    /**
+     * As {@link #quantize} for the first *rows rows of X, a count on the device (an MoE dispatch's
+     * offsets[E]); the grid covers maxRows.
+     */
+    public static void quantizeCounted(CudaContext ctx, CUdeviceptr x, long ldx, CUdeviceptr rows, int maxRows, int k,
+                                       CUdeviceptr q, long ldq, CUdeviceptr scales) {
+        Launch.run(ctx, "quantize_rows_e4m3_counted", "maxRows=" + maxRows + " K=" + k, maxRows, 1, 1, 256, 0, x, ldx,
+                rows, k, q, ldq, scales);
+    }
+
+    /**
+     * C [m, n] = alpha * (A [m, k] * sa per row) * (Q [n, k] * sq per row)^T + beta * C, both
+     * e4m3 (row pitches in bytes), on wgmma (sm_90): the prefill-sized product.
+     */
+    public static void prefill(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr sa, CUdeviceptr q, long ldq,
+                               CUdeviceptr sq, CUdeviceptr c, long ldc, GemmKernel.Out out, int m, int n, int k,
+                               float alpha, float beta) {
+        String shapes = "fp8 wgmma M=" + m + " N=" + n + " K=" + k;
+        checkBoth(k, lda, ldq, shapes);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        long tiles = (long) Launch.ceilDiv(m, GemmKernel.GROUPED_PREFILL_TILE_ROWS) * Launch.ceilDiv(n, 256);
+        int grid = (int) Math.min(tiles, ctx.device().multiprocessors());
+        Launch.run(ctx, out == GemmKernel.Out.F32 ? "gemm90_fp8_f32" : "gemm90_fp8_bf16", shapes, grid, 1, 1, 384,
+                GemmKernel.H_SMEM, a, lda, sa, q, ldq, sq, c, ldc, m, n, k, alpha, beta);
+    }
+
+    /**
+     * The expert-grouped prefill product (tiles of {@link GemmKernel#GROUPED_PREFILL_TILE_ROWS}
+     * rows from {@link MoeKernel#dispatch}): e4m3 rows permuted per expert with their scales sa,
+     * expert e's codes at q + e * sQ bytes and scales at sq + e * n.
+     */
+    public static void groupedPrefill(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr sa, CUdeviceptr q, long ldq,
+                                      long sQ, CUdeviceptr sq, CUdeviceptr c, long ldc, GemmKernel.Out out,
+                                      CUdeviceptr offsets, CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int n,
+                                      int k, float alpha, float beta) {
+        String shapes = "fp8 wgmma grouped N=" + n + " K=" + k + " maxTiles=" + maxTiles;
+        checkBoth(k, lda, ldq, shapes);
+        int grid = (int) Math.min((long) maxTiles * Launch.ceilDiv(n, 256), ctx.device().multiprocessors());
+        Launch.run(ctx, out == GemmKernel.Out.F32 ? "gemm90_fp8_grouped_f32" : "gemm90_fp8_grouped_bf16", shapes,
+                Math.max(grid, 1), 1, 1, 384, GemmKernel.H_SMEM, a, lda, sa, q, ldq, sQ, sq, c, ldc, offsets, tiles,
+                numTiles, n, k, alpha, beta);
+    }
+
+    private static void checkBoth(int k, long lda, long ldq, String shapes) {
+        if (k % 16 != 0 || lda % 16 != 0 || ldq % 16 != 0) {
+            throw new CudaException("gemm fp8 [" + shapes + "]: K and both e4m3 row pitches must be multiples of 16");
+        }
+    }
+
     /** Whether the products that read e4m3 weights directly run here (an sm_90 device). */
     public static boolean direct(CudaContext ctx) {
         return GemmKernel.hopper(ctx);
@@ -39,6 +97,12 @@ public final class GemmFp8Kernel {
     /** C [m, n] = alpha * A [m, k] (bf16) * (Q [n, k] * scale)^T + beta * C, for up to 64 rows on sm_90. */
     public static void decode(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr q, long ldq, CUdeviceptr scales,
                               CUdeviceptr c, long ldc, GemmKernel.Out out, int m, int n, int k, float alpha, float beta) {
+        decode(ctx, a, lda, q, ldq, scales, c, ldc, out, m, n, k, alpha, beta, DENSE_SLICES);
+    }
+
+    static void decode(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr q, long ldq, CUdeviceptr scales,
+                       CUdeviceptr c, long ldc, GemmKernel.Out out, int m, int n, int k, float alpha, float beta,
+                       int slices) {
         String shapes = "fp8 M=" + m + " N=" + n + " K=" + k;
         check(k, lda, ldq, shapes);
         if (!direct(ctx) || m > DECODE_MAX_ROWS) {
@@ -49,8 +113,8 @@ public final class GemmFp8Kernel {
             return;
         }
         int rowsPadded = m <= 16 ? 16 : m <= 32 ? 32 : 64;
-        Launch.run(ctx, "gemm_fp8w_split_m" + rowsPadded, shapes, Launch.ceilDiv(n, GemmKernel.SPLIT_ROWS),
-                GemmKernel.SPLIT_SLICES, 1, 256, smem(rowsPadded, k), a, lda, q, ldq, scales, c, ldc, m, n, k, alpha,
+        Launch.run(ctx, "gemm_fp8w_split_m" + rowsPadded + "_s" + slices, shapes, Launch.ceilDiv(n, GemmKernel.SPLIT_ROWS),
+                slices, 1, 256, smem(rowsPadded, k, slices), a, lda, q, ldq, scales, c, ldc, m, n, k, alpha,
                 beta, out == GemmKernel.Out.BF16 ? 1 : 0);
     }
 
@@ -62,19 +126,27 @@ public final class GemmFp8Kernel {
                                CUdeviceptr scales, CUdeviceptr c, long ldc, GemmKernel.Out out, CUdeviceptr offsets,
                                CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int n, int k, float alpha,
                                float beta) {
+        grouped(ctx, a, lda, q, ldq, sQ, scales, c, ldc, out, offsets, tiles, numTiles, maxTiles, n, k, alpha, beta,
+                GROUPED_SLICES);
+    }
+
+    static void grouped(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr q, long ldq, long sQ,
+                        CUdeviceptr scales, CUdeviceptr c, long ldc, GemmKernel.Out out, CUdeviceptr offsets,
+                        CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int n, int k, float alpha,
+                        float beta, int slices) {
         String shapes = "fp8 grouped N=" + n + " K=" + k + " maxTiles=" + maxTiles;
         check(k, lda, ldq, shapes);
         if (!direct(ctx)) {
             throw new CudaException("gemm_grouped_fp8w_split [" + shapes + "]: needs an sm_90 device, not " + ctx.device());
         }
-        Launch.run(ctx, "gemm_grouped_fp8w_split_m16", shapes, Launch.ceilDiv(n, GemmKernel.SPLIT_ROWS),
-                GemmKernel.SPLIT_SLICES, maxTiles, 256, smem(16, k), a, lda, q, ldq, sQ, scales, c, ldc, offsets, tiles,
+        Launch.run(ctx, "gemm_grouped_fp8w_split_m16_s" + slices, shapes, Launch.ceilDiv(n, GemmKernel.SPLIT_ROWS),
+                slices, maxTiles, 256, smem(16, k, slices), a, lda, q, ldq, sQ, scales, c, ldc, offsets, tiles,
                 numTiles, n, k, alpha, beta, out == GemmKernel.Out.BF16 ? 1 : 0);
     }
 
     /** The staged activations' slice (K over the cluster, in steps of 64) or the partial sums, whichever is larger. */
-    private static int smem(int rowsPadded, int k) {
-        int slice = ((k + GemmKernel.SPLIT_SLICES - 1) / GemmKernel.SPLIT_SLICES + 63) / 64 * 64;
+    private static int smem(int rowsPadded, int k, int slices) {
+        int slice = ((k + slices - 1) / slices + 63) / 64 * 64;
         return Math.max(rowsPadded * (slice + 8) * 2, rowsPadded * (GemmKernel.SPLIT_ROWS + 4) * 4);
     }
 

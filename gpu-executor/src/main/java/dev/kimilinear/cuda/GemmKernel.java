@@ -20,7 +20,10 @@ public final class GemmKernel {
     /** Hopper product: tile rows, tile columns, shared memory (4 stages of A and B tiles, alignment, barriers). */
     private static final int H_BM = 128;
     private static final int H_BN = 256;
-    private static final int H_SMEM = 4 * (128 + 256) * 64 * 2 + 1024 + 2 * 4 * 8;
+    /** Dynamic shared memory of the Hopper product, bf16 or e4m3 (stages of 128-byte rows). */
+    static final int H_SMEM = 4 * (128 + 256) * 64 * 2 + 1024 + 2 * 4 * 8;
+    /** Rows per tile of the Hopper product's expert-grouped form ({@link #groupedTileRows} for prefill). */
+    static final int GROUPED_PREFILL_TILE_ROWS = H_BM;
     /** Rows per tile of the tile kernel's grouped form. */
     public static final int GROUPED_TILE_ROWS = 64;
     /** Rows per tile, and most routed rows, of the grouped form on the skinny kernel (decode sizes). */

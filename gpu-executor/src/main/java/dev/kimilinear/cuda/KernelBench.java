@@ -674,10 +674,12 @@ public final class KernelBench {
                 DeviceBuffer a = randomBf16((long) m * k, 1f);
                 DeviceBuffer[] w = fp8Weight(n, k);
                 DeviceBuffer c = zeros(4L * m * n);
-                double ms = time(() -> GemmFp8Kernel.decode(ctx, a.ptr(), k, w[0].ptr(), k, w[1].ptr(), c.ptr(), n,
-                        GemmKernel.Out.F32, m, n, k, 1f, 0f));
-                row("fp8 decode", m + "x" + n + "x" + k, ms, (double) n * k + 4.0 * n + 2.0 * m * k + 4.0 * m * n,
-                        2.0 * m * n * k);
+                for (int slices : new int[] {8, 4}) {
+                    double ms = time(() -> GemmFp8Kernel.decode(ctx, a.ptr(), k, w[0].ptr(), k, w[1].ptr(), c.ptr(), n,
+                            GemmKernel.Out.F32, m, n, k, 1f, 0f, slices));
+                    row("fp8 decode s" + slices, m + "x" + n + "x" + k, ms,
+                            (double) n * k + 4.0 * n + 2.0 * m * k + 4.0 * m * n, 2.0 * m * n * k);
+                }
                 free();
                 gemm("  bf16 split", m, n, k, GemmKernel.Out.F32, m <= 64 && k >= 1024 ? "split" : "auto");
             }
@@ -712,36 +714,49 @@ public final class KernelBench {
             DeviceBuffer act = randomBf16((long) rows * inter, 1f);
             DeviceBuffer gu = zeros(8L * rows * inter);
             DeviceBuffer down = zeros(4L * rows * d);
-            double ms = time(() -> {
-                GemmFp8Kernel.grouped(ctx, x.ptr(), d, w13[0].ptr(), d, 2L * inter * d, w13[1].ptr(), gu.ptr(),
-                        2L * inter, GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles, 2 * inter, d, 1f, 0f);
-                GemmFp8Kernel.grouped(ctx, act.ptr(), inter, w2[0].ptr(), inter, (long) d * inter, w2[1].ptr(),
-                        down.ptr(), d, GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles, d, inter, 1f, 0f);
-            });
             long touched = Arrays.stream(counts).filter(cnt -> cnt > 0).count();
-            row("fp8 experts decode", "T=" + t + " E=256 k=8 touched " + touched, ms, touched * 3.0 * inter * d,
-                    2.0 * rows * 3L * inter * d);
+            for (int slices : new int[] {8, 4, 2}) {
+                double ms = time(() -> {
+                    GemmFp8Kernel.grouped(ctx, x.ptr(), d, w13[0].ptr(), d, 2L * inter * d, w13[1].ptr(), gu.ptr(),
+                            2L * inter, GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles, 2 * inter, d, 1f, 0f,
+                            slices);
+                    GemmFp8Kernel.grouped(ctx, act.ptr(), inter, w2[0].ptr(), inter, (long) d * inter, w2[1].ptr(),
+                            down.ptr(), d, GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles, d, inter, 1f, 0f,
+                            slices);
+                });
+                row("fp8 experts decode s" + slices, "T=" + t + " E=256 k=8 touched " + touched, ms,
+                        touched * 3.0 * inter * d, 2.0 * rows * 3L * inter * d);
+            }
             for (DeviceBuffer b : new DeviceBuffer[] {off, tl, nt, x, act, gu, down}) {
                 buffers.remove(b);
                 b.close();
             }
         }
         free();
-        // prefill-sized rows take the widened weight: dequantise, then the bf16 product
+        // prefill-sized rows: e4m3 by e4m3 on wgmma after quantising the activations per row (sm_90),
+        // and the widened weight (dequantise, then the bf16 product) that other devices take
         int m = 16384;
         int n = 4096;
         int k = 2304;
         DeviceBuffer a = randomBf16((long) m * k, 1f);
         DeviceBuffer[] w = fp8Weight(n, k);
+        DeviceBuffer aq = zeros((long) m * k);
+        DeviceBuffer sa = zeros(4L * m);
+        DeviceBuffer c = zeros(2L * m * n);
+        double quantMs = time(() -> GemmFp8Kernel.quantize(ctx, a.ptr(), k, m, k, aq.ptr(), k, sa.ptr()));
+        row("fp8 quantize rows", m + "x" + k, quantMs, 2.0 * m * k + (double) m * k + 4.0 * m, 0);
+        double gemmMs = time(() -> GemmFp8Kernel.prefill(ctx, aq.ptr(), k, sa.ptr(), w[0].ptr(), k, w[1].ptr(), c.ptr(),
+                n, GemmKernel.Out.BF16, m, n, k, 1f, 0f));
+        row("fp8 gemm (e4m3 wgmma)", m + "x" + n + "x" + k, gemmMs, 0, 2.0 * m * n * k);
+        row("fp8 quantize + gemm", m + "x" + n + "x" + k, quantMs + gemmMs, 0, 2.0 * m * n * k);
         DeviceBuffer wide = zeros(2L * n * k);
-        DeviceBuffer c = zeros(4L * m * n);
         double ms = time(() -> {
             GemmFp8Kernel.dequantize(ctx, w[0].ptr(), k, w[1].ptr(), n, k, wide.ptr(), k);
-            GemmKernel.matmul(ctx, a.ptr(), wide.ptr(), c.ptr(), GemmKernel.Out.F32, m, n, k);
+            GemmKernel.matmul(ctx, a.ptr(), wide.ptr(), c.ptr(), GemmKernel.Out.BF16, m, n, k);
         });
         row("fp8 gemm (widened)", m + "x" + n + "x" + k, ms, 0, 2.0 * m * n * k);
         free();
-        gemm("  bf16 gemm", m, n, k);
+        gemm("  bf16 gemm bf16 out", m, n, k, GemmKernel.Out.BF16, "auto");
     }
 
     private void sampling() {

@@ -13,6 +13,7 @@ import java.util.Random;
 
 import static dev.kimilinear.cuda.GpuTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * e4m3 weights on the device against the host definition: quantisation bit for bit, and the
@@ -164,6 +165,134 @@ class GemmFp8KernelTest {
             GemmFp8Kernel.grouped(ctx, da.ptr(), k, dq.ptr(), k, (long) n * k, ds.ptr(), c.ptr(), n, GemmKernel.Out.F32,
                     off.ptr(), tl.ptr(), nt.ptr(), tiles.size() + 3, n, k, 1f, 0f);
             assertClose(c.toFloats(), ref, 1e-5, "fp8 grouped decode");
+        }
+    }
+
+    /** Activation rows of very different magnitudes, as per-token scales must meet them. */
+    private static float[] activations(Random rnd, int rows, int cols) {
+        float[] a = GpuTest.randomBf16(rnd, rows * cols, 1f);
+        for (int r = 0; r < rows; r++) {
+            float rowScale = (float) Math.pow(10, rnd.nextInt(5) - 2);
+            for (int c = 0; c < cols; c++) {
+                a[r * cols + c] *= rowScale;
+            }
+        }
+        return GpuTest.bf16Round(a);
+    }
+
+    /**
+     * The prefill-sized product, e4m3 by e4m3 on wgmma: the activations quantised per row on the
+     * device, then against a float64 product of both operands' e4m3 values (tiles cut at every edge).
+     */
+    @ParameterizedTest
+    @CsvSource({"65,300,2304", "300,257,1040", "1000,1024,4096", "129,64,128", "257,520,272"})
+    void prefillProductMultipliesE4m3ByE4m3(int m, int n, int k) {
+        CudaContext ctx = GpuTest.context();
+        Assumptions.assumeTrue(GemmFp8Kernel.direct(ctx), "the e4m3 product runs on sm_90");
+        Random rnd = new Random(m * 31L + n * 7L + k);
+        float[] a = activations(rnd, m, k);
+        Fp8Quantizer.Quantized qa = Fp8Quantizer.quantize(a, m, k);
+        Fp8Quantizer.Quantized qw = Fp8Quantizer.quantize(weights(rnd, n, k), n, k);
+        float[] ref = product(dequantised(qa), m, k, dequantised(qw), n);
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
+             DeviceBuffer aq = DeviceBuffer.allocate(ctx, (long) m * k);
+             DeviceBuffer sa = DeviceBuffer.allocate(ctx, 4L * m);
+             DeviceBuffer dq = DeviceBuffer.allocate(ctx, (long) n * k);
+             DeviceBuffer ds = DeviceBuffer.of(ctx, qw.scales());
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * m * n);
+             DeviceBuffer cb = DeviceBuffer.allocate(ctx, 2L * m * n)) {
+            dq.upload(qw.codes(), 0);
+            GemmFp8Kernel.quantize(ctx, da.ptr(), k, m, k, aq.ptr(), k, sa.ptr());
+            assertArrayEquals(qa.codes(), aq.toBytes(), "activation codes");
+            c.poison();
+            GemmFp8Kernel.prefill(ctx, aq.ptr(), k, sa.ptr(), dq.ptr(), k, ds.ptr(), c.ptr(), n, GemmKernel.Out.F32, m, n,
+                    k, 1f, 0f);
+            double err = GpuTest.relError(c.toFloats(), ref, "fp8 prefill");
+            System.out.printf("fp8 prefill %dx%dx%d: rel err %.2e against float64 of the e4m3 values%n", m, n, k, err);
+            assertTrue(err < 1e-3, "fp8 prefill f32 " + m + "x" + n + "x" + k + ": " + err);
+            cb.poisonBf16();
+            GemmFp8Kernel.prefill(ctx, aq.ptr(), k, sa.ptr(), dq.ptr(), k, ds.ptr(), cb.ptr(), n, GemmKernel.Out.BF16, m,
+                    n, k, 1f, 0f);
+            assertClose(GpuTest.fromBf16(cb.toShorts()), ref, 6e-3, "fp8 prefill bf16 " + m + "x" + n + "x" + k);
+            float[] c0 = GpuTest.random(rnd, m * n, 1f);
+            c.upload(c0);
+            GemmFp8Kernel.prefill(ctx, aq.ptr(), k, sa.ptr(), dq.ptr(), k, ds.ptr(), c.ptr(), n, GemmKernel.Out.F32, m, n,
+                    k, 0.5f, 1f);
+            float[] expect = new float[m * n];
+            for (int i = 0; i < expect.length; i++) {
+                expect[i] = 0.5f * ref[i] + c0[i];
+            }
+            assertClose(c.toFloats(), expect, 1e-3, "fp8 prefill accumulate " + m + "x" + n + "x" + k);
+        }
+    }
+
+    /**
+     * The expert-grouped prefill product in 128-row tiles, its activations quantised only up to
+     * the routed rows' count the device holds (rows past it keep what they held).
+     */
+    @Test
+    void groupedPrefillProductMultipliesEachExpertsRows() {
+        CudaContext ctx = GpuTest.context();
+        Assumptions.assumeTrue(GemmFp8Kernel.direct(ctx), "the e4m3 product runs on sm_90");
+        Random rnd = new Random(19);
+        int[] counts = {130, 0, 1, 300, 128};
+        int experts = counts.length;
+        int n = 264;
+        int k = 1040;
+        int[] offsets = new int[experts + 1];
+        List<int[]> tiles = new ArrayList<>();
+        for (int e = 0; e < experts; e++) {
+            offsets[e + 1] = offsets[e] + counts[e];
+            for (int r = 0; r < counts[e]; r += 128) {
+                tiles.add(new int[] {e, r});
+            }
+        }
+        int rows = offsets[experts];
+        int maxRows = rows + 100;
+        float[] a = activations(rnd, rows, k);
+        float[] deqA = dequantised(Fp8Quantizer.quantize(a, rows, k));
+        byte[] codes = new byte[experts * n * k];
+        float[] scales = new float[experts * n];
+        float[] ref = new float[rows * n];
+        for (int e = 0; e < experts; e++) {
+            Fp8Quantizer.Quantized q = Fp8Quantizer.quantize(weights(rnd, n, k), n, k);
+            System.arraycopy(q.codes(), 0, codes, e * n * k, n * k);
+            System.arraycopy(q.scales(), 0, scales, e * n, n);
+            float[] mine = new float[counts[e] * k];
+            System.arraycopy(deqA, offsets[e] * k, mine, 0, mine.length);
+            float[] out = product(mine, counts[e], k, dequantised(q), n);
+            System.arraycopy(out, 0, ref, offsets[e] * n, out.length);
+        }
+        int[] tileList = new int[2 * tiles.size()];
+        for (int t = 0; t < tiles.size(); t++) {
+            tileList[2 * t] = tiles.get(t)[0];
+            tileList[2 * t + 1] = tiles.get(t)[1];
+        }
+        float[] padded = new float[maxRows * k];
+        System.arraycopy(a, 0, padded, 0, a.length);
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(padded));
+             DeviceBuffer aq = DeviceBuffer.allocate(ctx, (long) maxRows * k);
+             DeviceBuffer sa = DeviceBuffer.allocate(ctx, 4L * maxRows);
+             DeviceBuffer dq = DeviceBuffer.allocate(ctx, codes.length);
+             DeviceBuffer ds = DeviceBuffer.of(ctx, scales);
+             DeviceBuffer off = DeviceBuffer.of(ctx, offsets);
+             DeviceBuffer tl = DeviceBuffer.of(ctx, tileList);
+             DeviceBuffer nt = DeviceBuffer.of(ctx, new int[] {tiles.size()});
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * rows * n)) {
+            dq.upload(codes, 0);
+            sa.poison();
+            GemmFp8Kernel.quantizeCounted(ctx, da.ptr(), k, off.ptr().withByteOffset(4L * experts), maxRows, k, aq.ptr(),
+                    k, sa.ptr());
+            float[] rowScales = sa.toFloats();
+            for (int r = rows; r < maxRows; r++) {
+                assertTrue(Float.isNaN(rowScales[r]), "row " + r + " past the count was quantised");
+            }
+            c.poison();
+            GemmFp8Kernel.groupedPrefill(ctx, aq.ptr(), k, sa.ptr(), dq.ptr(), k, (long) n * k, ds.ptr(), c.ptr(), n,
+                    GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles.size() + 3, n, k, 1f, 0f);
+            double err = GpuTest.relError(c.toFloats(), ref, "fp8 grouped prefill");
+            System.out.printf("fp8 grouped prefill: rel err %.2e against float64 of the e4m3 values%n", err);
+            assertTrue(err < 1e-3, "fp8 grouped prefill: " + err);
         }
     }
 }
