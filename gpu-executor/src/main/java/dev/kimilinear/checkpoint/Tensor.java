@@ -152,7 +152,7 @@ public final class Tensor {
         if (windows.length() == 0) {
             mapped = ByteBuffer.allocate(0);
         } else if (windows.length() == 1) {
-            mapped = window(0);
+            mapped = window(0, false);
         } else {
             mapped = whole;
             if (mapped == null) {
@@ -176,7 +176,7 @@ public final class Tensor {
                     + numel + " elements");
         }
         long byteOffset = index * dtype.size();
-        ByteBuffer w = window((int) (byteOffset / windowBytes));
+        ByteBuffer w = window((int) (byteOffset / windowBytes), true);
         int at = (int) (byteOffset % windowBytes);
         switch (dtype) {
             case BF16:
@@ -209,7 +209,9 @@ public final class Tensor {
         while (left > 0) {
             int windowIndex = (int) (index / elementsPerWindow);
             int inWindow = (int) (index % elementsPerWindow);
-            ByteBuffer w = window(windowIndex);
+            // a read that takes a window whole does not keep it (a whole model streams through)
+            boolean partial = inWindow > 0 || left < elementsPerWindow && index + left < numel;
+            ByteBuffer w = window(windowIndex, partial);
             int n = Math.min(left, w.capacity() / size - inWindow);
             switch (dtype) {
                 case F32:
@@ -306,7 +308,7 @@ public final class Tensor {
         int done = 0;
         while (done < out.length) {
             int windowIndex = (int) (done / elementsPerWindow);
-            ByteBuffer w = window(windowIndex);
+            ByteBuffer w = window(windowIndex, false);
             int inWindow = (int) (done % elementsPerWindow);
             int n = Math.min(out.length - done, w.capacity() / size - inWindow);
             switch (dtype) {
@@ -353,7 +355,7 @@ public final class Tensor {
         long elementsPerWindow = windowBytes / 2;
         int done = 0;
         while (done < out.length) {
-            ByteBuffer w = window((int) (done / elementsPerWindow));
+            ByteBuffer w = window((int) (done / elementsPerWindow), false);
             int inWindow = (int) (done % elementsPerWindow);
             int n = Math.min(out.length - done, w.capacity() / 2 - inWindow);
             w.asShortBuffer().get(inWindow, out, done, n);
@@ -368,7 +370,12 @@ public final class Tensor {
                 + " in " + file.path();
     }
 
-    private ByteBuffer window(int i) {
+    /**
+     * Window i. Made bytes (a generated source) are not kept, except, where {@code keep}, the window
+     * read last, so that element-wise and piecewise reads stay cheap; whole reads pass false, or
+     * every tensor of a model larger than the heap would hold its last window.
+     */
+    private ByteBuffer window(int i, boolean keep) {
         ByteBuffer w = windows.get(i);
         if (w == null) {
             if (!file.cached()) {
@@ -382,7 +389,9 @@ public final class Tensor {
             long length = Math.min(windowBytes, byteLength - begin);
             w = file.map(fileOffset + begin, length, name);
             if (!file.cached()) {
-                lastWindow = new LastWindow(i, w);
+                if (keep) {
+                    lastWindow = new LastWindow(i, w);
+                }
             } else if (!windows.compareAndSet(i, null, w)) {
                 w = windows.get(i);
             }

@@ -12,12 +12,11 @@ public final class GemmFp8Kernel {
     /** Most activation rows the e4m3 decode-sized product takes. */
     public static final int DECODE_MAX_ROWS = GemmKernel.SKINNY_MAX_ROWS;
     /**
-     * Slices of K per cluster in the e4m3 decode products (compiled: 8 and 4 dense; 8, 4 and 2
-     * grouped). Fewer than the bf16 form's 8: a slice of e4m3 rows is half the bytes, against the
-     * same fixed costs per block (staging the activations, the cluster's reduction).
+     * Slices of K per cluster in the e4m3 decode products (gemm_fp8.cu says why fewer than the
+     * bf16 form's 8, and what was measured).
      */
     static final int DENSE_SLICES = 4;
-    static final int GROUPED_SLICES = 4;
+    static final int GROUPED_SLICES = 2;
 
     private GemmFp8Kernel() {
     }
@@ -97,12 +96,7 @@ public final class GemmFp8Kernel {
     /** C [m, n] = alpha * A [m, k] (bf16) * (Q [n, k] * scale)^T + beta * C, for up to 64 rows on sm_90. */
     public static void decode(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr q, long ldq, CUdeviceptr scales,
                               CUdeviceptr c, long ldc, GemmKernel.Out out, int m, int n, int k, float alpha, float beta) {
-        decode(ctx, a, lda, q, ldq, scales, c, ldc, out, m, n, k, alpha, beta, DENSE_SLICES);
-    }
-
-    static void decode(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr q, long ldq, CUdeviceptr scales,
-                       CUdeviceptr c, long ldc, GemmKernel.Out out, int m, int n, int k, float alpha, float beta,
-                       int slices) {
+        int slices = DENSE_SLICES;
         String shapes = "fp8 M=" + m + " N=" + n + " K=" + k;
         check(k, lda, ldq, shapes);
         if (!direct(ctx) || m > DECODE_MAX_ROWS) {
@@ -126,14 +120,7 @@ public final class GemmFp8Kernel {
                                CUdeviceptr scales, CUdeviceptr c, long ldc, GemmKernel.Out out, CUdeviceptr offsets,
                                CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int n, int k, float alpha,
                                float beta) {
-        grouped(ctx, a, lda, q, ldq, sQ, scales, c, ldc, out, offsets, tiles, numTiles, maxTiles, n, k, alpha, beta,
-                GROUPED_SLICES);
-    }
-
-    static void grouped(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr q, long ldq, long sQ,
-                        CUdeviceptr scales, CUdeviceptr c, long ldc, GemmKernel.Out out, CUdeviceptr offsets,
-                        CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int n, int k, float alpha,
-                        float beta, int slices) {
+        int slices = GROUPED_SLICES;
         String shapes = "fp8 grouped N=" + n + " K=" + k + " maxTiles=" + maxTiles;
         check(k, lda, ldq, shapes);
         if (!direct(ctx)) {

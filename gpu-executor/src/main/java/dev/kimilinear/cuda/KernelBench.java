@@ -674,11 +674,21 @@ public final class KernelBench {
                 DeviceBuffer a = randomBf16((long) m * k, 1f);
                 DeviceBuffer[] w = fp8Weight(n, k);
                 DeviceBuffer c = zeros(4L * m * n);
-                for (int slices : new int[] {8, 4}) {
-                    double ms = time(() -> GemmFp8Kernel.decode(ctx, a.ptr(), k, w[0].ptr(), k, w[1].ptr(), c.ptr(), n,
-                            GemmKernel.Out.F32, m, n, k, 1f, 0f, slices));
-                    row("fp8 decode s" + slices, m + "x" + n + "x" + k, ms,
-                            (double) n * k + 4.0 * n + 2.0 * m * k + 4.0 * m * n, 2.0 * m * n * k);
+                double ms = time(() -> GemmFp8Kernel.decode(ctx, a.ptr(), k, w[0].ptr(), k, w[1].ptr(), c.ptr(), n,
+                        GemmKernel.Out.F32, m, n, k, 1f, 0f));
+                row("fp8 decode", m + "x" + n + "x" + k, ms, (double) n * k + 4.0 * n + 2.0 * m * k + 4.0 * m * n,
+                        2.0 * m * n * k);
+                if (m > 16) {
+                    // the prefill form at decode-sized rows: activations quantised, then e4m3 wgmma
+                    DeviceBuffer aq = zeros((long) m * k);
+                    DeviceBuffer sa = zeros(4L * m);
+                    double wg = time(() -> {
+                        GemmFp8Kernel.quantize(ctx, a.ptr(), k, m, k, aq.ptr(), k, sa.ptr());
+                        GemmFp8Kernel.prefill(ctx, aq.ptr(), k, sa.ptr(), w[0].ptr(), k, w[1].ptr(), c.ptr(), n,
+                                GemmKernel.Out.F32, m, n, k, 1f, 0f);
+                    });
+                    row("  fp8 wgmma", m + "x" + n + "x" + k, wg, (double) n * k + 4.0 * n + 2.0 * m * k + 4.0 * m * n,
+                            2.0 * m * n * k);
                 }
                 free();
                 gemm("  bf16 split", m, n, k, GemmKernel.Out.F32, m <= 64 && k >= 1024 ? "split" : "auto");
@@ -715,18 +725,14 @@ public final class KernelBench {
             DeviceBuffer gu = zeros(8L * rows * inter);
             DeviceBuffer down = zeros(4L * rows * d);
             long touched = Arrays.stream(counts).filter(cnt -> cnt > 0).count();
-            for (int slices : new int[] {8, 4, 2}) {
-                double ms = time(() -> {
-                    GemmFp8Kernel.grouped(ctx, x.ptr(), d, w13[0].ptr(), d, 2L * inter * d, w13[1].ptr(), gu.ptr(),
-                            2L * inter, GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles, 2 * inter, d, 1f, 0f,
-                            slices);
-                    GemmFp8Kernel.grouped(ctx, act.ptr(), inter, w2[0].ptr(), inter, (long) d * inter, w2[1].ptr(),
-                            down.ptr(), d, GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles, d, inter, 1f, 0f,
-                            slices);
-                });
-                row("fp8 experts decode s" + slices, "T=" + t + " E=256 k=8 touched " + touched, ms,
-                        touched * 3.0 * inter * d, 2.0 * rows * 3L * inter * d);
-            }
+            double ms = time(() -> {
+                GemmFp8Kernel.grouped(ctx, x.ptr(), d, w13[0].ptr(), d, 2L * inter * d, w13[1].ptr(), gu.ptr(),
+                        2L * inter, GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles, 2 * inter, d, 1f, 0f);
+                GemmFp8Kernel.grouped(ctx, act.ptr(), inter, w2[0].ptr(), inter, (long) d * inter, w2[1].ptr(),
+                        down.ptr(), d, GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles, d, inter, 1f, 0f);
+            });
+            row("fp8 experts decode", "T=" + t + " E=256 k=8 touched " + touched, ms, touched * 3.0 * inter * d,
+                    2.0 * rows * 3L * inter * d);
             for (DeviceBuffer b : new DeviceBuffer[] {off, tl, nt, x, act, gu, down}) {
                 buffers.remove(b);
                 b.close();

@@ -60,4 +60,34 @@ class GeneratedCheckpointTest {
         assertThrows(CheckpointException.class, () -> Checkpoint.generated(Path.of("made"),
                 List.of(TensorSpec.of("w", DType.BF16, 2), TensorSpec.of("w", DType.BF16, 2)), generator));
     }
+
+    /**
+     * Element reads keep the window read last; whole reads keep nothing, so that a model larger
+     * than the heap streams through, each tensor read whole once.
+     */
+    @Test
+    void wholeReadsKeepNoWindow() {
+        AtomicInteger calls = new AtomicInteger();
+        TensorGenerator generator = (spec, byteOffset, dst) -> {
+            calls.incrementAndGet();
+            for (int at = 0; at < dst.remaining(); at += 4) {
+                dst.putFloat(at, value(spec.name(), (byteOffset + at) / 4));
+            }
+        };
+        try (Checkpoint c = Checkpoint.generated(Path.of("made"), List.of(TensorSpec.of("b", DType.F32, 6)), generator,
+                16)) {
+            Tensor b = c.tensor("b");
+            b.toFloats();
+            assertEquals(2, calls.get(), "two windows made");
+            b.getFloat(1);
+            assertEquals(3, calls.get(), "the whole read left no window behind");
+            b.getFloat(2);
+            assertEquals(3, calls.get(), "the window read last serves the next element");
+            float[] piece = new float[1];
+            b.readFloats(4, piece, 0, 1);
+            assertEquals(4, calls.get());
+            b.readFloats(5, piece, 0, 1);
+            assertEquals(4, calls.get(), "a piece of a window keeps it");
+        }
+    }
 }

@@ -35,24 +35,30 @@ class CudaFp8ModelTest {
         }
         try (CudaModel fp8 = CudaModel.load(ParityFixture.DIR, ctx.device().index(), 16, 256, 16,
                 ActivationPrecision.BF16, WeightPrecision.FP8)) {
-            for (int chunk : new int[] {256, 37}) {
-                LogitsRecorder.Recording rec = LogitsRecorder.record(fp8, f.inputIds(), 4, chunk);
-                double prefill = GpuTest.relError(rec.prefillLogits(), ref.prefillLogits(), "fp8 prefill vs cpu fp8");
-                System.out.printf("cuda fp8 weights (prefill chunk %d) against the cpu on the same e4m3 values: prefill"
-                        + " rel err %.2e%n", chunk, prefill);
-                assertTrue(prefill < 5e-2, "fp8 prefill logits against the cpu reference: " + prefill + " (chunk "
-                        + chunk + ")");
-                assertArrayEquals(ref.generatedIds(), rec.generatedIds(), "greedy tokens (chunk " + chunk + ")");
-                double decode = GpuTest.relError(rec.decodeLogits(), ref.decodeLogits(), "fp8 decode vs cpu fp8");
-                System.out.printf("  decode rel err %.2e%n", decode);
-                assertTrue(decode < 5e-2, "fp8 decode logits against the cpu reference: " + decode);
-            }
+            // chunks of 37 keep every product decode-sized: e4m3 weights against bf16 activations, the
+            // reference's arithmetic but for bf16 activations
+            LogitsRecorder.Recording rec = LogitsRecorder.record(fp8, f.inputIds(), 4, 37);
+            double prefill = GpuTest.relError(rec.prefillLogits(), ref.prefillLogits(), "fp8 prefill vs cpu fp8");
+            double decode = GpuTest.relError(rec.decodeLogits(), ref.decodeLogits(), "fp8 decode vs cpu fp8");
+            System.out.printf("cuda fp8 weights (chunks of 37) against the cpu on the same e4m3 values: prefill rel err"
+                    + " %.2e, decode %.2e%n", prefill, decode);
+            assertTrue(prefill < 5e-2, "fp8 prefill logits against the cpu reference: " + prefill);
+            assertArrayEquals(ref.generatedIds(), rec.generatedIds(), "greedy tokens");
+            assertTrue(decode < 5e-2, "fp8 decode logits against the cpu reference: " + decode);
+            // whole-prompt prefill multiplies e4m3 activations too (quantised per row): what that
+            // adds on the fixture's near-tied routers, bound fixed from measurement (H100: 0.42)
+            LogitsRecorder.Recording whole = LogitsRecorder.record(fp8, f.inputIds(), 4, 256);
+            double w8a8 = GpuTest.relError(whole.prefillLogits(), ref.prefillLogits(), "fp8 w8a8 prefill vs cpu fp8");
+            System.out.printf("cuda fp8 weights and activations (whole prompt) against the cpu's e4m3 weights: prefill"
+                    + " rel err %.2e%n", w8a8);
+            assertTrue(w8a8 < 0.6, "fp8 whole-prompt prefill logits against the cpu reference: " + w8a8);
         }
     }
 
     /**
      * What quantisation costs on the fixture, whose routers are near-tied (so that a few experts
-     * flip): bounds fixed from the first measurement (H200: prefill 0.43 against fp32).
+     * flip): bounds fixed from measurement (H100, whole-prompt prefill with e4m3 activations: 0.515
+     * against fp32).
      */
     @Test
     void fp8AgainstBf16WeightsOnTheFixture() {
@@ -69,8 +75,8 @@ class CudaFp8ModelTest {
             double bf16Err = GpuTest.relError(ref.prefillLogits(), f.prefill(), "bf16 prefill vs fp32");
             System.out.printf("cuda fp8 weights: prefill rel err %.2e against fp32 (bf16 weights: %.2e), %.2e against"
                     + " bf16 weights%n", toFp32, bf16Err, toBf16);
-            assertTrue(toFp32 < 0.6, "fp8 prefill logits against fp32: " + toFp32);
-            assertTrue(toBf16 < 0.6, "fp8 prefill logits against bf16: " + toBf16);
+            assertTrue(toFp32 < 0.7, "fp8 prefill logits against fp32: " + toFp32);
+            assertTrue(toBf16 < 0.7, "fp8 prefill logits against bf16: " + toBf16);
         }
     }
 

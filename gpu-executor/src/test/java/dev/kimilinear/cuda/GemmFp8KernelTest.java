@@ -209,7 +209,9 @@ class GemmFp8KernelTest {
                     k, 1f, 0f);
             double err = GpuTest.relError(c.toFloats(), ref, "fp8 prefill");
             System.out.printf("fp8 prefill %dx%dx%d: rel err %.2e against float64 of the e4m3 values%n", m, n, k, err);
-            assertTrue(err < 1e-3, "fp8 prefill f32 " + m + "x" + n + "x" + k + ": " + err);
+            // e4m3 wgmma adds in less than fp32 inside the tensor core: the error grows with K
+            // (H100: 1.2e-4 at K 128, 8.3e-4 at 2304, 1.3e-3 at 4096), well under e4m3's own rounding
+            assertTrue(err < 2.5e-3, "fp8 prefill f32 " + m + "x" + n + "x" + k + ": " + err);
             cb.poisonBf16();
             GemmFp8Kernel.prefill(ctx, aq.ptr(), k, sa.ptr(), dq.ptr(), k, ds.ptr(), cb.ptr(), n, GemmKernel.Out.BF16, m,
                     n, k, 1f, 0f);
@@ -222,7 +224,7 @@ class GemmFp8KernelTest {
             for (int i = 0; i < expect.length; i++) {
                 expect[i] = 0.5f * ref[i] + c0[i];
             }
-            assertClose(c.toFloats(), expect, 1e-3, "fp8 prefill accumulate " + m + "x" + n + "x" + k);
+            assertClose(c.toFloats(), expect, 2.5e-3, "fp8 prefill accumulate " + m + "x" + n + "x" + k);
         }
     }
 
@@ -292,7 +294,7 @@ class GemmFp8KernelTest {
                     GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles.size() + 3, n, k, 1f, 0f);
             double err = GpuTest.relError(c.toFloats(), ref, "fp8 grouped prefill");
             System.out.printf("fp8 grouped prefill: rel err %.2e against float64 of the e4m3 values%n", err);
-            assertTrue(err < 1e-3, "fp8 grouped prefill: " + err);
+            assertTrue(err < 2.5e-3, "fp8 grouped prefill: " + err);
         }
     }
 }
