@@ -1,6 +1,8 @@
 // Matrix products C = alpha * A * B^T + beta * C with A [M,K] and B [N,K] bf16 (B is a
 // weight stored [out, in]), fp32 accumulation on the tensor cores (mma.sync, or wgmma on Hopper),
-// fp32 or bf16 output. K and every leading dimension must be multiples of 8 (16-byte rows).
+// fp32 or bf16 output. K, every leading dimension and stride must be multiples of 8 and the
+// operands 16-byte aligned (16-byte rows), except for gemm_any_* (the tile kernel reading its
+// operands element by element, for shapes off that alignment).
 // Families of entries: the mma.sync tile kernel, plain/batched (gridDim.z batches with
 // strides) and grouped by expert (a device-side tile list over rows permuted per expert); for
 // few rows a GEMV and the skinny tensor-core product (also grouped, for decode-sized routing);
@@ -21,8 +23,19 @@ template <> __device__ __forceinline__ void store_out<bf16>(bf16* p, float v, fl
     *p = f2bf(beta != 0.f ? v + beta * bf2f(*p) : v);
 }
 
+// Eight elements of a row from column gk on into shared memory, at any alignment of the row;
+// zeros for a row past the operand (row == nullptr) and for columns past K.
+__device__ __forceinline__ void gemm_load8_any(bf16* dst, const bf16* __restrict__ row, int gk, int K) {
+    union { uint4 v; bf16 h[8]; } u;
+#pragma unroll
+    for (int j = 0; j < 8; j++) u.h[j] = row != nullptr && gk + j < K ? row[gk + j] : __ushort_as_bfloat16(0);
+    *reinterpret_cast<uint4*>(dst) = u.v;
+}
+
 // One BM x 128 tile of C. A, B, C already point at this batch/expert; rows m0.., cols n0..
-template <int BM, typename OutT>
+// ANY: operands of any leading dimension, stride, K and alignment, loaded element by element
+// (synchronously; the pipeline's stages and barriers stay as they are).
+template <int BM, typename OutT, bool ANY = false>
 __device__ __forceinline__ void gemm_tile(const bf16* __restrict__ A, long lda,
                                           const bf16* __restrict__ B, long ldb,
                                           OutT* __restrict__ C, long ldc,
@@ -39,17 +52,28 @@ __device__ __forceinline__ void gemm_tile(const bf16* __restrict__ A, long lda,
 
     auto load = [&](int stage, int kt) {
         const int k0 = kt * GEMM_BK;
-        for (int i = tid; i < BM * 4; i += GEMM_THREADS) {
-            int r = i >> 2, c = (i & 3) * 8;
-            int gr = m0 + r, gk = k0 + c;
-            bool ok = gr < M && gk < K;
-            cp_async16(&As[stage][r][c], ok ? (const void*)(A + (long)gr * lda + gk) : (const void*)A, ok ? 16 : 0);
-        }
-        for (int i = tid; i < GEMM_BN * 4; i += GEMM_THREADS) {
-            int r = i >> 2, c = (i & 3) * 8;
-            int gr = n0 + r, gk = k0 + c;
-            bool ok = gr < N && gk < K;
-            cp_async16(&Bs[stage][r][c], ok ? (const void*)(B + (long)gr * ldb + gk) : (const void*)B, ok ? 16 : 0);
+        if constexpr (ANY) {
+            for (int i = tid; i < BM * 4; i += GEMM_THREADS) {
+                int r = i >> 2, c = (i & 3) * 8, gr = m0 + r;
+                gemm_load8_any(&As[stage][r][c], gr < M ? A + (long)gr * lda : nullptr, k0 + c, K);
+            }
+            for (int i = tid; i < GEMM_BN * 4; i += GEMM_THREADS) {
+                int r = i >> 2, c = (i & 3) * 8, gr = n0 + r;
+                gemm_load8_any(&Bs[stage][r][c], gr < N ? B + (long)gr * ldb : nullptr, k0 + c, K);
+            }
+        } else {
+            for (int i = tid; i < BM * 4; i += GEMM_THREADS) {
+                int r = i >> 2, c = (i & 3) * 8;
+                int gr = m0 + r, gk = k0 + c;
+                bool ok = gr < M && gk < K;
+                cp_async16(&As[stage][r][c], ok ? (const void*)(A + (long)gr * lda + gk) : (const void*)A, ok ? 16 : 0);
+            }
+            for (int i = tid; i < GEMM_BN * 4; i += GEMM_THREADS) {
+                int r = i >> 2, c = (i & 3) * 8;
+                int gr = n0 + r, gk = k0 + c;
+                bool ok = gr < N && gk < K;
+                cp_async16(&Bs[stage][r][c], ok ? (const void*)(B + (long)gr * ldb + gk) : (const void*)B, ok ? 16 : 0);
+            }
         }
     };
 
@@ -106,12 +130,12 @@ __device__ __forceinline__ void gemm_tile(const bf16* __restrict__ A, long lda,
             }
 }
 
-template <int BM, typename OutT>
+template <int BM, typename OutT, bool ANY = false>
 __device__ __forceinline__ void gemm_batched(const bf16* A, long lda, long sA, const bf16* B, long ldb, long sB,
                                              OutT* C, long ldc, long sC, int M, int N, int K, float alpha, float beta) {
     long z = blockIdx.z;
-    gemm_tile<BM, OutT>(A + z * sA, lda, B + z * sB, ldb, C + z * sC, ldc, M, N, K,
-                        blockIdx.y * BM, blockIdx.x * GEMM_BN, alpha, beta);
+    gemm_tile<BM, OutT, ANY>(A + z * sA, lda, B + z * sB, ldb, C + z * sC, ldc, M, N, K,
+                             blockIdx.y * BM, blockIdx.x * GEMM_BN, alpha, beta);
 }
 
 // tiles: [2 * maxTiles] of (expert, first row within the expert); offsets: [E + 1] rows.
@@ -138,6 +162,47 @@ GEMM_ENTRY(gemm_bm128_f32, 128, float)
 GEMM_ENTRY(gemm_bm128_bf16, 128, bf16)
 GEMM_ENTRY(gemm_bm64_f32, 64, float)
 GEMM_ENTRY(gemm_bm64_bf16, 64, bf16)
+
+// The tile kernel for shapes off the 16-byte alignment (odd K, leading dimensions or strides,
+// operands at any even address): plain and batched as above.
+#define GEMM_ANY_ENTRY(NAME, BM, OUT)                                                                 \
+    extern "C" __global__ void __launch_bounds__(GEMM_THREADS) NAME(                                  \
+        const bf16* A, long lda, long sA, const bf16* B, long ldb, long sB, OUT* C, long ldc, long sC, \
+        int M, int N, int K, float alpha, float beta) {                                               \
+        gemm_batched<BM, OUT, true>(A, lda, sA, B, ldb, sB, C, ldc, sC, M, N, K, alpha, beta);        \
+    }
+GEMM_ANY_ENTRY(gemm_any_bm128_f32, 128, float)
+GEMM_ANY_ENTRY(gemm_any_bm128_bf16, 128, bf16)
+GEMM_ANY_ENTRY(gemm_any_bm64_f32, 64, float)
+GEMM_ANY_ENTRY(gemm_any_bm64_bf16, 64, bf16)
+
+// The expert-grouped form off the alignment, for a tile list planned with any tileRows (8, 16,
+// 64 or 128): tile t covers rows mrel .. mrel + tileRows - 1 of its expert, blockIdx.z the 64-row
+// part of it, so tiles never overlap (their products may accumulate into C).
+template <typename OutT>
+__device__ __forceinline__ void gemm_grouped_any(const bf16* A, long lda, const bf16* B, long ldb, long sB, OutT* C,
+                                                 long ldc, const int* offsets, const int* tiles, const int* numTiles,
+                                                 int tileRows, int N, int K, float alpha, float beta) {
+    int t = blockIdx.y;
+    if (t >= *numTiles) return;
+    int e = tiles[2 * t], mrel = tiles[2 * t + 1];
+    int m0 = mrel + 64 * (int)blockIdx.z;
+    long r0 = offsets[e];
+    int M = min(offsets[e + 1] - (int)r0, mrel + tileRows);
+    if (m0 >= M) return;
+    gemm_tile<64, OutT, true>(A + r0 * lda, lda, B + (long)e * sB, ldb, C + r0 * ldc, ldc, M, N, K, m0,
+                              blockIdx.x * GEMM_BN, alpha, beta);
+}
+
+#define GEMM_GROUPED_ANY_ENTRY(NAME, OUT)                                                              \
+    extern "C" __global__ void __launch_bounds__(GEMM_THREADS) NAME(                                   \
+        const bf16* A, long lda, const bf16* B, long ldb, long sB, OUT* C, long ldc, const int* offsets, \
+        const int* tiles, const int* numTiles, int tileRows, int N, int K, float alpha, float beta) {  \
+        gemm_grouped_any<OUT>(A, lda, B, ldb, sB, C, ldc, offsets, tiles, numTiles, tileRows, N, K,    \
+                              alpha, beta);                                                            \
+    }
+GEMM_GROUPED_ANY_ENTRY(gemm_grouped_any_f32, float)
+GEMM_GROUPED_ANY_ENTRY(gemm_grouped_any_bf16, bf16)
 
 #define GEMM_GROUPED_ENTRY(NAME, BM, OUT)                                                              \
     extern "C" __global__ void __launch_bounds__(GEMM_THREADS) NAME(                                   \

@@ -48,15 +48,38 @@ extern "C" __global__ void mla_cache_write_f32(const float* __restrict__ kva, lo
         dst[i] = i < r ? cnorm[(long)t * r + i] : kva[(long)t * ldk + i];
 }
 
+// V cached values from unit p of a row: a pair (V = 2: rows and the latent of even widths, 4-byte
+// aligned pairs) or one value (V = 1: any widths).
+template <int V>
+__device__ __forceinline__ void mla_load(const bf16* row, int p, float (&x)[V]) {
+    if constexpr (V == 2) {
+        float2 f = load_pair(row, p);
+        x[0] = f.x; x[1] = f.y;
+    } else {
+        x[0] = bf2f(row[p]);
+    }
+}
+template <int V>
+__device__ __forceinline__ void mla_load(const float* row, int p, float (&x)[V]) {
+    if constexpr (V == 2) {
+        float2 f = load_pair(row, p);
+        x[0] = f.x; x[1] = f.y;
+    } else {
+        x[0] = row[p];
+    }
+}
+
 // qa [T, H, r] fp32 absorbed queries; q [T, ldq] with q_rot of head h at h*dqk + dn;
 // blockTables [N, maxPages]; seqOf [T]; ctxLens [N] tokens cached before this call;
-// out [T, H, r] bf16 (outLo, when given, the remainders).
-template <typename CT>
+// out [T, H, r] bf16 (outLo, when given, the remainders). V values per load: 2 needs r and dr
+// even (mla_absorbed_attention*), 1 takes any (mla_absorbed_attention*_any); r <= 512 either way.
+template <typename CT, int V>
 __device__ __forceinline__ void mla_attention_body(
         const float* __restrict__ qa, const float* __restrict__ q, long ldq, const CT* __restrict__ cache,
         const int* __restrict__ blockTables, int maxPages, int pageSize, const int* __restrict__ cuSeqlens,
         const int* __restrict__ ctxLens, const int* __restrict__ seqOf, bf16* __restrict__ out,
         bf16* __restrict__ outLo, int heads, int r, int dr, int dqk, int dn, float scale) {
+    constexpr int U = 2 * MLA_MAX_PAIRS_PER_LANE / V;   // loads per lane over the latent
     extern __shared__ float mla_smem[];
     float* sq = mla_smem;                 // [r + dr]
     float* sacc = sq + r + dr;            // [8][r]
@@ -67,7 +90,7 @@ __device__ __forceinline__ void mla_attention_body(
     for (int i = threadIdx.x; i < r + dr; i += blockDim.x)
         sq[i] = i < r ? qa[((long)t * heads + h) * r + i] : q[(long)t * ldq + (long)h * dqk + dn + (i - r)];
     __syncthreads();
-    const int pairs = (r + dr) >> 1, rpairs = r >> 1;
+    const int units = (r + dr) >> (V - 1), runits = r >> (V - 1);   // V is 1 or 2
     const int* table = blockTables + (long)s * maxPages;
     float m = -INFINITY, l = 0.f;
     float acc[2 * MLA_MAX_PAIRS_PER_LANE];
@@ -76,37 +99,47 @@ __device__ __forceinline__ void mla_attention_body(
     for (int j = warp; j <= pos; j += 8) {
         const CT* row = cache + ((long)table[j / pageSize] * pageSize + j % pageSize) * (r + dr);
         float part = 0.f;
-        float2 cv[MLA_MAX_PAIRS_PER_LANE];
+        float cv[U][V];
 #pragma unroll
-        for (int u = 0; u < MLA_MAX_PAIRS_PER_LANE; u++) {
+        for (int u = 0; u < U; u++) {
             int p = lane + 32 * u;
-            if (p < rpairs) {
-                cv[u] = load_pair(row, p);
-                part = fmaf(cv[u].x, sq[2 * p], fmaf(cv[u].y, sq[2 * p + 1], part));
+            if (p < runits) {
+                mla_load<V>(row, p, cv[u]);
+#pragma unroll
+                for (int v = V - 1; v >= 0; v--) part = fmaf(cv[u][v], sq[V * p + v], part);
             } else {
-                cv[u] = make_float2(0.f, 0.f);
+#pragma unroll
+                for (int v = 0; v < V; v++) cv[u][v] = 0.f;
             }
         }
-        for (int p = rpairs + lane; p < pairs; p += 32) {
-            float2 kv = load_pair(row, p);
-            part = fmaf(kv.x, sq[2 * p], fmaf(kv.y, sq[2 * p + 1], part));
+        for (int p = runits + lane; p < units; p += 32) {
+            float kv[V];
+            mla_load<V>(row, p, kv);
+#pragma unroll
+            for (int v = V - 1; v >= 0; v--) part = fmaf(kv[v], sq[V * p + v], part);
         }
         float score = warp_sum(part) * scale;
         float mn = fmaxf(m, score);
         float corr = __expf(m - mn), pj = __expf(score - mn);
         l = l * corr + pj;
 #pragma unroll
-        for (int u = 0; u < MLA_MAX_PAIRS_PER_LANE; u++) {
-            acc[2 * u] = acc[2 * u] * corr + pj * cv[u].x;
-            acc[2 * u + 1] = acc[2 * u + 1] * corr + pj * cv[u].y;
-        }
+        for (int u = 0; u < U; u++)
+#pragma unroll
+            for (int v = 0; v < V; v++) acc[V * u + v] = acc[V * u + v] * corr + pj * cv[u][v];
         m = mn;
     }
     if (lane == 0) { sm[warp] = m; sl[warp] = l; }
 #pragma unroll
-    for (int u = 0; u < MLA_MAX_PAIRS_PER_LANE; u++) {
+    for (int u = 0; u < U; u++) {
         int p = lane + 32 * u;
-        if (p < rpairs) { sacc[warp * r + 2 * p] = acc[2 * u]; sacc[warp * r + 2 * p + 1] = acc[2 * u + 1]; }
+        if (p < runits) {
+            if constexpr (V == 2) {
+                sacc[warp * r + 2 * p] = acc[2 * u];
+                sacc[warp * r + 2 * p + 1] = acc[2 * u + 1];
+            } else {
+                sacc[warp * r + p] = acc[u];
+            }
+        }
     }
     __syncthreads();
     float M = -INFINITY;
@@ -120,16 +153,18 @@ __device__ __forceinline__ void mla_attention_body(
     }
 }
 
-#define MLA_ATTENTION_ENTRY(NAME, CT)                                                                          \
+#define MLA_ATTENTION_ENTRY(NAME, CT, V)                                                                       \
     extern "C" __global__ void __launch_bounds__(256) NAME(                                                    \
         const float* qa, const float* q, long ldq, const CT* cache, const int* blockTables, int maxPages,       \
         int pageSize, const int* cuSeqlens, const int* ctxLens, const int* seqOf, bf16* out, bf16* outLo,      \
         int heads, int r, int dr, int dqk, int dn, float scale) {                                              \
-        mla_attention_body<CT>(qa, q, ldq, cache, blockTables, maxPages, pageSize, cuSeqlens, ctxLens, seqOf,  \
-                               out, outLo, heads, r, dr, dqk, dn, scale);                                      \
+        mla_attention_body<CT, V>(qa, q, ldq, cache, blockTables, maxPages, pageSize, cuSeqlens, ctxLens,      \
+                                  seqOf, out, outLo, heads, r, dr, dqk, dn, scale);                            \
     }
-MLA_ATTENTION_ENTRY(mla_absorbed_attention, bf16)
-MLA_ATTENTION_ENTRY(mla_absorbed_attention_f32cache, float)
+MLA_ATTENTION_ENTRY(mla_absorbed_attention, bf16, 2)
+MLA_ATTENTION_ENTRY(mla_absorbed_attention_f32cache, float, 2)
+MLA_ATTENTION_ENTRY(mla_absorbed_attention_any, bf16, 1)
+MLA_ATTENTION_ENTRY(mla_absorbed_attention_f32cache_any, float, 1)
 
 // Decode, split over the context. qa [N, H, r] bf16: the absorbed queries (the kernel's products
 // take bf16 operands, so the absorption product writes them in bf16 and the kernel reads half the

@@ -103,11 +103,14 @@ extern "C" __global__ void moe_plan(const int* __restrict__ counts, int E, int t
 
 // A block per (token, slot): claims a row in its expert's block and copies the token's
 // normalised activations there (and their bf16 remainders xLo -> xpermLo when given).
-// rowPos [T*k] remembers where, for the combine.
-extern "C" __global__ void moe_dispatch(const int* __restrict__ ids, int k, const int* __restrict__ offsets,
-                                        int* __restrict__ cursors, const bf16* __restrict__ x,
-                                        const bf16* __restrict__ xLo, long ldx, bf16* __restrict__ xperm,
-                                        bf16* __restrict__ xpermLo, int* __restrict__ rowPos, int dim) {
+// rowPos [T*k] remembers where, for the combine. V: the unit copied, 16 bytes (uint4: dim, ldx
+// multiples of 8 and 16-byte aligned rows) or one element (bf16: any shape).
+template <typename V>
+__device__ __forceinline__ void moe_dispatch_body(const int* __restrict__ ids, int k, const int* __restrict__ offsets,
+                                                  int* __restrict__ cursors, const bf16* __restrict__ x,
+                                                  const bf16* __restrict__ xLo, long ldx, bf16* __restrict__ xperm,
+                                                  bf16* __restrict__ xpermLo, int* __restrict__ rowPos, int dim) {
+    constexpr int per = sizeof(V) / sizeof(bf16);
     __shared__ int pos;
     const int i = blockIdx.x, t = i / k;
     if (threadIdx.x == 0) {
@@ -116,15 +119,25 @@ extern "C" __global__ void moe_dispatch(const int* __restrict__ ids, int k, cons
         rowPos[i] = pos;
     }
     __syncthreads();
-    const uint4* src = reinterpret_cast<const uint4*>(x + (long)t * ldx);
-    uint4* dst = reinterpret_cast<uint4*>(xperm + (long)pos * dim);
-    for (int c = threadIdx.x; c < dim / 8; c += blockDim.x) dst[c] = src[c];
+    const V* src = reinterpret_cast<const V*>(x + (long)t * ldx);
+    V* dst = reinterpret_cast<V*>(xperm + (long)pos * dim);
+    for (int c = threadIdx.x; c < dim / per; c += blockDim.x) dst[c] = src[c];
     if (xLo != nullptr) {
-        const uint4* srcLo = reinterpret_cast<const uint4*>(xLo + (long)t * ldx);
-        uint4* dstLo = reinterpret_cast<uint4*>(xpermLo + (long)pos * dim);
-        for (int c = threadIdx.x; c < dim / 8; c += blockDim.x) dstLo[c] = srcLo[c];
+        const V* srcLo = reinterpret_cast<const V*>(xLo + (long)t * ldx);
+        V* dstLo = reinterpret_cast<V*>(xpermLo + (long)pos * dim);
+        for (int c = threadIdx.x; c < dim / per; c += blockDim.x) dstLo[c] = srcLo[c];
     }
 }
+
+#define MOE_DISPATCH_ENTRY(NAME, V)                                                                            \
+    extern "C" __global__ void NAME(const int* __restrict__ ids, int k, const int* __restrict__ offsets,       \
+                                    int* __restrict__ cursors, const bf16* __restrict__ x,                       \
+                                    const bf16* __restrict__ xLo, long ldx, bf16* __restrict__ xperm,            \
+                                    bf16* __restrict__ xpermLo, int* __restrict__ rowPos, int dim) {             \
+        moe_dispatch_body<V>(ids, k, offsets, cursors, x, xLo, ldx, xperm, xpermLo, rowPos, dim);               \
+    }
+MOE_DISPATCH_ENTRY(moe_dispatch, uint4)
+MOE_DISPATCH_ENTRY(moe_dispatch_any, bf16)
 
 // h[t, :] += sum_j w[t, j] * down[rowPos[t, j], :]
 extern "C" __global__ void moe_combine(const float* __restrict__ down, const int* __restrict__ rowPos,

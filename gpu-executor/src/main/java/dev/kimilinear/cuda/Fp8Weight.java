@@ -7,7 +7,8 @@ import jcuda.driver.CUdeviceptr;
  * [experts][rows] scales. On sm_90 every product reads the codes: decode-sized ones widen them in
  * registers against bf16 activations (half the weight bytes of bf16), prefill-sized ones quantise
  * the activations per row into {@code codes} and multiply e4m3 by e4m3 on wgmma. Off sm_90 the
- * weight is widened into {@code scratch} (bf16, large enough for every expert) for the bf16 kernels.
+ * weight is widened into {@code scratch} (bf16, large enough for every expert) for the bf16 kernels,
+ * as it is for widths off the e4m3 product's 16-byte loads (the bf16 kernels take those element-wise).
  */
 record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int experts, DequantScratch scratch,
                  ActivationCodes codes) implements LinearWeight {
@@ -16,7 +17,9 @@ record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int expe
     public void matmul(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr c, long ldc, GemmKernel.Out out, int m,
                        float alpha, float beta) {
         if (direct(ctx, cols)) {
-            if (m <= GemmFp8Kernel.DECODE_MAX_ROWS) {
+            // activations the decode product cannot stage 16 bytes at a time take the prefill form,
+            // whose quantisation reads rows of any alignment
+            if (m <= GemmFp8Kernel.DECODE_MAX_ROWS && stageable(a, lda)) {
                 GemmFp8Kernel.decode(ctx, a, lda, q, cols, scales, c, ldc, out, m, rows, cols, alpha, beta);
             } else {
                 CUdeviceptr aq = codes.codes(m, cols);
@@ -35,6 +38,10 @@ record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int expe
                         CUdeviceptr offsets, CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int tileRows,
                         float alpha, float beta) {
         if (tileRows == GemmKernel.GROUPED_SPLIT_TILE_ROWS && direct(ctx, cols)) {
+            if (!stageable(a, lda)) {
+                // routed rows are packed by the dispatch at the weight's width, a multiple of 16
+                throw new CudaException("fp8 grouped decode: routed rows at pitch " + lda + " not 16-byte aligned");
+            }
             GemmFp8Kernel.grouped(ctx, a, lda, q, cols, (long) rows * cols, scales, c, ldc, out, offsets, tiles,
                     numTiles, maxTiles, rows, cols, alpha, beta);
             return;
@@ -56,5 +63,10 @@ record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int expe
     /** The e4m3 products read a weight's codes: on an sm_90 device, for rows of whole 16-byte loads. */
     static boolean direct(CudaContext ctx, int cols) {
         return GemmFp8Kernel.direct(ctx) && cols % 16 == 0;
+    }
+
+    /** Whether the decode products can stage these activation rows 16 bytes at a time. */
+    private static boolean stageable(CUdeviceptr a, long lda) {
+        return lda % 8 == 0 && DeviceAddress.aligned(a, 16);
     }
 }

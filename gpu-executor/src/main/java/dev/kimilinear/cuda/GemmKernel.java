@@ -9,6 +9,9 @@ import jcuda.driver.CUdeviceptr;
  * wgmma product, or for up to 64 rows against weights too narrow to fill the machine with its
  * tiles, a product with K split over a cluster; elsewhere the mma.sync tile kernel. Batches
  * with strides, and the expert-grouped form (skinny, tile or Hopper kernel by rows per step).
+ * Every one of these loads 16 bytes at a time; operands off that alignment (K, a leading dimension
+ * or stride not a multiple of 8, an operand not at a 16-byte address: models of odd shapes) take
+ * the tile kernel reading element by element instead ({@link #any}).
  */
 public final class GemmKernel {
     /** Output element type. */
@@ -77,8 +80,10 @@ public final class GemmKernel {
     public static void batched(CudaContext ctx, CUdeviceptr a, long lda, long sA, CUdeviceptr b, long ldb, long sB,
                                CUdeviceptr c, long ldc, long sC, Out out, int m, int n, int k, int batch,
                                float alpha, float beta) {
-        String shapes = "M=" + m + " N=" + n + " K=" + k + " batch=" + batch + " lda=" + lda + " ldb=" + ldb + " ldc=" + ldc;
-        check(k, lda, ldb, shapes);
+        if (!aligned(a, lda, batch > 1 ? sA : 0, b, ldb, batch > 1 ? sB : 0, k)) {
+            any(ctx, a, lda, sA, b, ldb, sB, c, ldc, sC, out, m, n, k, batch, alpha, beta);
+            return;
+        }
         if (m == 0 || n == 0) {
             return;
         }
@@ -101,6 +106,34 @@ public final class GemmKernel {
         tiled(ctx, a, lda, sA, b, ldb, sB, c, ldc, sC, out, m, n, k, batch, alpha, beta);
     }
 
+    /**
+     * Whether the 16-byte loads of every kernel but {@link #any} hold: K, the leading dimensions
+     * and the strides (0 where there is one batch) multiples of 8 elements, both operands at
+     * 16-byte addresses.
+     */
+    static boolean aligned(CUdeviceptr a, long lda, long sA, CUdeviceptr b, long ldb, long sB, int k) {
+        return aligned(DeviceAddress.of(a), lda, sA, DeviceAddress.of(b), ldb, sB, k);
+    }
+
+    static boolean aligned(long aAddress, long lda, long sA, long bAddress, long ldb, long sB, int k) {
+        return k % 8 == 0 && lda % 8 == 0 && ldb % 8 == 0 && sA % 8 == 0 && sB % 8 == 0 && aAddress % 16 == 0
+                && bAddress % 16 == 0;
+    }
+
+    /**
+     * The tile kernel reading its operands element by element (gemm_any_*): any K, leading
+     * dimension, stride and even address. Same tiles and tensor-core steps as {@link #tiled};
+     * only the loads differ (synchronous, so slower).
+     */
+    static void any(CudaContext ctx, CUdeviceptr a, long lda, long sA, CUdeviceptr b, long ldb, long sB,
+                    CUdeviceptr c, long ldc, long sC, Out out, int m, int n, int k, int batch, float alpha, float beta) {
+        String shapes = "M=" + m + " N=" + n + " K=" + k + " batch=" + batch + " lda=" + lda + " ldb=" + ldb + " ldc=" + ldc;
+        int bm = m <= 64 ? 64 : 128;
+        String name = "gemm_any_bm" + bm + (out == Out.F32 ? "_f32" : "_bf16");
+        Launch.run(ctx, name, shapes, Launch.ceilDiv(n, BN), Launch.ceilDiv(m, bm), batch, 256, smem(bm),
+                a, lda, sA, b, ldb, sB, c, ldc, sC, m, n, k, alpha, beta);
+    }
+
     /** True where the Hopper product runs: an sm_90 device, whose code is the fatbin's sm_90a build. */
     static boolean hopper(CudaContext ctx) {
         return ctx.device().major() == 9 && ctx.device().minor() == 0;
@@ -111,7 +144,7 @@ public final class GemmKernel {
                       CUdeviceptr c, long ldc, long sC, Out out, int m, int n, int k, int batch, float alpha,
                       float beta) {
         String shapes = "M=" + m + " N=" + n + " K=" + k + " batch=" + batch + " lda=" + lda + " ldb=" + ldb + " ldc=" + ldc;
-        check(k, lda, ldb, shapes);
+        check(a, lda, batch > 1 ? sA : 0, b, ldb, batch > 1 ? sB : 0, k, shapes);
         int bm = m <= 64 ? 64 : 128;
         String name = "gemm_bm" + bm + (out == Out.F32 ? "_f32" : "_bf16");
         Launch.run(ctx, name, shapes, Launch.ceilDiv(n, BN), Launch.ceilDiv(m, bm), batch, 256, smem(bm),
@@ -127,7 +160,7 @@ public final class GemmKernel {
                            CUdeviceptr c, long ldc, long sC, Out out, int m, int n, int k, int batch, float alpha,
                            float beta) {
         String shapes = "M=" + m + " N=" + n + " K=" + k + " batch=" + batch + " lda=" + lda + " ldb=" + ldb + " ldc=" + ldc;
-        check(k, lda, ldb, shapes);
+        check(a, lda, batch > 1 ? sA : 0, b, ldb, batch > 1 ? sB : 0, k, shapes);
         if (!hopper(ctx)) {
             throw new CudaException("gemm90 [" + shapes + "]: needs an sm_90 device, not " + ctx.device());
         }
@@ -141,7 +174,7 @@ public final class GemmKernel {
     static void gemv(CudaContext ctx, CUdeviceptr a, long lda, long sA, CUdeviceptr b, long ldb, long sB,
                      CUdeviceptr c, long ldc, long sC, Out out, int m, int n, int k, int batch, float alpha, float beta) {
         String shapes = "M=" + m + " N=" + n + " K=" + k + " batch=" + batch;
-        check(k, lda, ldb, shapes);
+        check(a, lda, batch > 1 ? sA : 0, b, ldb, batch > 1 ? sB : 0, k, shapes);
         if (m > 8) {
             throw new CudaException("gemv [" + shapes + "]: at most 8 rows");
         }
@@ -158,7 +191,7 @@ public final class GemmKernel {
                        CUdeviceptr c, long ldc, long sC, Out out, int m, int n, int k, int batch, float alpha,
                        float beta) {
         String shapes = "M=" + m + " N=" + n + " K=" + k + " batch=" + batch;
-        check(k, lda, ldb, shapes);
+        check(a, lda, batch > 1 ? sA : 0, b, ldb, batch > 1 ? sB : 0, k, shapes);
         if (m > SKINNY_MAX_ROWS) {
             throw new CudaException("gemm_skinny [" + shapes + "]: at most " + SKINNY_MAX_ROWS + " rows");
         }
@@ -175,7 +208,7 @@ public final class GemmKernel {
     static void skinnySplit(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr b, long ldb, CUdeviceptr c, long ldc,
                             Out out, int m, int n, int k, float alpha, float beta) {
         String shapes = "M=" + m + " N=" + n + " K=" + k;
-        check(k, lda, ldb, shapes);
+        check(a, lda, 0, b, ldb, 0, k, shapes);
         if (!hopper(ctx) || m > SKINNY_MAX_ROWS) {
             throw new CudaException("gemm_skinny_split [" + shapes + "]: needs an sm_90 device and at most "
                     + SKINNY_MAX_ROWS + " rows");
@@ -213,7 +246,14 @@ public final class GemmKernel {
                                CUdeviceptr c, long ldc, Out out, CUdeviceptr offsets, CUdeviceptr tiles,
                                CUdeviceptr numTiles, int maxTiles, int tileRows, int n, int k, float alpha, float beta) {
         String shapes = "grouped N=" + n + " K=" + k + " maxTiles=" + maxTiles + " tileRows=" + tileRows;
-        check(k, lda, ldb, shapes);
+        if (!aligned(a, lda, 0, b, ldb, sB, k)) {
+            // tiles of any planned size, each cut into 64-row parts
+            Launch.run(ctx, out == Out.F32 ? "gemm_grouped_any_f32" : "gemm_grouped_any_bf16", shapes,
+                    Launch.ceilDiv(n, BN), maxTiles, Launch.ceilDiv(tileRows, GROUPED_TILE_ROWS), 256,
+                    smem(GROUPED_TILE_ROWS), a, lda, b, ldb, sB, c, ldc, offsets, tiles, numTiles, tileRows, n, k,
+                    alpha, beta);
+            return;
+        }
         if (tileRows == H_BM) {
             if (!hopper(ctx)) {
                 throw new CudaException("gemm90_grouped [" + shapes + "]: needs an sm_90 device, not " + ctx.device());
@@ -253,9 +293,11 @@ public final class GemmKernel {
         return STAGES * (bm + BN) * LDS * 2;
     }
 
-    private static void check(int k, long lda, long ldb, String shapes) {
-        if (k % 8 != 0 || lda % 8 != 0 || ldb % 8 != 0) {
-            throw new CudaException("gemm [" + shapes + "]: K and the leading dimensions of A and B must be multiples of 8");
+    /** For the kernels that load 16 bytes at a time ({@link #batched} sends other shapes to {@link #any}). */
+    private static void check(CUdeviceptr a, long lda, long sA, CUdeviceptr b, long ldb, long sB, int k, String shapes) {
+        if (!aligned(a, lda, sA, b, ldb, sB, k)) {
+            throw new CudaException("gemm [" + shapes + "]: K, the leading dimensions and strides of A and B must be"
+                    + " multiples of 8 and A and B 16-byte aligned (other shapes: GemmKernel.any)");
         }
     }
 }

@@ -27,6 +27,8 @@ public final class MlaDecodeKernel {
     private static final int PROB_PITCH = 40;
     /** Threads of a merge block. */
     static final int COMBINE_THREADS = 512;
+    /** Widest latent of the general (absorbed) kernel: 16 values per lane of a warp. */
+    public static final int MAX_ABSORBED_RANK = 512;
 
     private MlaDecodeKernel() {
     }
@@ -61,13 +63,15 @@ public final class MlaDecodeKernel {
                                  boolean f32Cache, CUdeviceptr blockTables, int maxPages, int pageSize,
                                  CUdeviceptr cuSeqlens, CUdeviceptr ctxLens, CUdeviceptr seqOf, CUdeviceptr out,
                                  CUdeviceptr outLo, int tokens, int heads, int r, int dr, int dqk, int dn, float scale) {
-        if (r % 2 != 0 || dr % 2 != 0 || r > 512) {
-            throw new CudaException("mla_absorbed_attention: latent rank " + r + " and rope dim " + dr
-                    + " must be even, rank at most 512");
+        if (r > MAX_ABSORBED_RANK) {
+            throw new CudaException("mla_absorbed_attention: latent rank " + r + " exceeds the " + MAX_ABSORBED_RANK
+                    + " it holds in registers");
         }
         int smem = 4 * (r + dr + 8 * r);
-        Launch.run(ctx, f32Cache ? "mla_absorbed_attention_f32cache" : "mla_absorbed_attention",
-                "T=" + tokens + " H=" + heads + " r=" + r + " dr=" + dr, tokens, heads, 1, 256, smem,
+        // cached values in pairs where the widths are even; one at a time otherwise
+        String name = (f32Cache ? "mla_absorbed_attention_f32cache" : "mla_absorbed_attention")
+                + (r % 2 == 0 && dr % 2 == 0 ? "" : "_any");
+        Launch.run(ctx, name, "T=" + tokens + " H=" + heads + " r=" + r + " dr=" + dr, tokens, heads, 1, 256, smem,
                 qa, q, ldq, cache, blockTables, maxPages, pageSize, cuSeqlens, ctxLens, seqOf, out,
                 NormKernel.orNone(outLo), heads, r, dr, dqk, dn, scale);
     }

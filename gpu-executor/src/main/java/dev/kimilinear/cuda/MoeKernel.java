@@ -7,19 +7,28 @@ import jcuda.driver.CUdeviceptr;
  * (moe.cu).
  */
 public final class MoeKernel {
+    /** Sizes of moe_route's per-warp arrays (moe.cu: MOE_MAX_EXPERTS; groups and choices per token). */
+    static final int MAX_EXPERTS = 512;
+    static final int MAX_GROUPS = 64;
+    static final int MAX_TOP_K = 32;
+
     private MoeKernel() {
     }
 
     public static void route(CudaContext ctx, CUdeviceptr logits, CUdeviceptr bias, int tokens, int experts, int topK,
                              int groups, int topkGroup, boolean renormalize, float scaling, boolean softmax,
                              CUdeviceptr ids, CUdeviceptr weights) {
-        if (experts > 512 || groups > 64 || topK > 32) {
-            throw new CudaException("moe_route: " + experts + " experts, " + groups + " groups, top-" + topK
-                    + " exceed the built limits (512, 64, 32)");
-        }
+        checkRouting(experts, groups, topK);
         Launch.run(ctx, "moe_route", "T=" + tokens + " E=" + experts + " k=" + topK, Launch.ceilDiv(tokens, 4), 1, 1,
                 128, 0, logits, bias, tokens, experts, topK, groups, topkGroup, renormalize ? 1 : 0, scaling,
                 softmax ? 1 : 0, ids, weights);
+    }
+
+    static void checkRouting(int experts, int groups, int topK) {
+        if (experts > MAX_EXPERTS || groups > MAX_GROUPS || topK > MAX_TOP_K) {
+            throw new CudaException("moe_route: " + experts + " experts, " + groups + " groups, top-" + topK
+                    + " exceed the built limits (" + MAX_EXPERTS + ", " + MAX_GROUPS + ", " + MAX_TOP_K + ")");
+        }
     }
 
     /** Most tiles the grouped product can need for {@code rows} routed rows (at any tile size it plans). */
@@ -50,9 +59,6 @@ public final class MoeKernel {
                                 CUdeviceptr offsets, CUdeviceptr tiles, CUdeviceptr numTiles, CUdeviceptr cursors,
                                 CUdeviceptr x, CUdeviceptr xLo, long ldx, CUdeviceptr xperm, CUdeviceptr xpermLo,
                                 CUdeviceptr rowPos, int dim) {
-        if (dim % 8 != 0 || ldx % 8 != 0) {
-            throw new CudaException("moe_dispatch: dim " + dim + " and ldx " + ldx + " must be multiples of 8");
-        }
         int rows = tokens * topK;
         String shapes = "T=" + tokens + " k=" + topK + " E=" + experts + " dim=" + dim;
         ctx.bind();
@@ -61,9 +67,19 @@ public final class MoeKernel {
         int tileRows = GemmKernel.groupedTileRows(ctx, rows);
         Launch.run(ctx, "moe_plan", shapes, 1, 1, 1, 32, 0, counts, experts, tileRows, offsets, tiles, numTiles,
                 cursors);
-        Launch.run(ctx, "moe_dispatch", shapes, rows, 1, 1, 128, 0, ids, topK, offsets, cursors, x,
+        Launch.run(ctx, wholeRows(x, xLo, ldx, xperm, xpermLo, dim) ? "moe_dispatch" : "moe_dispatch_any", shapes, rows,
+                1, 1, 128, 0, ids, topK, offsets, cursors, x,
                 NormKernel.orNone(xLo), ldx, xperm, NormKernel.orNone(xpermLo), rowPos, dim);
         return tileRows;
+    }
+
+    /**
+     * Whether moe_dispatch may copy rows 16 bytes at a time (widths and pitches multiples of 8,
+     * every plane 16-byte aligned); other shapes take moe_dispatch_any, element by element.
+     */
+    static boolean wholeRows(CUdeviceptr x, CUdeviceptr xLo, long ldx, CUdeviceptr xperm, CUdeviceptr xpermLo, int dim) {
+        return dim % 8 == 0 && ldx % 8 == 0 && DeviceAddress.aligned(x, 16) && DeviceAddress.aligned(xperm, 16)
+                && (xLo == null || DeviceAddress.aligned(xLo, 16) && DeviceAddress.aligned(xpermLo, 16));
     }
 
     /** h[t] += sum_j w[t, j] * down[rowPos[t, j]]; down [T*k, dim] fp32, h [T, dim] fp32. */

@@ -1,6 +1,7 @@
 package dev.kimilinear.cuda;
 
 import dev.kimilinear.cpu.CpuOps;
+import jcuda.driver.CUdeviceptr;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -9,6 +10,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.util.Random;
 
 import static dev.kimilinear.cuda.GpuTest.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 @Tag("gpu")
 class GemmKernelTest {
@@ -238,6 +240,145 @@ class GemmKernelTest {
             GemmKernel.batched(ctx, dq.ptr(), (long) heads * dqk, dqk, dw.ptr(), dn, (long) r * dn, c.ptr(),
                     (long) heads * r, r, GemmKernel.Out.F32, t, r, dn, heads, 1f, 0f);
             assertClose(c.toFloats(), ref, 1e-5, "absorbed queries T=" + t + " H=" + heads);
+        }
+    }
+
+    /**
+     * Shapes off the 16-byte loads: odd K, leading dimensions and strides, operands at odd element
+     * offsets, batches. {@link GemmKernel#batched} must send them to the element-wise tile kernel,
+     * which must match a float64 product of the same bf16 values in every element of C (poisoned
+     * first), in both output types and accumulating. The last row is aligned: the element-wise
+     * kernel called directly must be right there too.
+     */
+    @ParameterizedTest
+    @CsvSource({
+            // m, n, k, lda, ldb, offset of A, offset of B (elements), batch
+            "1,101,100,100,100,0,0,1", "3,130,44,47,45,1,3,1", "8,20,36,49,36,0,1,2", "37,1001,100,100,100,0,0,1",
+            "65,77,12,13,12,5,0,3", "129,300,7,7,9,2,1,1", "200,50,50,50,50,0,0,2", "70,140,64,64,64,0,0,1"})
+    void productsOffTheAlignmentMatchAFloat64Reference(int m, int n, int k, int lda, int ldb, int aOff, int bOff,
+                                                       int batch) {
+        CudaContext ctx = GpuTest.context();
+        Random rnd = new Random(m * 7919L + n * 31L + k * 3L + lda + batch);
+        long sA = (long) m * lda + (batch > 1 ? 3 : 0);   // odd strides between batches too
+        long sB = (long) n * ldb + (batch > 1 ? 5 : 0);
+        float[] a = GpuTest.randomBf16(rnd, (int) (aOff + batch * sA), 1f);
+        float[] w = GpuTest.randomBf16(rnd, (int) (bOff + batch * sB), 0.05f);
+        float[] ref = new float[batch * m * n];
+        for (int z = 0; z < batch; z++) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double sum = 0;
+                    for (int x = 0; x < k; x++) {
+                        sum += (double) a[(int) (aOff + z * sA + (long) i * lda + x)]
+                                * w[(int) (bOff + z * sB + (long) j * ldb + x)];
+                    }
+                    ref[(z * m + i) * n + j] = (float) sum;
+                }
+            }
+        }
+        float[] c0 = GpuTest.random(rnd, ref.length, 1f);
+        boolean aligned = k % 8 == 0 && lda % 8 == 0 && ldb % 8 == 0 && aOff % 8 == 0 && bOff % 8 == 0 && batch == 1;
+        String shape = m + "x" + n + "x" + k + " lda=" + lda + " ldb=" + ldb + " at " + aOff + "," + bOff + " batch=" + batch;
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
+             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * ref.length);
+             DeviceBuffer cb = DeviceBuffer.allocate(ctx, 2L * ref.length)) {
+            CUdeviceptr pa = da.at(2L * aOff);
+            CUdeviceptr pw = dw.at(2L * bOff);
+            assertEquals(aligned,
+                    GemmKernel.aligned(pa, lda, batch > 1 ? sA : 0, pw, ldb, batch > 1 ? sB : 0, k), shape);
+            for (boolean direct : new boolean[] {false, true}) {
+                if (aligned && !direct) {
+                    continue;   // batched takes the fast kernels, tested above
+                }
+                String how = (direct ? "gemm_any " : "batched ") + shape;
+                c.poison();
+                product(ctx, direct, pa, lda, sA, pw, ldb, sB, c, GemmKernel.Out.F32, m, n, k, batch, 1f, 0f);
+                assertClose(c.toFloats(), ref, 1e-5, how);
+                cb.poisonBf16();
+                product(ctx, direct, pa, lda, sA, pw, ldb, sB, cb, GemmKernel.Out.BF16, m, n, k, batch, 1f, 0f);
+                assertClose(GpuTest.fromBf16(cb.toShorts()), ref, 5e-3, how + " bf16 out");
+                c.upload(c0);
+                product(ctx, direct, pa, lda, sA, pw, ldb, sB, c, GemmKernel.Out.F32, m, n, k, batch, 0.5f, 1f);
+                assertClose(c.toFloats(), halfPlus(ref, c0), 1e-5, how + " accumulate");
+            }
+        }
+    }
+
+    /** C [batch][m, n] dense: through batched's choice of kernel, or the element-wise kernel itself. */
+    private static void product(CudaContext ctx, boolean direct, CUdeviceptr a, long lda, long sA, CUdeviceptr w,
+                                long ldb, long sB, DeviceBuffer c, GemmKernel.Out out, int m, int n, int k, int batch,
+                                float alpha, float beta) {
+        if (direct) {
+            GemmKernel.any(ctx, a, lda, sA, w, ldb, sB, c.ptr(), n, (long) m * n, out, m, n, k, batch, alpha, beta);
+        } else {
+            GemmKernel.batched(ctx, a, lda, sA, w, ldb, sB, c.ptr(), n, (long) m * n, out, m, n, k, batch, alpha, beta);
+        }
+    }
+
+    /**
+     * The expert-grouped form off the alignment (odd K), for every tile size a plan can have: a
+     * host-made tile list over experts of 0 to 200 rows (and blocks past its end), each expert's
+     * rows against its own weights, against float64; then accumulating on top (beta = 1), where a
+     * row covered by two tiles would show twice.
+     */
+    @ParameterizedTest
+    @CsvSource({"8,100,50", "16,36,20", "64,45,77", "128,100,13"})
+    void groupedProductOffTheAlignmentCoversEachRowOnce(int tileRows, int k, int n) {
+        CudaContext ctx = GpuTest.context();
+        Random rnd = new Random(tileRows * 101L + k * 7L + n);
+        int[] counts = {0, 37, 5, 130, 1, 200};
+        int experts = counts.length;
+        int[] offsets = new int[experts + 1];
+        java.util.List<Integer> tileList = new java.util.ArrayList<>();
+        for (int e = 0; e < experts; e++) {
+            offsets[e + 1] = offsets[e] + counts[e];
+            for (int r = 0; r < counts[e]; r += tileRows) {
+                tileList.add(e);
+                tileList.add(r);
+            }
+        }
+        int rows = offsets[experts];
+        int numTiles = tileList.size() / 2;
+        int maxTiles = numTiles + 3;
+        int[] tiles = new int[2 * maxTiles];
+        for (int i = 0; i < tileList.size(); i++) {
+            tiles[i] = tileList.get(i);
+        }
+        float[] a = GpuTest.randomBf16(rnd, rows * k, 1f);
+        float[] w = GpuTest.randomBf16(rnd, experts * n * k, 0.05f);
+        float[] ref = new float[rows * n];
+        for (int e = 0; e < experts; e++) {
+            for (int i = offsets[e]; i < offsets[e + 1]; i++) {
+                for (int j = 0; j < n; j++) {
+                    double sum = 0;
+                    for (int x = 0; x < k; x++) {
+                        sum += (double) a[i * k + x] * w[(e * n + j) * k + x];
+                    }
+                    ref[i * n + j] = (float) sum;
+                }
+            }
+        }
+        float[] c0 = GpuTest.random(rnd, ref.length, 1f);
+        String shape = "tiles of " + tileRows + " K=" + k + " N=" + n;
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
+             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
+             DeviceBuffer doff = DeviceBuffer.of(ctx, offsets); DeviceBuffer dtiles = DeviceBuffer.of(ctx, tiles);
+             DeviceBuffer dnum = DeviceBuffer.of(ctx, new int[] {numTiles});
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * ref.length);
+             DeviceBuffer cb = DeviceBuffer.allocate(ctx, 2L * ref.length)) {
+            c.poison();
+            GemmKernel.grouped(ctx, da.ptr(), k, dw.ptr(), k, (long) n * k, c.ptr(), n, GemmKernel.Out.F32, doff.ptr(),
+                    dtiles.ptr(), dnum.ptr(), maxTiles, tileRows, n, k, 1f, 0f);
+            assertClose(c.toFloats(), ref, 1e-5, "grouped " + shape);
+            cb.poisonBf16();
+            GemmKernel.grouped(ctx, da.ptr(), k, dw.ptr(), k, (long) n * k, cb.ptr(), n, GemmKernel.Out.BF16, doff.ptr(),
+                    dtiles.ptr(), dnum.ptr(), maxTiles, tileRows, n, k, 1f, 0f);
+            assertClose(GpuTest.fromBf16(cb.toShorts()), ref, 5e-3, "grouped bf16 out " + shape);
+            c.upload(c0);
+            GemmKernel.grouped(ctx, da.ptr(), k, dw.ptr(), k, (long) n * k, c.ptr(), n, GemmKernel.Out.F32, doff.ptr(),
+                    dtiles.ptr(), dnum.ptr(), maxTiles, tileRows, n, k, 0.5f, 1f);
+            assertClose(c.toFloats(), halfPlus(ref, c0), 1e-5, "grouped accumulate " + shape);
         }
     }
 

@@ -106,7 +106,9 @@ class MlaDecodeKernelTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"4,32,8,16,16", "8,512,64,128,64"})
+    @CsvSource({"4,32,8,16,16", "8,512,64,128,64",
+            // widths of any parity: values one at a time (odd rank, odd rope dim, both)
+            "3,45,12,36,16", "5,44,13,20,16", "2,33,7,8,16"})
     void contextMatchesForDecodeAndContinuedPrompts(int heads, int r, int dr, int dn, int pageSize) {
         CudaContext ctx = GpuTest.context();
         Case c = new Case(heads, r, dr, dn, pageSize, new int[] {37, 0, 130}, new int[] {1, 70, 5}, heads * 7L + r);

@@ -19,7 +19,11 @@ class MoeKernelTest {
 
     @ParameterizedTest
     @CsvSource({"37,8,2,2,1,SIGMOID,64,32", "130,64,6,4,2,SIGMOID,128,64", "9,16,4,1,1,SOFTMAX,64,32",
-            "1,256,8,1,1,SIGMOID,128,64", "600,16,4,2,1,SIGMOID,136,72"})
+            "1,256,8,1,1,SIGMOID,128,64", "600,16,4,2,1,SIGMOID,136,72",
+            // widths off the 16-byte copies and loads (element-wise dispatch and grouped products), at
+            // decode, tile-kernel and (above 2048 routed rows, on sm_90) Hopper tile sizes
+            "3,5,3,1,1,SIGMOID,100,50", "37,5,3,1,1,SIGMOID,100,50", "300,6,2,2,1,SOFTMAX,36,20",
+            "700,4,3,1,1,SIGMOID,44,13"})
     void routesAndComputesExpertsLikeTheReference(int t, int experts, int topK, int groups, int topkGroup,
                                                   RouterActivation act, int dim, int inter) {
         CudaContext ctx = GpuTest.context();
