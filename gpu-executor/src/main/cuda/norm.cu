@@ -31,22 +31,38 @@ extern "C" __global__ void rms_norm_f32out(const float* __restrict__ x, long ldx
 }
 
 // KDA output: per (token, head) out = RMSNorm_D(o) * w * sigmoid(z); a warp per row.
-// o [T, H*D] fp32, z [T, ldz] fp32 (first H*D columns), out [T, H*D] bf16.
-extern "C" __global__ void gated_rms_norm_bf16out(const float* __restrict__ o, const float* __restrict__ z,
-                                                  long ldz, const float* __restrict__ w, float eps,
-                                                  bf16* __restrict__ out, bf16* __restrict__ outLo, int tokens,
-                                                  int heads, int dim) {
+// o [T, H*pitch] fp32 (heads of pitch >= D channels, the first D read), z [T, ldz] fp32
+// (first H*D columns), out [T, H*D] bf16.
+__device__ __forceinline__ void gated_rms_norm_body(const float* __restrict__ o, const float* __restrict__ z, long ldz,
+                                                    const float* __restrict__ w, float eps, bf16* __restrict__ out,
+                                                    bf16* __restrict__ outLo, int tokens, int heads, int dim,
+                                                    int pitch) {
     const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     const int lane = threadIdx.x & 31;
     if (row >= tokens * heads) return;
     const int t = row / heads, h = row % heads;
-    const float* orow = o + (long)row * dim;
+    const float* orow = o + (long)row * pitch;
     float ss = 0.f;
     for (int i = lane; i < dim; i += 32) { float v = orow[i]; ss += v * v; }
     float inv = rsqrtf(warp_sum(ss) / dim + eps);
     const float* zr = z + (long)t * ldz + (long)h * dim;
     for (int i = lane; i < dim; i += 32)
         store_split(out, outLo, (long)row * dim + i, orow[i] * inv * w[i] * sigmoidf_(zr[i]));
+}
+
+extern "C" __global__ void gated_rms_norm_bf16out(const float* __restrict__ o, const float* __restrict__ z,
+                                                  long ldz, const float* __restrict__ w, float eps,
+                                                  bf16* __restrict__ out, bf16* __restrict__ outLo, int tokens,
+                                                  int heads, int dim) {
+    gated_rms_norm_body(o, z, ldz, w, eps, out, outLo, tokens, heads, dim, dim);
+}
+
+// The same over heads padded to pitch channels (kda_prepare_padded's layout).
+extern "C" __global__ void gated_rms_norm_padded_bf16out(const float* __restrict__ o, const float* __restrict__ z,
+                                                         long ldz, const float* __restrict__ w, float eps,
+                                                         bf16* __restrict__ out, bf16* __restrict__ outLo, int tokens,
+                                                         int heads, int dim, int pitch) {
+    gated_rms_norm_body(o, z, ldz, w, eps, out, outLo, tokens, heads, dim, pitch);
 }
 
 // As rms_norm_bf16out over the rows listed in rowIdx (the rows whose logits are wanted).

@@ -50,6 +50,8 @@ public final class CudaModel implements Backend {
     private final boolean flashPrefill;
     private final int prefillCapacity;
     private final int logitRows;
+    /** Channels per KDA head in q, k, v, g, the state and the output: the built head size holding the model's. */
+    private final int kdaPitch;
     private DeviceBuffer prefillPlan;   // the step's MlaPrefillPlan, grown when a step needs more
     private SamplingKernel.Room choiceRoom;   // the step's choices and answers
     private boolean chooseOnHost;
@@ -78,10 +80,13 @@ public final class CudaModel implements Backend {
                        CUdeviceptr oNorm, LinearWeight wO, Object mlp) {
     }
 
-    /** wUk, wUv: kv_b_proj's key and value rows, head after head (null without the prefill attention). */
-    private record Mla(CUdeviceptr inNorm, CUdeviceptr postNorm, LinearWeight wQKva, CUdeviceptr kvNorm,
-                       CUdeviceptr wUkT, CUdeviceptr wKvb, CUdeviceptr wUk, CUdeviceptr wUv, LinearWeight wO,
-                       Object mlp) {
+    /**
+     * wQKva: [q_proj | kv_a_proj], or with a q LoRA [q_a_proj | kv_a_proj] (then qANorm and wQb, else
+     * null); wUk, wUv: kv_b_proj's key and value rows, head after head (null without the prefill attention).
+     */
+    private record Mla(CUdeviceptr inNorm, CUdeviceptr postNorm, LinearWeight wQKva, CUdeviceptr qANorm,
+                       LinearWeight wQb, CUdeviceptr kvNorm, CUdeviceptr wUkT, CUdeviceptr wKvb, CUdeviceptr wUk,
+                       CUdeviceptr wUv, LinearWeight wO, Object mlp) {
     }
 
     private record Dense(LinearWeight wGateUp, LinearWeight wDown, int width) {
@@ -109,7 +114,7 @@ public final class CudaModel implements Backend {
                            CUdeviceptr cursors, CUdeviceptr offsets, CUdeviceptr tiles, CUdeviceptr numTiles,
                            Operand xperm, CUdeviceptr gu, CUdeviceptr down, CUdeviceptr rowPos, Operand hn,
                            CUdeviceptr logits, CUdeviceptr meta, int metaInts, int maxTiles, boolean splitDecode,
-                           MlaPrefillKernel.Scratch prefill) {
+                           MlaPrefillKernel.Scratch prefill, CUdeviceptr qLow, Operand qLowNorm) {
     }
 
     /**
@@ -174,10 +179,8 @@ public final class CudaModel implements Backend {
                 && MlaPrefillKernel.supported(ctx, mc.qkNopeHeadDim(), mc.qkRopeHeadDim(), mc.vHeadDim(), mc.kvLoraRank())
                 && MlaDecodeKernel.splitDecodeFits(mc.numHeads(), mc.kvLoraRank(), mc.qkRopeHeadDim());
         this.prefillCapacity = MlaPrefillPlan.roundUp(Math.max(2 * maxBatchTokens, MIN_PREFILL_CAPACITY));
-        if (cfg.mla() != null && cfg.mla().qLoraRank() > 0) {
-            throw new CudaException("CUDA backend: q_lora_rank " + cfg.mla().qLoraRank() + " (a low-rank query path) is not"
-                    + " implemented; Kimi Linear checkpoints use q_lora_rank null");
-        }
+        checkLimits(cfg);
+        this.kdaPitch = cfg.kda() == null ? 0 : KdaRecurrentKernel.headPitch(cfg.kda().headDim());
         ctx.bind();
         // the most rows one product multiplies: a step's tokens, times top-k once routed
         int routed = cfg.moe() == null ? 1 : Math.max(1, cfg.moe().topK());
@@ -211,9 +214,11 @@ public final class CudaModel implements Backend {
                     wUk = weights.bf16Array(uk[0]);
                     wUv = weights.bf16Array(uk[1]);
                 }
-                layers.add(new Mla(inNorm, postNorm, linear(m.qProj(), m.kvAProj()), weights.floats(m.kvANorm()),
-                        weights.bf16Array(transposedUk(kvB)), weights.bf16Array(kvB), wUk, wUv,
-                        linear(m.oProj()), mlp));
+                boolean qLora = m.qProj() == null;
+                layers.add(new Mla(inNorm, postNorm, linear(qLora ? m.qAProj() : m.qProj(), m.kvAProj()),
+                        qLora ? weights.floats(m.qANorm()) : null, qLora ? linear(m.qBProj()) : null,
+                        weights.floats(m.kvANorm()), weights.bf16Array(transposedUk(kvB)), weights.bf16Array(kvB), wUk,
+                        wUv, linear(m.oProj()), mlp));
             }
         }
         weights.finish();
@@ -221,6 +226,30 @@ public final class CudaModel implements Backend {
         layout(sizing);
         this.ws = new Workspace(ctx, sizing.total);
         this.b = layout(new Carver(ws));
+    }
+
+    /**
+     * The few sizes the kernels hold in fixed arrays, checked before anything is uploaded; any
+     * other size runs (see KERNEL_NOTES.md, "Shapes off the fast path").
+     */
+    static void checkLimits(KimiLinearConfig cfg) {
+        KdaConfig k = cfg.kda();
+        if (k != null) {
+            KdaRecurrentKernel.headPitch(k.headDim());
+            if (k.convKernel() > ShortConvKernel.MAX_KERNEL) {
+                throw new CudaException("CUDA backend: linear_conv_kernel_dim " + k.convKernel() + " exceeds the "
+                        + ShortConvKernel.MAX_KERNEL + " the short convolution is built for");
+            }
+        }
+        MlaConfig m = cfg.mla();
+        if (m != null && m.kvLoraRank() > MlaDecodeKernel.MAX_ABSORBED_RANK) {
+            throw new CudaException("CUDA backend: kv_lora_rank " + m.kvLoraRank() + " exceeds the "
+                    + MlaDecodeKernel.MAX_ABSORBED_RANK + " the MLA attention kernels hold");
+        }
+        MoeConfig e = cfg.moe();
+        if (e != null) {
+            MoeKernel.checkRouting(e.numExperts(), e.numGroups(), e.topK());
+        }
     }
 
     private Dense uploadDense(ModelWeights.Mlp m) {
@@ -328,6 +357,7 @@ public final class CudaModel implements Backend {
         MlaConfig mla = cfg.mla();
         MoeConfig moe = cfg.moe();
         int hd = kda == null ? 0 : kda.width();
+        int paddedHd = kda == null ? 0 : kda.numHeads() * kdaPitch;   // q, k, v, g and o: heads of kdaPitch channels
         int projW = Math.max(hd * 3 + (kda == null ? 0 : kda.numHeads()),
                 mla == null ? 0 : mla.numHeads() * mla.qkHeadDim() + mla.latentWidth());
         int mlpW = 2 * cfg.intermediateSize();
@@ -349,7 +379,8 @@ public final class CudaModel implements Backend {
         int headDim = kda == null ? 0 : kda.headDim();
         wideW = Math.max(wideW, 2 * headDim);
         int kh = kda == null ? 0 : kda.numHeads();
-        long qkv = 4L * t * hd;
+        int qLora = mla == null ? 0 : mla.qLoraRank();
+        long qkv = 4L * t * paddedHd;
         boolean splitDecode = mla != null && !split
                 && MlaDecodeKernel.splitDecodeFits(mla.numHeads(), mla.kvLoraRank(), mla.qkRopeHeadDim());
         // absorbed queries and contexts: every token on the general kernel; only the decode
@@ -364,9 +395,9 @@ public final class CudaModel implements Backend {
                 c.take("a", 4L * t * hd), c.take("z", 4L * t * hd),
                 c.take("q", qkv), c.take("k", qkv), c.take("v", qkv), c.take("g", qkv),
                 c.take("beta", 4L * t * kh),
-                c.take("o", 4L * t * Math.max(hd, 1)),
+                c.take("o", 4L * t * Math.max(paddedHd, 1)),
                 c.operand("act", 2L * Math.max(t, routed) * Math.max(actW, 1)),
-                c.take("kda chunk scratch", kda == null ? 0 : KdaChunkKernel.scratchBytes(maxChunks(), kh, headDim)),
+                c.take("kda chunk scratch", kda == null ? 0 : KdaChunkKernel.scratchBytes(maxChunks(), kh, kdaPitch)),
                 c.operand("qb", mla == null ? 0 : 2L * t * mla.numHeads() * mla.qkHeadDim()),
                 c.take("qa", mla == null ? 0 : 4L * mlaRows * mla.numHeads() * mla.kvLoraRank()),
                 c.take("cnorm", mla == null ? 0 : 4L * t * mla.kvLoraRank()),
@@ -386,7 +417,9 @@ public final class CudaModel implements Backend {
                 c.operand("hn", 2L * t * d),
                 c.take("logits", 4L * logitRows * cfg.vocabSize()),
                 c.take("meta", 4L * metaCapacity()),
-                metaCapacity(), maxTiles, splitDecode, prefillScratch(c));
+                metaCapacity(), maxTiles, splitDecode, prefillScratch(c),
+                c.take("q low", qLora == 0 ? 0 : 4L * t * (qLora + mla.latentWidth())),
+                c.operand("q low norm", 2L * t * qLora));
     }
 
     private MlaPrefillKernel.Scratch prefillScratch(Carver c) {
@@ -432,7 +465,14 @@ public final class CudaModel implements Backend {
         if (k == null) {
             return 0;
         }
-        return k.stateFloats() * cfg.numKdaLayers() * Float.BYTES;
+        long floats = 3L * k.width() * (k.convKernel() - 1) + recurrentStateFloats(k);
+        return floats * cfg.numKdaLayers() * Float.BYTES;
+    }
+
+    /** fp32 values of one slot's recurrent state in one KDA layer: [H, pitch, pitch], heads at their built size. */
+    static long recurrentStateFloats(KdaConfig k) {
+        int pitch = KdaRecurrentKernel.headPitch(k.headDim());
+        return (long) k.numHeads() * pitch * pitch;
     }
 
     @Override
@@ -514,7 +554,7 @@ public final class CudaModel implements Backend {
         KdaConfig k = cfg.kda();
         for (int i = 0; i < nk; i++) {
             convState[i] = DeviceBuffer.allocate(ctx, 4L * (slots + 1) * 3 * k.width() * (k.convKernel() - 1));
-            kdaState[i] = DeviceBuffer.allocate(ctx, 4L * (slots + 1) * k.numHeads() * k.headDim() * k.headDim());
+            kdaState[i] = DeviceBuffer.allocate(ctx, 4L * (slots + 1) * recurrentStateFloats(k));
             convState[i].zero();
             kdaState[i].zero();
         }
@@ -976,17 +1016,18 @@ public final class CudaModel implements Backend {
                 b.convOut(), t, n, 3 * hd, k.convKernel());
         KdaChunkKernel.Form form = split ? KdaChunkKernel.Form.EXACT : KdaChunkKernel.Form.TENSOR_CORE;
         boolean bf16Qkv = !batch.isDecode() && form.qkvBytes() == 2;
+        // heads of kdaPitch channels from here to the output norm (the same as dim at the built sizes)
         KdaGateKernel.prepare(ctx, b.convOut(), 3L * hd, b.a(), hd, b.proj().withByteOffset(4L * 3 * hd), projW,
-                w.dtBias(), w.aLog(), b.q(), b.k(), b.v(), b.g(), b.beta(), t, h, dim, bf16Qkv);
+                w.dtBias(), w.aLog(), b.q(), b.k(), b.v(), b.g(), b.beta(), t, h, dim, kdaPitch, bf16Qkv);
         if (batch.isDecode()) {
             KdaRecurrentKernel.run(ctx, b.q(), b.k(), b.v(), b.g(), b.beta(), m.cuSeqlens, m.slots, kdaState[idx].ptr(),
-                    b.o(), n, h, dim);
+                    b.o(), n, h, kdaPitch);
         } else {
             KdaChunkKernel.run(ctx, b.q(), b.k(), b.v(), b.g(), b.beta(), m.chunks, m.seqChunks, m.slots,
-                    kdaState[idx].ptr(), b.o(), b.chunkScratch(), m.numChunks, n, h, dim, form);
+                    kdaState[idx].ptr(), b.o(), b.chunkScratch(), m.numChunks, n, h, kdaPitch, form);
         }
         NormKernel.gatedRmsNorm(ctx, b.o(), b.z(), hd, w.oNorm(), cfg.rmsNormEps(), b.act().hi(), b.act().lo(), t, h,
-                dim);
+                dim, kdaPitch);
         product(b.act(), hd, w.wO(), b.h(), d, t, 1f);
     }
 
@@ -1001,15 +1042,14 @@ public final class CudaModel implements Backend {
         int dv = c.vHeadDim();
         int r = c.kvLoraRank();
         int qw = heads * dqk;
-        int projW = qw + r + dr;
         float scale = (float) (1.0 / Math.sqrt(dqk));
-        product(b.xn(), d, w.wQKva(), b.proj(), projW, t, 0f);
-        CUdeviceptr kva = b.proj().withByteOffset(4L * qw);
-        NormKernel.rmsNorm(ctx, kva, projW, w.kvNorm(), c.normEps(), b.cnorm(), r, t, r, !split);
-        MlaDecodeKernel.cacheWrite(ctx, kva, projW, b.cnorm(), m.rowOf, latent[idx].ptr(), t, r, dr, split);
-        ActivationKernel.castBf16(ctx, b.proj(), projW, b.qb().hi(), b.qb().lo(), qw, t, qw);
+        Projections p = projections(w, t);
+        long ldq = p.ldq();
+        NormKernel.rmsNorm(ctx, p.kva(), p.ldk(), w.kvNorm(), c.normEps(), b.cnorm(), r, t, r, !split);
+        MlaDecodeKernel.cacheWrite(ctx, p.kva(), p.ldk(), b.cnorm(), m.rowOf, latent[idx].ptr(), t, r, dr, split);
+        ActivationKernel.castBf16(ctx, b.proj(), ldq, b.qb().hi(), b.qb().lo(), qw, t, qw);
         if (m.prefill() != null) {
-            prefillAttention(w, idx, m, scale);
+            prefillAttention(w, idx, m, scale, ldq);
             product(b.act(), (long) heads * dv, w.wO(), b.h(), d, t, 1f);
             return;
         }
@@ -1017,12 +1057,12 @@ public final class CudaModel implements Backend {
             // the split decode takes its queries in bf16 (BF16 precision only: no remainder terms)
             GemmKernel.batched(ctx, b.qb().hi(), qw, dqk, w.wUkT(), dn, (long) r * dn, b.qa(), (long) heads * r, r,
                     GemmKernel.Out.BF16, t, r, dn, heads, 1f, 0f);
-            MlaDecodeKernel.decode(ctx, b.qa(), b.proj(), projW, latent[idx].ptr(), m.blockTables, m.maxPages, pageSize,
+            MlaDecodeKernel.decode(ctx, b.qa(), b.proj(), ldq, latent[idx].ptr(), m.blockTables, m.maxPages, pageSize,
                     m.ctxLens, m.decodeOrder, m.maxContext, b.mlaPartials(), b.ctxLat().hi(), t, heads, r, dr, dqk, dn,
                     scale);
         } else {
             batchedProduct(b.qb(), qw, dqk, w.wUkT(), dn, (long) r * dn, b.qa(), (long) heads * r, r, t, r, dn, heads);
-            MlaDecodeKernel.attention(ctx, b.qa(), b.proj(), projW, latent[idx].ptr(), split, m.blockTables, m.maxPages,
+            MlaDecodeKernel.attention(ctx, b.qa(), b.proj(), ldq, latent[idx].ptr(), split, m.blockTables, m.maxPages,
                     pageSize, m.cuSeqlens, m.ctxLens, m.seqOf, b.ctxLat().hi(), b.ctxLat().lo(), t, heads, r, dr, dqk,
                     dn, scale);
         }
@@ -1041,11 +1081,40 @@ public final class CudaModel implements Backend {
     }
 
     /**
+     * Where the MLA projections of a step left their rows: the queries [t, heads * dqk] fp32 in
+     * proj with row pitch ldq, [latent | k_rot] at kva with row pitch ldk.
+     */
+    private record Projections(long ldq, CUdeviceptr kva, long ldk) {
+    }
+
+    /**
+     * The MLA projections of xn. Without a q LoRA one product gives [q | latent | k_rot] in proj;
+     * with one, the product gives [q_low | latent | k_rot] in qLow, and q_low, normalised, is
+     * multiplied up into proj.
+     */
+    private Projections projections(Mla w, int t) {
+        MlaConfig c = cfg.mla();
+        int d = cfg.hiddenSize();
+        int qw = c.numHeads() * c.qkHeadDim();
+        int kvW = c.latentWidth();
+        if (w.wQb() == null) {
+            product(b.xn(), d, w.wQKva(), b.proj(), qw + kvW, t, 0f);
+            return new Projections(qw + kvW, b.proj().withByteOffset(4L * qw), qw + kvW);
+        }
+        int qr = c.qLoraRank();
+        product(b.xn(), d, w.wQKva(), b.qLow(), qr + kvW, t, 0f);
+        NormKernel.rmsNormSplit(ctx, b.qLow(), qr + kvW, w.qANorm(), c.normEps(), b.qLowNorm().hi(), b.qLowNorm().lo(),
+                qr, t, qr);
+        product(b.qLowNorm(), qr, w.wQb(), b.proj(), qw, t, 0f);
+        return new Projections(qw, b.qLow().withByteOffset(4L * qr), qr + kvW);
+    }
+
+    /**
      * MLA attention of a step with prompt chunks, into act: the decode prefix (one token per
      * sequence) in absorbed form on the split decode, every later sequence on the tensor-core
-     * prefill attention.
+     * prefill attention. The queries' fp32 rows (q_rot) have pitch ldq.
      */
-    private void prefillAttention(Mla w, int idx, Meta m, float scale) {
+    private void prefillAttention(Mla w, int idx, Meta m, float scale, long ldq) {
         MlaConfig c = cfg.mla();
         int heads = c.numHeads();
         int dqk = c.qkHeadDim();
@@ -1054,12 +1123,11 @@ public final class CudaModel implements Backend {
         int dv = c.vHeadDim();
         int r = c.kvLoraRank();
         int qw = heads * dqk;
-        int projW = qw + r + dr;
         int nd = m.decodePrefix();
         if (nd > 0) {
             GemmKernel.batched(ctx, b.qb().hi(), qw, dqk, w.wUkT(), dn, (long) r * dn, b.qa(), (long) heads * r, r,
                     GemmKernel.Out.BF16, nd, r, dn, heads, 1f, 0f);
-            MlaDecodeKernel.decode(ctx, b.qa(), b.proj(), projW, latent[idx].ptr(), m.blockTables, m.maxPages, pageSize,
+            MlaDecodeKernel.decode(ctx, b.qa(), b.proj(), ldq, latent[idx].ptr(), m.blockTables, m.maxPages, pageSize,
                     m.ctxLens, m.decodeOrder, m.maxContext, b.mlaPartials(), b.ctxLat().hi(), nd, heads, r, dr, dqk,
                     dn, scale);
             GemmKernel.batched(ctx, b.ctxLat().hi(), (long) heads * r, r, w.wKvb().withByteOffset(2L * dn * r), r,

@@ -17,9 +17,30 @@ public final class KdaGateKernel {
                                long ldb, CUdeviceptr dtBias, CUdeviceptr aLog, CUdeviceptr q, CUdeviceptr k,
                                CUdeviceptr v, CUdeviceptr g, CUdeviceptr beta, int tokens, int heads, int dim,
                                boolean bf16Qkv) {
-        Launch.run(ctx, bf16Qkv ? "kda_prepare_bf16" : "kda_prepare", "T=" + tokens + " H=" + heads + " D=" + dim,
-                Launch.ceilDiv((long) tokens * heads, 8), 1, 1, 256, 0,
-                qkv, ldqkv, a, lda, b, ldb, dtBias, aLog, q, k, v, g, beta, tokens, heads, dim);
+        prepare(ctx, qkv, ldqkv, a, lda, b, ldb, dtBias, aLog, q, k, v, g, beta, tokens, heads, dim, dim, bf16Qkv);
+    }
+
+    /**
+     * As above with the outputs' heads {@code pitch} >= dim channels apart ([T, H, pitch]), the
+     * channels past dim zero in q, k, v and g: a head of dim channels in the layout of the built
+     * head size {@code pitch} ({@link KdaRecurrentKernel#headPitch}).
+     */
+    public static void prepare(CudaContext ctx, CUdeviceptr qkv, long ldqkv, CUdeviceptr a, long lda, CUdeviceptr b,
+                               long ldb, CUdeviceptr dtBias, CUdeviceptr aLog, CUdeviceptr q, CUdeviceptr k,
+                               CUdeviceptr v, CUdeviceptr g, CUdeviceptr beta, int tokens, int heads, int dim, int pitch,
+                               boolean bf16Qkv) {
+        String shapes = "T=" + tokens + " H=" + heads + " D=" + dim;
+        int grid = Launch.ceilDiv((long) tokens * heads, 8);
+        if (pitch == dim) {
+            Launch.run(ctx, bf16Qkv ? "kda_prepare_bf16" : "kda_prepare", shapes, grid, 1, 1, 256, 0,
+                    qkv, ldqkv, a, lda, b, ldb, dtBias, aLog, q, k, v, g, beta, tokens, heads, dim);
+            return;
+        }
+        if (pitch < dim) {
+            throw new CudaException("kda_prepare [" + shapes + "]: head pitch " + pitch + " below the head size");
+        }
+        Launch.run(ctx, bf16Qkv ? "kda_prepare_padded_bf16" : "kda_prepare_padded", shapes + " pitch=" + pitch, grid, 1,
+                1, 256, 0, qkv, ldqkv, a, lda, b, ldb, dtBias, aLog, q, k, v, g, beta, tokens, heads, dim, pitch);
     }
 
     /** g [T, H*D] from a [T, H*D]. */

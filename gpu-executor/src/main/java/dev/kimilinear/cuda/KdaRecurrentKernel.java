@@ -16,6 +16,23 @@ public final class KdaRecurrentKernel {
                 q, k, v, g, beta, cuSeqlens, slots, state, out, heads);
     }
 
+    /** The head sizes the recurrence and chunk kernels are built for. */
+    static final int[] BUILT_DIMS = {32, 64, 128};
+
+    /**
+     * The built head size a head of {@code dim} channels runs at: the smallest one that holds it,
+     * the channels past dim kept zero ({@link KdaGateKernel#prepare} with a pitch).
+     */
+    public static int headPitch(int dim) {
+        for (int built : BUILT_DIMS) {
+            if (dim <= built) {
+                return built;
+            }
+        }
+        throw new CudaException("KDA head dim " + dim + " is larger than the kernels' largest ("
+                + BUILT_DIMS[BUILT_DIMS.length - 1] + ")");
+    }
+
     static void checkDim(int dim, String kernel) {
         if (dim != 32 && dim != 64 && dim != 128) {
             throw new CudaException(kernel + ": head dim " + dim + " is not built (32, 64 or 128)");

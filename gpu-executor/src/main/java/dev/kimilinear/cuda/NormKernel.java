@@ -43,9 +43,21 @@ public final class NormKernel {
     /** As above; outLo (or null) receives the remainders. */
     public static void gatedRmsNorm(CudaContext ctx, CUdeviceptr o, CUdeviceptr z, long ldz, CUdeviceptr w, float eps,
                                     CUdeviceptr out, CUdeviceptr outLo, int tokens, int heads, int dim) {
-        Launch.run(ctx, "gated_rms_norm_bf16out", "T=" + tokens + " H=" + heads + " D=" + dim,
-                Launch.ceilDiv((long) tokens * heads, 8), 1, 1, 256, 0, o, z, ldz, w, eps, out, orNone(outLo), tokens,
-                heads, dim);
+        gatedRmsNorm(ctx, o, z, ldz, w, eps, out, outLo, tokens, heads, dim, dim);
+    }
+
+    /** As above over o [T, H*pitch], heads of pitch >= dim channels of which the first dim are read. */
+    public static void gatedRmsNorm(CudaContext ctx, CUdeviceptr o, CUdeviceptr z, long ldz, CUdeviceptr w, float eps,
+                                    CUdeviceptr out, CUdeviceptr outLo, int tokens, int heads, int dim, int pitch) {
+        String shapes = "T=" + tokens + " H=" + heads + " D=" + dim;
+        int grid = Launch.ceilDiv((long) tokens * heads, 8);
+        if (pitch == dim) {
+            Launch.run(ctx, "gated_rms_norm_bf16out", shapes, grid, 1, 1, 256, 0, o, z, ldz, w, eps, out, orNone(outLo),
+                    tokens, heads, dim);
+        } else {
+            Launch.run(ctx, "gated_rms_norm_padded_bf16out", shapes + " pitch=" + pitch, grid, 1, 1, 256, 0, o, z, ldz,
+                    w, eps, out, orNone(outLo), tokens, heads, dim, pitch);
+        }
     }
 
     /** rmsNorm of the listed rows only: out[i] = norm(x[rowIdx[i]]), bf16; outLo (or null) the remainders. */

@@ -7,6 +7,9 @@ import jcuda.driver.CUdeviceptr;
  * the output pass, then the state pass (ordered after it on the stream).
  */
 public final class ShortConvKernel {
+    /** Widest kernel: the state pass holds a channel's K - 1 inputs in registers (short_conv.cu). */
+    static final int MAX_KERNEL = 9;
+
     private ShortConvKernel() {
     }
 
@@ -18,8 +21,8 @@ public final class ShortConvKernel {
     public static void forward(CudaContext ctx, CUdeviceptr x, long ldx, CUdeviceptr cuSeqlens, CUdeviceptr seqOf,
                                CUdeviceptr slots, CUdeviceptr weight, CUdeviceptr state, CUdeviceptr out, int tokens,
                                int seqs, int channels, int kernel) {
-        if (kernel < 1 || kernel > 9) {
-            throw new CudaException("short_conv: kernel width " + kernel + " not in 1..9");
+        if (kernel < 1 || kernel > MAX_KERNEL) {
+            throw new CudaException("short_conv: kernel width " + kernel + " not in 1.." + MAX_KERNEL);
         }
         String shapes = "T=" + tokens + " N=" + seqs + " C=" + channels + " K=" + kernel;
         Launch.run(ctx, "short_conv_forward", shapes, Launch.ceilDiv((long) tokens * channels, 256), 1, 1, 256, 0,

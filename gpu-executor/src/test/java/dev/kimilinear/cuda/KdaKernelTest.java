@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Random;
 
 import static dev.kimilinear.cuda.GpuTest.assertClose;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** KDA gate/prepare, recurrence and chunkwise prefill against the reference forms. */
 @Tag("gpu")
@@ -113,6 +114,190 @@ class KdaKernelTest {
             KdaGateKernel.gate(ctx, da.ptr(), ddt.ptr(), dal.ptr(), g.ptr(), t, h, d);
             assertClose(g.toFloats(), refG, 1e-5, "gate alone");
         }
+    }
+
+    /**
+     * Head sizes the kernels are not built for, run at the next built size (the model's path):
+     * prepare writes heads of {@code pitch} channels with the extra ones zero, the recurrence and
+     * both chunk forms run at the pitch, the gated norm reads the first D channels of each head.
+     * Against the reference at the head's own size; the extra channels of q, k, v, g, the output
+     * and the state (which starts random in its own block) must stay zero.
+     */
+    @ParameterizedTest
+    @CsvSource({"20,3,'0,1,70,200'", "36,2,'0,130'", "100,1,'0,64,65'"})
+    void paddedHeadsMatchTheReferenceAtTheirOwnSize(int d, int h, String cuText) {
+        CudaContext ctx = GpuTest.context();
+        int pitch = KdaRecurrentKernel.headPitch(d);
+        int[] cu = Arrays.stream(cuText.split(",")).mapToInt(Integer::parseInt).toArray();
+        int n = cu.length - 1;
+        int t = cu[n];
+        int hd = h * d;
+        Random rnd = new Random(d * 31L + h + t);
+        int ldqkv = 3 * hd + 3;
+        float[] qkv = GpuTest.random(rnd, t * ldqkv, 1f);
+        float[] a = GpuTest.random(rnd, t * hd, 2f);
+        float[] bCol = GpuTest.random(rnd, t * h, 1f);
+        float[] dt = GpuTest.random(rnd, hd, 1f);
+        float[] aLog = GpuTest.random(rnd, h, 1f);
+        float[] z = GpuTest.random(rnd, t * hd, 1f);
+        float[] normW = GpuTest.random(rnd, d, 1f);
+        // the reference's inputs at the head's own size
+        float[] q = new float[t * hd];
+        float[] k = new float[t * hd];
+        float[] v = new float[t * hd];
+        for (int i = 0; i < t; i++) {
+            System.arraycopy(qkv, i * ldqkv, q, i * hd, hd);
+            System.arraycopy(qkv, i * ldqkv + hd, k, i * hd, hd);
+            System.arraycopy(qkv, i * ldqkv + 2 * hd, v, i * hd, hd);
+        }
+        for (int r = 0; r < t * h; r++) {
+            CpuOps.l2NormalizeRow(q, r * d, d, 1e-6f);
+            CpuOps.l2NormalizeRow(k, r * d, d, 1e-6f);
+            for (int i = 0; i < d; i++) {
+                q[r * d + i] /= (float) Math.sqrt(d);
+            }
+        }
+        float[] g = new float[t * hd];
+        KdaReference.gate(a, dt, aLog, t, h, d, g);
+        float[] beta = new float[t * h];
+        for (int i = 0; i < beta.length; i++) {
+            beta[i] = CpuOps.sigmoid(bCol[i]);
+        }
+        int[] slots = new int[n];
+        for (int s = 0; s < n; s++) {
+            slots[s] = n - 1 - s;
+        }
+        float[] state0 = GpuTest.random(rnd, n * h * d * d, 0.1f);
+        float[] refState = state0.clone();
+        float[] refOut = new float[t * hd];
+        KdaReference.recurrent(q, k, v, g, beta, cu, h, d, refState, slots, refOut);
+        float[] refNormed = new float[t * hd];
+        for (int r = 0; r < t * h; r++) {
+            CpuOps.rmsNormRow(refOut, r * d, normW, 1e-5f, refNormed, r * d, d);
+            for (int i = 0; i < d; i++) {
+                refNormed[r * d + i] *= CpuOps.sigmoid(z[r * d + i]);
+            }
+        }
+        KdaChunkPlan plan = KdaChunkPlan.of(cu);
+        String shape = "D=" + d + " (pitch " + pitch + ") H=" + h + " cu=" + Arrays.toString(cu);
+        try (DeviceBuffer dqkv = DeviceBuffer.of(ctx, qkv); DeviceBuffer da = DeviceBuffer.of(ctx, a);
+             DeviceBuffer db = DeviceBuffer.of(ctx, bCol); DeviceBuffer ddt = DeviceBuffer.of(ctx, dt);
+             DeviceBuffer dal = DeviceBuffer.of(ctx, aLog); DeviceBuffer dz = DeviceBuffer.of(ctx, z);
+             DeviceBuffer dw = DeviceBuffer.of(ctx, normW);
+             DeviceBuffer pq = DeviceBuffer.allocate(ctx, 4L * t * h * pitch);
+             DeviceBuffer pk = DeviceBuffer.allocate(ctx, 4L * t * h * pitch);
+             DeviceBuffer pv = DeviceBuffer.allocate(ctx, 4L * t * h * pitch);
+             DeviceBuffer pg = DeviceBuffer.allocate(ctx, 4L * t * h * pitch);
+             DeviceBuffer qb = DeviceBuffer.allocate(ctx, 2L * t * h * pitch);
+             DeviceBuffer kb = DeviceBuffer.allocate(ctx, 2L * t * h * pitch);
+             DeviceBuffer vb = DeviceBuffer.allocate(ctx, 2L * t * h * pitch);
+             DeviceBuffer gb = DeviceBuffer.allocate(ctx, 4L * t * h * pitch);
+             DeviceBuffer dbeta = DeviceBuffer.allocate(ctx, 4L * t * h);
+             DeviceBuffer dcu = DeviceBuffer.of(ctx, cu); DeviceBuffer dslots = DeviceBuffer.of(ctx, slots);
+             DeviceBuffer state = DeviceBuffer.allocate(ctx, 4L * n * h * pitch * pitch);
+             DeviceBuffer out = DeviceBuffer.allocate(ctx, 4L * t * h * pitch);
+             DeviceBuffer normed = DeviceBuffer.allocate(ctx, 2L * t * hd);
+             DeviceBuffer normedLo = DeviceBuffer.allocate(ctx, 2L * t * hd);
+             DeviceBuffer chunks = DeviceBuffer.of(ctx, plan.chunks()); DeviceBuffer seqChunks = DeviceBuffer.of(ctx, plan.seqChunks());
+             DeviceBuffer scratch = DeviceBuffer.allocate(ctx, KdaChunkKernel.scratchBytes(plan.numChunks(), h, pitch))) {
+            for (DeviceBuffer x : new DeviceBuffer[] {pq, pk, pv, pg, gb, dbeta}) {
+                x.poison();
+            }
+            qb.poisonBf16();
+            kb.poisonBf16();
+            vb.poisonBf16();
+            KdaGateKernel.prepare(ctx, dqkv.ptr(), ldqkv, da.ptr(), hd, db.ptr(), h, ddt.ptr(), dal.ptr(), pq.ptr(),
+                    pk.ptr(), pv.ptr(), pg.ptr(), dbeta.ptr(), t, h, d, pitch, false);
+            KdaGateKernel.prepare(ctx, dqkv.ptr(), ldqkv, da.ptr(), hd, db.ptr(), h, ddt.ptr(), dal.ptr(), qb.ptr(),
+                    kb.ptr(), vb.ptr(), gb.ptr(), dbeta.ptr(), t, h, d, pitch, true);
+            assertClose(unpad(pq.toFloats(), t * h, d, pitch, "q"), q, 1e-5, "padded q " + shape);
+            assertClose(unpad(pk.toFloats(), t * h, d, pitch, "k"), k, 1e-5, "padded k " + shape);
+            assertClose(unpad(pv.toFloats(), t * h, d, pitch, "v"), v, 1e-7, "padded v " + shape);
+            assertClose(unpad(pg.toFloats(), t * h, d, pitch, "g"), g, 1e-5, "padded g " + shape);
+            assertClose(unpad(gb.toFloats(), t * h, d, pitch, "g (bf16 form)"), g, 1e-5, "padded g " + shape);
+            assertClose(unpad(GpuTest.fromBf16(qb.toShorts()), t * h, d, pitch, "bf16 q"), GpuTest.bf16Round(q), 1e-5,
+                    "padded bf16 q " + shape);
+            assertClose(unpad(GpuTest.fromBf16(kb.toShorts()), t * h, d, pitch, "bf16 k"), GpuTest.bf16Round(k), 1e-5,
+                    "padded bf16 k " + shape);
+            assertClose(unpad(GpuTest.fromBf16(vb.toShorts()), t * h, d, pitch, "bf16 v"), GpuTest.bf16Round(v), 1e-7,
+                    "padded bf16 v " + shape);
+            assertClose(dbeta.toFloats(), beta, 1e-5, "beta " + shape);
+            float[] paddedState0 = padState(state0, n * h, d, pitch);
+            for (int form = 0; form < 3; form++) {   // the recurrence, then the exact and tensor-core chunk forms
+                state.upload(paddedState0);
+                out.poison();
+                scratch.poison();
+                double bound = form == 2 ? BF16_BOUND : FP32_BOUND;
+                String what = (form == 0 ? "recurrence" : form == 1 ? "exact chunk" : "tensor-core chunk") + " " + shape;
+                if (form == 0) {
+                    KdaRecurrentKernel.run(ctx, pq.ptr(), pk.ptr(), pv.ptr(), pg.ptr(), dbeta.ptr(), dcu.ptr(),
+                            dslots.ptr(), state.ptr(), out.ptr(), n, h, pitch);
+                } else {
+                    boolean tc = form == 2;
+                    KdaChunkKernel.run(ctx, (tc ? qb : pq).ptr(), (tc ? kb : pk).ptr(), (tc ? vb : pv).ptr(),
+                            (tc ? gb : pg).ptr(), dbeta.ptr(), chunks.ptr(), seqChunks.ptr(), dslots.ptr(), state.ptr(),
+                            out.ptr(), scratch.ptr(), plan.numChunks(), n, h, pitch,
+                            tc ? KdaChunkKernel.Form.TENSOR_CORE : KdaChunkKernel.Form.EXACT);
+                }
+                assertClose(unpad(out.toFloats(), t * h, d, pitch, what + " output"), refOut, bound, what + " output");
+                assertClose(unpadState(state.toFloats(), n * h, d, pitch, what), refState, bound, what + " state");
+                if (form == 0) {
+                    normed.poisonBf16();
+                    normedLo.poisonBf16();
+                    NormKernel.gatedRmsNorm(ctx, out.ptr(), dz.ptr(), hd, dw.ptr(), 1e-5f, normed.ptr(), normedLo.ptr(),
+                            t, h, d, pitch);
+                    float[] hi = GpuTest.fromBf16(normed.toShorts());
+                    float[] lo = GpuTest.fromBf16(normedLo.toShorts());
+                    for (int i = 0; i < hi.length; i++) {
+                        hi[i] += lo[i];
+                    }
+                    assertClose(hi, refNormed, FP32_BOUND, "gated norm over padded heads " + shape);
+                }
+            }
+        }
+    }
+
+    /** Rows of {@code pitch} values to rows of their first {@code d}; the rest must be zero (of either sign). */
+    private static float[] unpad(float[] x, int rows, int d, int pitch, String what) {
+        float[] y = new float[rows * d];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(x, r * pitch, y, r * d, d);
+            for (int i = d; i < pitch; i++) {
+                float v = x[r * pitch + i];
+                assertTrue(v == 0f, what + ": row " + r + " channel " + i + " past the head size holds " + v);
+            }
+        }
+        return y;
+    }
+
+    /** States [heads, d, d] to [heads, pitch, pitch], zero past d in both indices. */
+    private static float[] padState(float[] x, int heads, int d, int pitch) {
+        float[] y = new float[heads * pitch * pitch];
+        for (int m = 0; m < heads; m++) {
+            for (int i = 0; i < d; i++) {
+                System.arraycopy(x, (m * d + i) * d, y, (m * pitch + i) * pitch, d);
+            }
+        }
+        return y;
+    }
+
+    /** States [heads, pitch, pitch] to [heads, d, d]; past d in either index they must be zero. */
+    private static float[] unpadState(float[] x, int heads, int d, int pitch, String what) {
+        float[] y = new float[heads * d * d];
+        for (int m = 0; m < heads; m++) {
+            for (int i = 0; i < pitch; i++) {
+                for (int j = 0; j < pitch; j++) {
+                    float v = x[(m * pitch + i) * pitch + j];
+                    if (i < d && j < d) {
+                        y[(m * d + i) * d + j] = v;
+                    } else {
+                        assertTrue(v == 0f, what + ": state of head " + m + " at (" + i + ", " + j
+                                + ") past the head size holds " + v);
+                    }
+                }
+            }
+        }
+        return y;
     }
 
     /** Bounds: fp32 arithmetic for the recurrence and the exact form, bf16 operands for the tensor-core form. */
