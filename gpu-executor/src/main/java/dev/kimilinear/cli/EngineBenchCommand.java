@@ -89,10 +89,11 @@ public final class EngineBenchCommand implements Callable<Integer> {
             + "random prompts of --prompt-len tokens")
     java.nio.file.Path promptsFile;
 
-    @Option(names = "--scenario", paramLabel = "prefill:L:N|generate:L:N:M", description = "instead of the one run of "
-            + "--prompt-len, --requests and --max-tokens (a prefill pass, then a generate pass), these passes in turn on "
-            + "the one loaded model: N prompts of L tokens prefilled to their first token, or generating M tokens each "
-            + "(repeatable; for large models, whose loading dominates)")
+    @Option(names = "--scenario", paramLabel = "prefill:L:N|generate:L:N:M|plan:L", description = "instead of the one "
+            + "run of --prompt-len, --requests and --max-tokens (a prefill pass, then a generate pass), these in turn on "
+            + "the one loaded model: N prompts of L tokens prefilled to their first token, or generating M tokens each, "
+            + "or only the memory plan for one sequence of L tokens (repeatable; for large models, whose loading "
+            + "dominates)")
     List<String> scenarios;
 
     @Option(names = "--choose-on-host", description = "CUDA: copy every logits row to the host and choose tokens "
@@ -177,6 +178,14 @@ public final class EngineBenchCommand implements Callable<Integer> {
                     cfg.numLayers(), cfg.hiddenSize(), cfg.vocabSize());
             out.println("plan: " + plan);
             String tooLong = plan.whyNot((long) promptLen + maxTokens);
+            if (!doPrefill && !doGenerate) {
+                long tokens = (long) promptLen + maxTokens;
+                out.printf(Locale.ROOT, "one sequence of %d tokens: %s%n", tokens, tooLong == null
+                        ? String.format(Locale.ROOT, "fits (%d latent pages, %.2f GB, and one state slot, %.1f MB)",
+                        plan.pagesFor(tokens), plan.pagesFor(tokens) * (double) plan.bytesPerPage() / 1e9,
+                        plan.bytesPerSlot() / 1e6) : "does not fit: " + tooLong);
+                return 0;
+            }
             if (tooLong != null) {
                 throw new IllegalArgumentException("cannot run: " + tooLong);
             }
@@ -265,6 +274,9 @@ public final class EngineBenchCommand implements Callable<Integer> {
         static Scenario parse(String text) {
             String[] f = text.split(":");
             try {
+                if (f[0].equals("plan") && f.length == 2) {
+                    return check(text, new Scenario(false, false, Integer.parseInt(f[1]), 1, 1));
+                }
                 if (f[0].equals("prefill") && f.length == 3) {
                     return check(text, new Scenario(true, false, Integer.parseInt(f[1]), Integer.parseInt(f[2]), 1));
                 }
@@ -275,8 +287,8 @@ public final class EngineBenchCommand implements Callable<Integer> {
             } catch (NumberFormatException e) {
                 // reported below
             }
-            throw new IllegalArgumentException("--scenario " + text + ": expected prefill:L:N or generate:L:N:M with "
-                    + "whole numbers (prompt tokens, requests, output tokens)");
+            throw new IllegalArgumentException("--scenario " + text + ": expected prefill:L:N, generate:L:N:M or plan:L "
+                    + "with whole numbers (prompt tokens, requests, output tokens)");
         }
 
         private static Scenario check(String text, Scenario s) {
@@ -288,6 +300,9 @@ public final class EngineBenchCommand implements Callable<Integer> {
 
         @Override
         public String toString() {
+            if (!prefill && !generate) {
+                return "plan for one sequence of " + promptLen + " tokens";
+            }
             return prefill ? "prefill " + requests + " x " + promptLen + " tokens"
                     : "generate " + requests + " x " + promptLen + " tokens + " + maxTokens;
         }

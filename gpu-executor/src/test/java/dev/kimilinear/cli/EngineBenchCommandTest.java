@@ -101,7 +101,7 @@ class EngineBenchCommandTest {
         cli.setOut(new java.io.PrintWriter(out, true));
         cli.setErr(new java.io.PrintWriter(err, true));
         int code = cli.execute("--random-config", DEMO.toString(), "--scenario", "prefill:12:2", "--scenario",
-                "generate:8:3:4");
+                "generate:8:3:4", "--scenario", "plan:100");
         assertEquals(0, code, err.toString());
         String text = out.toString();
         assertTrue(text.contains("== scenario prefill 2 x 12 tokens") && text.contains("prefill: 2 prompts x 12 tokens"),
@@ -110,13 +110,15 @@ class EngineBenchCommandTest {
                 text);
         assertEquals(1, text.split("generate: ", -1).length - 1, "the prefill scenario generates nothing: " + text);
         assertEquals(1, text.split("\nprefill: ", -1).length - 1, "the generate scenario has no prefill pass: " + text);
+        assertTrue(text.contains("== scenario plan for one sequence of 100 tokens")
+                && text.contains("one sequence of 101 tokens: fits ("), text);
 
         picocli.CommandLine bad = new picocli.CommandLine(new EngineBenchCommand());
         java.io.StringWriter badErr = new java.io.StringWriter();
         bad.setErr(new java.io.PrintWriter(badErr, true));
         bad.setOut(new java.io.PrintWriter(new java.io.StringWriter(), true));
         assertEquals(1, bad.execute("--random-config", DEMO.toString(), "--scenario", "decode:8:x"));
-        assertTrue(badErr.toString().contains("--scenario decode:8:x: expected prefill:L:N or generate:L:N:M"),
+        assertTrue(badErr.toString().contains("--scenario decode:8:x: expected prefill:L:N, generate:L:N:M or plan:L"),
                 badErr.toString());
     }
 }
