@@ -91,4 +91,8 @@ public final class CudaContext {
     CUstream rawStream() {
         return stream.raw();
     }
+
+    CUcontext raw() {
+        return context;
+    }
 }

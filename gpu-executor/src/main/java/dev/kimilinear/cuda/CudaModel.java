@@ -27,7 +27,8 @@ import java.util.List;
  * {@link #maxBatchTokens()} tokens, per-slot KDA state (conv and recurrent, fp32) and a paged
  * bf16 latent cache per MLA layer. One {@link #forward} runs packed sequences (prompt chunks
  * or single decode tokens, each continuing its slot and cached context) and returns the
- * logits of the rows asked for; it allocates nothing.
+ * logits of the rows asked for; it allocates nothing. Built over a {@link LayerRange}, it is one
+ * stage of a {@link PipelineModel}: the same forward over a contiguous run of layers.
  */
 public final class CudaModel implements Backend {
     private final CudaContext ctx;
@@ -39,8 +40,12 @@ public final class CudaModel implements Backend {
     private final CUdeviceptr embed;
     private final CUdeviceptr finalNorm;
     private final CUdeviceptr lmHead;
-    private final List<Object> layers = new ArrayList<>();
+    /** The decoder layers held here (every layer, or one pipeline stage's; see {@link LayerRange}). */
+    private final LayerRange range;
+    private final List<Object> layers = new ArrayList<>();   // range's layers in order
     private final int[] ordinal;
+    private final int kdaLayers;   // of range, each with its state buffers
+    private final int mlaLayers;   // of range, each with its latent pages
     private final Workspace ws;
     private final Buffers b;
     private final ActivationPrecision precision;
@@ -161,6 +166,20 @@ public final class CudaModel implements Backend {
     /** @param weightPrecision how the linear layers' weights are held */
     public CudaModel(CudaContext ctx, ModelWeights w, int pageSize, int maxBatchTokens, int maxSeqs,
                      ActivationPrecision precision, boolean prefillAttention, WeightPrecision weightPrecision) {
+        this(ctx, w, pageSize, maxBatchTokens, maxSeqs, precision, prefillAttention, weightPrecision,
+                LayerRange.all(w.config()));
+    }
+
+    /**
+     * One pipeline stage: only range's layers (their weights, state slots and latent pages), the
+     * embedding and the head only where range holds them. A stage without the embedding starts
+     * from the residual stream written into {@link #hidden()}; one without the head leaves it there.
+     */
+    CudaModel(CudaContext ctx, ModelWeights w, int pageSize, int maxBatchTokens, int maxSeqs,
+              ActivationPrecision precision, boolean prefillAttention, WeightPrecision weightPrecision,
+              LayerRange range) {
+        range.check(w.config());
+        this.range = range;
         this.ctx = ctx;
         this.weightPrecision = weightPrecision;
         this.precision = precision;
@@ -185,13 +204,13 @@ public final class CudaModel implements Backend {
         // the most rows one product multiplies: a step's tokens, times top-k once routed
         int routed = cfg.moe() == null ? 1 : Math.max(1, cfg.moe().topK());
         this.weights = new DeviceWeights(ctx, Math.multiplyExact(maxBatchTokens, routed));
-        this.embed = weights.stack(w.embedTokens());
-        this.finalNorm = weights.floats(w.finalNorm());
-        this.lmHead = weights.stack(w.lmHead());
+        this.embed = range.embedding() ? weights.stack(w.embedTokens()) : null;
+        this.finalNorm = range.head() ? weights.floats(w.finalNorm()) : null;
+        this.lmHead = range.head() ? weights.stack(w.lmHead()) : null;
         this.ordinal = new int[cfg.numLayers()];
         int nk = 0;
         int nm = 0;
-        for (int l = 0; l < cfg.numLayers(); l++) {
+        for (int l = range.from(); l < range.to(); l++) {
             ModelWeights.Layer lw = w.layers().get(l);
             ordinal[l] = cfg.isKda(l) ? nk++ : nm++;
             Object mlp = lw.moe() != null ? uploadMoe(lw.moe()) : uploadDense(lw.dense());
@@ -221,6 +240,8 @@ public final class CudaModel implements Backend {
                         wUv, linear(m.oProj()), mlp));
             }
         }
+        this.kdaLayers = nk;
+        this.mlaLayers = nm;
         weights.finish();
         Carver sizing = new Carver(null);
         layout(sizing);
@@ -415,7 +436,7 @@ public final class CudaModel implements Backend {
                 c.take("down", 4L * routed * d),
                 c.take("rowPos", 4L * Math.max(routed, 1)),
                 c.operand("hn", 2L * t * d),
-                c.take("logits", 4L * logitRows * cfg.vocabSize()),
+                c.take("logits", range.head() ? 4L * logitRows * cfg.vocabSize() : 0),
                 c.take("meta", 4L * metaCapacity()),
                 metaCapacity(), maxTiles, splitDecode, prefillScratch(c),
                 c.take("q low", qLora == 0 ? 0 : 4L * t * (qLora + mla.latentWidth())),
@@ -454,6 +475,11 @@ public final class CudaModel implements Backend {
         return "cuda:" + ctx.device().index();
     }
 
+    /** The decoder layers this model holds. */
+    LayerRange range() {
+        return range;
+    }
+
     @Override
     public int pageSize() {
         return pageSize;
@@ -466,7 +492,7 @@ public final class CudaModel implements Backend {
             return 0;
         }
         long floats = 3L * k.width() * (k.convKernel() - 1) + recurrentStateFloats(k);
-        return floats * cfg.numKdaLayers() * Float.BYTES;
+        return floats * kdaLayers * Float.BYTES;
     }
 
     /** fp32 values of one slot's recurrent state in one KDA layer: [H, pitch, pitch], heads at their built size. */
@@ -478,7 +504,7 @@ public final class CudaModel implements Backend {
     @Override
     public long bytesPerPage() {
         MlaConfig m = cfg.mla();
-        return m == null ? 0 : (long) cfg.numMlaLayers() * pageSize * m.latentWidth() * cacheElementBytes();
+        return m == null ? 0 : (long) mlaLayers * pageSize * m.latentWidth() * cacheElementBytes();
     }
 
     @Override
@@ -546,8 +572,8 @@ public final class CudaModel implements Backend {
     public void reserve(int slots, int pages) {
         freeState();
         ctx.bind();
-        int nk = cfg.numKdaLayers();
-        int nm = cfg.numMlaLayers();
+        int nk = kdaLayers;
+        int nm = mlaLayers;
         convState = new DeviceBuffer[nk];
         kdaState = new DeviceBuffer[nk];
         latent = new DeviceBuffer[nm];
@@ -575,7 +601,7 @@ public final class CudaModel implements Backend {
     @Override
     public void resetSlot(int slot) {
         checkSlot(slot);
-        for (int i = 0; i < cfg.numKdaLayers(); i++) {
+        for (int i = 0; i < kdaLayers; i++) {
             long c = convState[i].bytes() / (slots + 1);
             long s = kdaState[i].bytes() / (slots + 1);
             convState[i].zero(c * slot, c);
@@ -587,7 +613,7 @@ public final class CudaModel implements Backend {
     public void copySlot(int from, int to) {
         checkSlot(from);
         checkSlot(to);
-        for (int i = 0; i < cfg.numKdaLayers(); i++) {
+        for (int i = 0; i < kdaLayers; i++) {
             long c = convState[i].bytes() / (slots + 1);
             long s = kdaState[i].bytes() / (slots + 1);
             DeviceBuffer.copy(ctx, convState[i].at(c * to), convState[i].at(c * from), c);
@@ -608,6 +634,7 @@ public final class CudaModel implements Backend {
 
     @Override
     public void forward(StepBatch batch, RowChoices choices) {
+        requireHead();
         int rows = batch.logitRows().length;
         for (int i = 0; i < choices.count(); i++) {
             if (choices.row(i) >= rows) {
@@ -636,6 +663,7 @@ public final class CudaModel implements Backend {
 
     @Override
     public void logits(StepBatch batch, float[] logits) {
+        requireHead();
         int rows = batch.logitRows().length;
         int vocab = cfg.vocabSize();
         if (logits.length < (long) rows * vocab) {
@@ -648,7 +676,17 @@ public final class CudaModel implements Backend {
                 "cuMemcpyDtoH(logits)");
     }
 
-    /** Runs the batch and leaves [logitRows, vocab] logits on the device (see {@link #deviceLogits()}). */
+    private void requireHead() {
+        if (!range.head()) {
+            throw new IllegalStateException("layers " + range.from() + ".." + range.to() + " on " + name()
+                    + ": a stage without the head computes no logits");
+        }
+    }
+
+    /**
+     * Runs the batch and leaves [logitRows, vocab] logits on the device (see {@link #deviceLogits()});
+     * a stage without the head leaves the residual stream in {@link #hidden()} instead.
+     */
     public void run(StepBatch batch) {
         if (convState == null) {
             throw new IllegalStateException("reserve(slots, pages) must come before forward");
@@ -660,7 +698,7 @@ public final class CudaModel implements Backend {
                     + maxTokens + " tokens and at most " + maxSeqs + " sequences per forward");
         }
         ctx.bind();
-        boolean graph = decodeGraphs && batch.isDecode() && probe == null && !ctx.syncCheck();
+        boolean graph = graphStep(batch);
         StepBatch run = graph ? padded(batch) : batch;
         t = run.totalTokens();
         n = run.sequences();
@@ -685,6 +723,27 @@ public final class CudaModel implements Backend {
             return;
         }
         step(m, run);
+    }
+
+    /** Whether {@link #run} replays (or records) a graph for this batch, and so pads it to its bucket. */
+    private boolean graphStep(StepBatch batch) {
+        return decodeGraphs && batch.isDecode() && probe == null && !ctx.syncCheck();
+    }
+
+    /**
+     * Rows of the residual stream {@link #run} computes for this batch: its tokens, and the
+     * padding sequences where a decode graph runs. Stages that pass the stream on must agree.
+     */
+    int runTokens(StepBatch batch) {
+        return graphStep(batch) ? decodeBucket(batch.sequences(), maxSeqs) : batch.totalTokens();
+    }
+
+    /** Where the residual stream [rows, hidden] fp32 lives: a stage's output, or its input when it has no embedding. */
+    record Hidden(CUdeviceptr ptr, long pitchBytes) {
+    }
+
+    Hidden hidden() {
+        return new Hidden(b.h(), 4L * cfg.hiddenSize());
     }
 
     /**
@@ -759,9 +818,11 @@ public final class CudaModel implements Backend {
     private void step(Meta m, StepBatch batch) {
         int t = batch.totalTokens();
         int d = cfg.hiddenSize();
-        EmbeddingKernel.gather(ctx, m.tokens, embed, b.h(), t, d, cfg.vocabSize());
-        for (int l = 0; l < cfg.numLayers(); l++) {
-            Object layer = layers.get(l);
+        if (range.embedding()) {   // else the previous stage's residual stream is already in h
+            EmbeddingKernel.gather(ctx, m.tokens, embed, b.h(), t, d, cfg.vocabSize());
+        }
+        for (int l = range.from(); l < range.to(); l++) {
+            Object layer = layers.get(l - range.from());
             Object mlp;
             CUdeviceptr postNorm;
             if (layer instanceof Kda k) {
@@ -784,6 +845,9 @@ public final class CudaModel implements Backend {
                 dense((Dense) mlp, b.xn(), t);
             }
             observe(l, LayerProbe.Block.MLP, t);
+        }
+        if (!range.head()) {
+            return;
         }
         int rows = batch.logitRows().length;
         NormKernel.rmsNormRows(ctx, b.h(), d, m.logitRows, rows, finalNorm, cfg.rmsNormEps(), b.hn().hi(), b.hn().lo(), d,

@@ -1,0 +1,323 @@
+package dev.kimilinear.cuda;
+
+import dev.kimilinear.checkpoint.Checkpoint;
+import dev.kimilinear.engine.Backend;
+import dev.kimilinear.engine.LayerProbe;
+import dev.kimilinear.engine.RowChoices;
+import dev.kimilinear.engine.StepBatch;
+import dev.kimilinear.model.KimiLinearConfig;
+import dev.kimilinear.model.ModelWeights;
+import dev.kimilinear.model.WeightPrecision;
+import jcuda.driver.CUresult;
+import jcuda.driver.JCudaDriver;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * One model held across several GPUs as pipeline stages: stage s is a {@link CudaModel} over a
+ * contiguous range of layers on its device ({@link StagePlan}, balanced by weight bytes), stage
+ * 0 with the embedding, the last with the head. A forward runs the stages in turn, copying the
+ * residual stream [tokens, hidden] fp32 from each stage's device to the next; the last stage
+ * answers the choices exactly as a one-GPU model does. Every stage holds the state slots and
+ * latent pages of its own layers under the engine's slot ids and page tables, so the engine
+ * sees one backend whose capacity is what every device can hold.
+ *
+ * <p>The stages run one after another (no micro-batches yet): while one GPU computes the others
+ * wait. Each stage captures its own decode graphs; the copies between stages stay outside them.
+ * The same device may be named more than once (its stages then share its context and stream).
+ */
+public final class PipelineModel implements Backend {
+    private final KimiLinearConfig cfg;
+    private final List<CudaModel> stages;
+    private final StagePlan plan;
+    private final int[] devices;
+
+    public static PipelineModel load(Path modelDir, int[] devices, int pageSize, int maxBatchTokens, int maxSeqs,
+                                     ActivationPrecision precision, WeightPrecision weights) {
+        CudaAvailability.require();
+        KimiLinearConfig cfg = KimiLinearConfig.load(modelDir.resolve("config.json"));
+        try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
+            return new PipelineModel(ModelWeights.bind(cfg, ckpt), devices, pageSize, maxBatchTokens, maxSeqs,
+                    precision, true, weights);
+        }
+    }
+
+    /**
+     * @param devices one device index per stage, stage 0 first; repeats allowed
+     * @see CudaModel#CudaModel(CudaContext, ModelWeights, int, int, int, ActivationPrecision, boolean, WeightPrecision)
+     */
+    public PipelineModel(ModelWeights w, int[] devices, int pageSize, int maxBatchTokens, int maxSeqs,
+                         ActivationPrecision precision, boolean prefillAttention, WeightPrecision weightPrecision) {
+        this.cfg = w.config();
+        if (devices.length < 1 || devices.length > cfg.numLayers()) {
+            throw new IllegalArgumentException("devices: " + devices.length + " given; a pipeline takes 1 to "
+                    + cfg.numLayers() + " (one layer at least per stage)");
+        }
+        for (int d : devices) {
+            if (d < 0) {
+                throw new IllegalArgumentException("devices: index " + d + " is negative");
+            }
+        }
+        this.devices = devices.clone();
+        this.plan = StagePlan.of(w, devices.length);
+        this.stages = new ArrayList<>();
+        try {
+            for (int s = 0; s < devices.length; s++) {
+                stages.add(new CudaModel(CudaContext.forDevice(devices[s]), w, pageSize, maxBatchTokens, maxSeqs,
+                        precision, prefillAttention, weightPrecision, plan.stages().get(s)));
+            }
+            for (int s = 0; s + 1 < stages.size(); s++) {
+                enablePeerAccess(stages.get(s).context(), stages.get(s + 1).context());
+            }
+        } catch (RuntimeException e) {
+            closeStages(e);
+            throw e;
+        }
+    }
+
+    /** Lets the next stage's copy read this stage's memory directly, where the devices can. */
+    private static void enablePeerAccess(CudaContext from, CudaContext to) {
+        if (from == to) {
+            return;
+        }
+        int[] can = {0};
+        CudaStatus.check(JCudaDriver.cuDeviceCanAccessPeer(can, to.device().handle(), from.device().handle()),
+                "cuDeviceCanAccessPeer");
+        if (can[0] == 0) {
+            return;   // cuMemcpyPeerAsync still works, staged through the host
+        }
+        to.bind();
+        int r = JCudaDriver.cuCtxEnablePeerAccess(from.raw(), 0);
+        if (r != CUresult.CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED) {
+            CudaStatus.check(r, "cuCtxEnablePeerAccess(cuda:" + to.device().index() + " -> cuda:"
+                    + from.device().index() + ")");
+        }
+    }
+
+    StagePlan plan() {
+        return plan;
+    }
+
+    List<CudaModel> stages() {
+        return stages;
+    }
+
+    private CudaModel first() {
+        return stages.get(0);
+    }
+
+    private CudaModel last() {
+        return stages.get(stages.size() - 1);
+    }
+
+    @Override
+    public KimiLinearConfig config() {
+        return cfg;
+    }
+
+    @Override
+    public String name() {
+        return "cuda:" + java.util.Arrays.stream(devices).mapToObj(Integer::toString).collect(Collectors.joining(","));
+    }
+
+    @Override
+    public int pageSize() {
+        return first().pageSize();
+    }
+
+    /** Every stage's share: a slot of the whole model, as on one GPU. */
+    @Override
+    public long bytesPerSlot() {
+        return stages.stream().mapToLong(CudaModel::bytesPerSlot).sum();
+    }
+
+    @Override
+    public long bytesPerPage() {
+        return stages.stream().mapToLong(CudaModel::bytesPerPage).sum();
+    }
+
+    /**
+     * A budget in whole-model bytes that fits every device: slots and pages cost each device only
+     * its stages' share, so device d's free bytes F_d stretch by r_d = min(slot / slot_d, page /
+     * page_d), and the least F_d r_d bounds S slot + P page for every device at once.
+     */
+    @Override
+    public long freeBytes() {
+        return freeBytes(perDevice(), bytesPerSlot(), bytesPerPage());
+    }
+
+    /** Per device: its stages' bytes per slot and per page, and its free bytes less their scratch slot and page. */
+    record DeviceShare(long slotBytes, long pageBytes, long free) {
+    }
+
+    private List<DeviceShare> perDevice() {
+        Map<CudaContext, List<CudaModel>> byDevice = new LinkedHashMap<>();
+        for (CudaModel s : stages) {
+            byDevice.computeIfAbsent(s.context(), c -> new ArrayList<>()).add(s);
+        }
+        List<DeviceShare> out = new ArrayList<>();
+        byDevice.forEach((ctx, ss) -> {
+            long slot = ss.stream().mapToLong(CudaModel::bytesPerSlot).sum();
+            long page = ss.stream().mapToLong(CudaModel::bytesPerPage).sum();
+            out.add(new DeviceShare(slot, page, ctx.memoryInfo()[0] - slot - page));
+        });
+        return out;
+    }
+
+    static long freeBytes(List<DeviceShare> devices, long slotBytes, long pageBytes) {
+        double budget = Double.POSITIVE_INFINITY;
+        long leastFree = Long.MAX_VALUE;
+        for (DeviceShare d : devices) {
+            leastFree = Math.min(leastFree, d.free());
+            double stretch = Math.min(d.slotBytes() == 0 ? Double.POSITIVE_INFINITY : slotBytes / (double) d.slotBytes(),
+                    d.pageBytes() == 0 ? Double.POSITIVE_INFINITY : pageBytes / (double) d.pageBytes());
+            if (!Double.isInfinite(stretch)) {   // a device holding no state bounds nothing
+                budget = Math.min(budget, Math.max(0, d.free()) * stretch);
+            }
+        }
+        return Double.isInfinite(budget) ? Math.max(0, leastFree) : (long) Math.floor(budget);
+    }
+
+    @Override
+    public int maxBatchTokens() {
+        return first().maxBatchTokens();
+    }
+
+    @Override
+    public int maxLogitRows() {
+        return last().maxLogitRows();
+    }
+
+    @Override
+    public int maxSequences() {
+        return first().maxSequences();
+    }
+
+    @Override
+    public void reserve(int slots, int pages) {
+        stages.forEach(s -> s.reserve(slots, pages));
+    }
+
+    @Override
+    public void resetSlot(int slot) {
+        stages.forEach(s -> s.resetSlot(slot));
+    }
+
+    @Override
+    public void copySlot(int from, int to) {
+        stages.forEach(s -> s.copySlot(from, to));
+    }
+
+    @Override
+    public void copyPage(int from, int to) {
+        stages.forEach(s -> s.copyPage(from, to));
+    }
+
+    @Override
+    public void forward(StepBatch batch, RowChoices choices) {
+        feed(batch);
+        last().forward(batch, choices);
+    }
+
+    @Override
+    public void logits(StepBatch batch, float[] logits) {
+        feed(batch);
+        last().logits(batch, logits);
+    }
+
+    /**
+     * Runs every stage but the last and leaves the batch's residual stream on the last stage's
+     * device. Each stage pads a decode batch alike (the same graph decision), so the rows the
+     * copy carries are the rows the next stage reads.
+     */
+    private void feed(StepBatch batch) {
+        int rows = first().runTokens(batch);
+        for (CudaModel s : stages) {
+            if (s.runTokens(batch) != rows) {
+                throw new IllegalStateException("pipeline stages disagree on a decode step's padded size ("
+                        + rows + " and " + s.runTokens(batch) + " rows): decode graphs and sync checks must be set"
+                        + " alike on every stage's device");
+            }
+        }
+        for (int i = 0; i + 1 < stages.size(); i++) {
+            CudaModel from = stages.get(i);
+            from.run(batch);
+            move(from, stages.get(i + 1), rows);
+        }
+    }
+
+    /**
+     * Copies rows of the residual stream from one stage's device to the next: queued on the
+     * receiving stream, so its kernels follow the copy, after the sender has finished.
+     */
+    private static void move(CudaModel from, CudaModel to, int rows) {
+        CudaModel.Hidden src = from.hidden();
+        CudaModel.Hidden dst = to.hidden();
+        long bytes = (long) rows * src.pitchBytes();
+        CudaContext a = from.context();
+        CudaContext b = to.context();
+        a.synchronize();
+        b.bind();
+        if (a == b) {
+            CudaStatus.check(JCudaDriver.cuMemcpyDtoDAsync(dst.ptr(), src.ptr(), bytes, b.rawStream()),
+                    "cuMemcpyDtoDAsync(hidden states)");
+        } else {
+            CudaStatus.check(JCudaDriver.cuMemcpyPeerAsync(dst.ptr(), b.raw(), src.ptr(), a.raw(), bytes,
+                    b.rawStream()), "cuMemcpyPeerAsync(hidden states, cuda:" + a.device().index() + " -> cuda:"
+                    + b.device().index() + ")");
+        }
+    }
+
+    /** See {@link CudaModel#setDecodeGraphs}; set on every stage, so they pad alike. */
+    public void setDecodeGraphs(boolean on) {
+        stages.forEach(s -> s.setDecodeGraphs(on));
+    }
+
+    /** See {@link CudaModel#setProbe}: every stage reports its own layers (by their index in the model). */
+    public void setProbe(LayerProbe probe) {
+        stages.forEach(s -> s.setProbe(probe));
+    }
+
+    /** See {@link CudaModel#setChooseOnHost}. */
+    public void setChooseOnHost(boolean on) {
+        last().setChooseOnHost(on);
+    }
+
+    public ActivationPrecision precision() {
+        return first().precision();
+    }
+
+    /** Bytes of weights on every device together. */
+    public long weightBytes() {
+        return stages.stream().mapToLong(CudaModel::weightBytes).sum();
+    }
+
+    @Override
+    public void close() {
+        closeStages(null);
+    }
+
+    private void closeStages(RuntimeException pending) {
+        RuntimeException failure = pending;
+        for (int i = stages.size() - 1; i >= 0; i--) {
+            try {
+                stages.get(i).close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        stages.clear();
+        if (failure != null && pending == null) {
+            throw failure;
+        }
+    }
+}
