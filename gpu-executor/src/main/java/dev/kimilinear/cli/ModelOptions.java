@@ -30,9 +30,14 @@ public final class ModelOptions {
             description = "where to run (default: ${DEFAULT-VALUE})")
     String backend;
 
-    @Option(names = "--device", paramLabel = "INDEX", defaultValue = "0",
-            description = "GPU index for cuda (default: ${DEFAULT-VALUE})")
-    int device;
+    @Option(names = "--device", paramLabel = "INDEX",
+            description = "GPU index for cuda (default: 0)")
+    Integer device;
+
+    @Option(names = "--devices", paramLabel = "I,J,...",
+            description = "instead of --device: GPU indices for cuda, one pipeline stage of the model's layers on"
+                    + " each, in order (an index may repeat)")
+    String devices;
 
     @Option(names = "--weights", paramLabel = "bf16|fp8",
             description = "how cuda holds the linear layers' weights (default: what the checkpoint stores, "
@@ -42,6 +47,40 @@ public final class ModelOptions {
 
     BackendKind kind() {
         return BackendKind.parse(backend);
+    }
+
+    /** The GPUs named by --device or --devices: one index, or one per pipeline stage. */
+    int[] devices() {
+        if (device != null && devices != null) {
+            throw new IllegalArgumentException("--device and --devices: name the GPUs with one of them, not both");
+        }
+        if (devices != null) {
+            return parseDevices(devices);
+        }
+        int d = device == null ? 0 : device;
+        if (d < 0) {
+            throw new IllegalArgumentException("--device: expected a GPU index of 0 or more, got " + d);
+        }
+        return new int[] {d};
+    }
+
+    /** "0,1": comma-separated GPU indices, each 0 or more. */
+    static int[] parseDevices(String text) {
+        String[] parts = text.split(",", -1);
+        int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            String p = parts[i].trim();
+            try {
+                out[i] = Integer.parseInt(p);
+            } catch (NumberFormatException e) {
+                out[i] = -1;
+            }
+            if (out[i] < 0 || p.isEmpty()) {
+                throw new IllegalArgumentException("--devices: expected comma-separated GPU indices of 0 or more"
+                        + " (like 0,1), got '" + text + "'");
+            }
+        }
+        return out;
     }
 
     /** The weight precision asked for, or null for what the checkpoint stores. */
@@ -63,9 +102,9 @@ public final class ModelOptions {
             throw new IllegalArgumentException("name a model: --model DIR or --random-config CONFIG.json (one of them)");
         }
         if (randomConfig != null) {
-            return Backends.openRandom(kind(), randomConfig, seed, device, precision, maxBatchTokens, weights());
+            return Backends.openRandom(kind(), randomConfig, seed, devices(), precision, maxBatchTokens, weights());
         }
-        return Backends.open(kind(), model, device, precision, maxBatchTokens, weights());
+        return Backends.open(kind(), model, devices(), precision, maxBatchTokens, weights());
     }
 
     /** The model directory, for what only a directory has (its tokenizer); an error naming {@code what} otherwise. */

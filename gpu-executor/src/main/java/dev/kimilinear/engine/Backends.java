@@ -6,6 +6,7 @@ import dev.kimilinear.cuda.ActivationPrecision;
 import dev.kimilinear.cuda.CudaAvailability;
 import dev.kimilinear.cuda.CudaContext;
 import dev.kimilinear.cuda.CudaModel;
+import dev.kimilinear.cuda.PipelineModel;
 import dev.kimilinear.model.KimiLinearConfig;
 import dev.kimilinear.model.ModelWeights;
 import dev.kimilinear.model.RandomCheckpoint;
@@ -55,6 +56,16 @@ public final class Backends {
      */
     public static Backend open(BackendKind kind, Path modelDir, int device, ActivationPrecision precision,
                                int maxBatchTokens, WeightPrecision weights) {
+        return open(kind, modelDir, new int[] {device}, precision, maxBatchTokens, weights);
+    }
+
+    /**
+     * As above, the CUDA backend on {@code devices}: one device holds the whole model; several
+     * hold it as pipeline stages ({@link PipelineModel}), stage s on devices[s], repeats allowed.
+     */
+    public static Backend open(BackendKind kind, Path modelDir, int[] devices, ActivationPrecision precision,
+                               int maxBatchTokens, WeightPrecision weights) {
+        checkDevices(kind, devices);
         if (maxBatchTokens < 1) {
             throw new IllegalArgumentException("max batch tokens must be at least 1, got " + maxBatchTokens);
         }
@@ -67,8 +78,25 @@ public final class Backends {
         WeightPrecision held = weights != null ? weights : WeightPrecision.stored(modelDir);
         return switch (kind) {
             case CPU -> CpuBackend.load(modelDir);
-            case CUDA -> CudaModel.load(modelDir, device, PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision, held);
+            case CUDA -> devices.length == 1
+                    ? CudaModel.load(modelDir, devices[0], PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision, held)
+                    : PipelineModel.load(modelDir, devices, PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision, held);
         };
+    }
+
+    private static void checkDevices(BackendKind kind, int[] devices) {
+        if (devices.length == 0) {
+            throw new IllegalArgumentException("devices: none given; name at least one GPU index");
+        }
+        if (devices.length > 1 && kind != BackendKind.CUDA) {
+            throw new IllegalArgumentException("devices: " + devices.length + " GPUs given; only the cuda backend"
+                    + " runs a model across several");
+        }
+        for (int d : devices) {
+            if (d < 0) {
+                throw new IllegalArgumentException("devices: GPU index " + d + " is negative");
+            }
+        }
     }
 
     /**
@@ -78,6 +106,14 @@ public final class Backends {
      */
     public static Backend openRandom(BackendKind kind, Path config, long seed, int device, ActivationPrecision precision,
                                      int maxBatchTokens, WeightPrecision weights) {
+        return openRandom(kind, config, seed, new int[] {device}, precision, maxBatchTokens, weights);
+    }
+
+    /** As above, on one device or as pipeline stages over several (see {@link #open(BackendKind, Path, int[],
+     * ActivationPrecision, int, WeightPrecision)}). */
+    public static Backend openRandom(BackendKind kind, Path config, long seed, int[] devices,
+                                     ActivationPrecision precision, int maxBatchTokens, WeightPrecision weights) {
+        checkDevices(kind, devices);
         if (maxBatchTokens < 1) {
             throw new IllegalArgumentException("max batch tokens must be at least 1, got " + maxBatchTokens);
         }
@@ -86,10 +122,14 @@ public final class Backends {
             CudaAvailability.require();
         }
         try (Checkpoint ckpt = RandomCheckpoint.open(cfg, seed)) {
+            WeightPrecision held = weights == null ? WeightPrecision.BF16 : weights;
             return switch (kind) {
                 case CPU -> CpuBackend.of(cfg, ckpt, 0, PAGE_SIZE, maxBatchTokens);
-                case CUDA -> new CudaModel(CudaContext.forDevice(device), ModelWeights.bind(cfg, ckpt), PAGE_SIZE,
-                        maxBatchTokens, MAX_SEQUENCES, precision, true, weights == null ? WeightPrecision.BF16 : weights);
+                case CUDA -> devices.length == 1
+                        ? new CudaModel(CudaContext.forDevice(devices[0]), ModelWeights.bind(cfg, ckpt), PAGE_SIZE,
+                                maxBatchTokens, MAX_SEQUENCES, precision, true, held)
+                        : new PipelineModel(ModelWeights.bind(cfg, ckpt), devices, PAGE_SIZE, maxBatchTokens,
+                                MAX_SEQUENCES, precision, true, held);
             };
         }
     }
