@@ -117,7 +117,8 @@ class PipelineModelTest {
                 GenerationResult b = many.get(i);
                 String what = a.requestId() + " sample " + a.sample();
                 assertEquals(a.error(), b.error(), what);
-                assertEquals(10, a.outputTokens(), what);
+                assertTrue(a.outputTokens() > 0, what);   // 10, or fewer where the end-of-text token comes
+                assertEquals(a.outputTokens(), b.outputTokens(), what);
                 assertArrayEquals(a.outputIds(), b.outputIds(), what);
                 assertEquals(a.logprobs(), b.logprobs(), what + ": log-probabilities");
             }
