@@ -151,6 +151,12 @@ public final class JobConfigReader {
                 m.choice("backend", "auto", List.of("cpu", "cuda", "auto")).toUpperCase(Locale.ROOT));
         String precisionName = m.choice("precision", null, List.of("bf16", "fp8"));
         WeightPrecision precision = precisionName == null ? null : WeightPrecision.parse(precisionName);
+        // one engine over this many of the executor's GPUs, as pipeline stages
+        int gpus = (int) m.integer("gpus_per_engine", 1, 1, 64);
+        if (gpus > 1 && backend == ModelSpec.Backend.CPU) {
+            m.problem("gpus_per_engine", "is " + gpus + " with backend cpu; several GPUs per engine need backend cuda"
+                    + " or auto");
+        }
         ModelSpec.PrepareSpec prepare = null;
         if (m.has("prepare")) {
             ConfigNode p = m.child("prepare");
@@ -161,7 +167,7 @@ public final class JobConfigReader {
             m.child("prepare");
         }
         m.rejectUnknown();
-        return new ModelSpec(dir, backend, precision, prepare);
+        return new ModelSpec(dir, backend, precision, gpus, prepare);
     }
 
     private static EngineSpec engine(ConfigNode e) {

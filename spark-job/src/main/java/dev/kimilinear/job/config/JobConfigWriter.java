@@ -28,6 +28,9 @@ public final class JobConfigWriter {
         if (c.model().precision() != null) {
             model.put("precision", c.model().precision().label());
         }
+        if (c.model().gpusPerEngine() != 1) {
+            model.put("gpus_per_engine", c.model().gpusPerEngine());
+        }
         if (c.model().prepare() != null) {
             ModelSpec.PrepareSpec p = c.model().prepare();
             ObjectNode prepare = model.putObject("prepare");

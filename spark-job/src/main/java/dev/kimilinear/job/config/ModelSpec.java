@@ -13,7 +13,7 @@ import java.nio.file.Path;
  * @param precision how the CUDA backend holds the linear layers' weights; null for what the
  *                  checkpoint stores (fp8 for an FP8 checkpoint, else bf16)
  */
-public record ModelSpec(Path dir, Backend backend, WeightPrecision precision, PrepareSpec prepare) {
+public record ModelSpec(Path dir, Backend backend, WeightPrecision precision, int gpusPerEngine, PrepareSpec prepare) {
 
     /**
      * The weight precision the run uses: the one configured, else the checkpoint's (bf16 while

@@ -5,13 +5,24 @@ import dev.kimilinear.job.config.ModelSpec;
 import dev.kimilinear.model.WeightPrecision;
 
 import java.io.Serializable;
+import java.util.List;
 
 /**
- * Which resident engine a task feeds: one per model directory, backend, device and weight
- * precision in an executor JVM. {@code device} is -1 for the CPU backend (which computes in fp32
- * from what the checkpoint stores, whatever {@code weights} says).
+ * Which resident engine a task feeds: one per model directory, backend, devices and weight
+ * precision in an executor JVM. {@code devices} are the CUDA devices of one engine (several:
+ * pipeline stages), none for the CPU backend (which computes in fp32 from what the checkpoint
+ * stores, whatever {@code weights} says).
  */
-public record EngineKey(String modelDir, ModelSpec.Backend backend, int device, WeightPrecision weights,
+public record EngineKey(String modelDir, ModelSpec.Backend backend, List<Integer> devices, WeightPrecision weights,
                         EngineSpec engine)
         implements Serializable {
+
+    public EngineKey {
+        devices = List.copyOf(devices);
+    }
+
+    /** The devices as Backends.open takes them. */
+    public int[] deviceArray() {
+        return devices.stream().mapToInt(Integer::intValue).toArray();
+    }
 }

@@ -59,6 +59,7 @@ public final class GenerationTask
     private final ModelSpec.Backend backend;
     private final WeightPrecision weights;
     private final EngineSpec engineSpec;
+    private final int gpusPerEngine;
     private final String generations;
     private final String staging;
     private final String pass;
@@ -66,11 +67,13 @@ public final class GenerationTask
     private final Counters counters;
 
     public GenerationTask(String modelDir, ModelSpec.Backend backend, WeightPrecision weights, EngineSpec engineSpec,
-                          Path generations, Path staging, String pass, FaultSpec faults, Counters counters) {
+                          int gpusPerEngine, Path generations, Path staging, String pass, FaultSpec faults,
+                          Counters counters) {
         this.modelDir = modelDir;
         this.backend = backend;
         this.weights = weights;
         this.engineSpec = engineSpec;
+        this.gpusPerEngine = gpusPerEngine;
         this.generations = generations.toString();
         this.staging = staging.toString();
         this.pass = pass;
@@ -95,7 +98,7 @@ public final class GenerationTask
         LOG.info("generation partition {} attempt {}: {} prompts into the resident engine of pid {}", partition,
                 attempt, works.size(), ProcessHandle.current().pid());
         long loadStart = System.nanoTime();
-        EngineKey key = ResidentEngines.keyForTask(modelDir, backend, weights, engineSpec);
+        EngineKey key = ResidentEngines.keyForTask(modelDir, backend, weights, engineSpec, gpusPerEngine);
         Engine engine = ResidentEngines.get(key);
         long engineLoadNanos = System.nanoTime() - loadStart;
         List<GenerationRecord> rows = generate(engine, works, task, counters,

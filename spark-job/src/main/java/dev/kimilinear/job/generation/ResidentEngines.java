@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -49,41 +50,61 @@ public final class ResidentEngines {
      */
     public static EngineKey keyForTask(String modelDir, ModelSpec.Backend backend, WeightPrecision weights,
                                        EngineSpec engine) {
-        int device = -1;
+        return keyForTask(modelDir, backend, weights, engine, 1);
+    }
+
+    /**
+     * As above, one engine over {@code gpus} GPUs (pipeline stages): the first that many
+     * addresses the task was given (spark.task.resource.gpu.amount must be at least gpus, so a
+     * task holds all of its engine's GPUs), or in local mode the driver's.
+     */
+    public static EngineKey keyForTask(String modelDir, ModelSpec.Backend backend, WeightPrecision weights,
+                                       EngineSpec engine, int gpus) {
+        List<Integer> devices = List.of();
         TaskContext task = TaskContext.get();
         if (backend != ModelSpec.Backend.CPU && task != null) {
-            device = firstAddress(task.resources().get("gpu"));
-            if (device < 0) {
-                device = localDriverGpu();
+            devices = addresses(task.resources().get("gpu"));
+            if (devices.isEmpty()) {
+                devices = localDriverGpus();
             }
         }
-        if (backend == ModelSpec.Backend.CUDA && device < 0) {
-            device = 0;
+        if (backend == ModelSpec.Backend.CUDA && devices.isEmpty()) {
+            devices = java.util.stream.IntStream.range(0, gpus).boxed().toList();
         }
-        ModelSpec.Backend resolved = device >= 0 ? ModelSpec.Backend.CUDA : ModelSpec.Backend.CPU;
-        return new EngineKey(modelDir, resolved, device, weights, engine);
+        if (!devices.isEmpty() && devices.size() < gpus) {
+            throw new IllegalStateException("model.gpus_per_engine is " + gpus + " but this task was given GPU "
+                    + devices + "; give each task all of its engine's GPUs (spark.task.resource.gpu.amount=" + gpus
+                    + ", spark.executor.resource.gpu.amount a multiple of it)");
+        }
+        devices = devices.size() > gpus ? devices.subList(0, gpus) : devices;
+        ModelSpec.Backend resolved = devices.isEmpty() ? ModelSpec.Backend.CPU : ModelSpec.Backend.CUDA;
+        return new EngineKey(modelDir, resolved, devices, weights, engine);
     }
 
-    private static int firstAddress(scala.Option<ResourceInformation> gpu) {
-        if (gpu.isEmpty() || gpu.get().addresses().length == 0) {
-            return -1;
+    private static List<Integer> addresses(scala.Option<ResourceInformation> gpu) {
+        if (gpu.isEmpty()) {
+            return List.of();
         }
-        String address = gpu.get().addresses()[0].trim();
-        try {
-            return Integer.parseInt(address);
-        } catch (NumberFormatException e) {
-            throw new IllegalStateException("the GPU address '" + address + "' Spark gave this task is not a CUDA "
-                    + "device index; the discovery script must print indices (conf/spark/getGpusResources.sh)");
+        List<Integer> out = new java.util.ArrayList<>();
+        for (String raw : gpu.get().addresses()) {
+            String address = raw.trim();
+            try {
+                out.add(Integer.parseInt(address));
+            } catch (NumberFormatException e) {
+                throw new IllegalStateException("the GPU address '" + address + "' Spark gave this task is not a CUDA "
+                        + "device index; the discovery script must print indices (conf/spark/getGpusResources.sh)");
+            }
         }
+        return out;
     }
 
-    /** The driver's GPU when this JVM is a local-mode driver, else -1. */
-    private static int localDriverGpu() {
+    /** The driver's GPUs when this JVM is a local-mode driver, else none. */
+    private static List<Integer> localDriverGpus() {
         scala.Option<SparkContext> active = SparkContext$.MODULE$.getActive();
         if (active.isEmpty() || !active.get().isLocal()) {
-            return -1;
+            return List.of();
         }
-        return firstAddress(active.get().resources().get("gpu"));
+        return addresses(active.get().resources().get("gpu"));
     }
 
     public static synchronized Engine get(EngineKey key) {
@@ -93,7 +114,7 @@ public final class ResidentEngines {
             EngineSpec spec = key.engine();
             Backend backend = key.backend() == ModelSpec.Backend.CPU
                     ? CpuBackend.load(dir, spec.memoryBudgetBytes(), spec.pageSize(), spec.maxBatchTokens())
-                    : Backends.open(BackendKind.CUDA, dir, key.device(), ActivationPrecision.BF16,
+                    : Backends.open(BackendKind.CUDA, dir, key.deviceArray(), ActivationPrecision.BF16,
                             spec.maxBatchTokens(), key.weights());
             EngineConfig config = new EngineConfig(spec.maxBatchTokens(), spec.prefillChunk(), spec.maxSequences(),
                     spec.memoryBudgetBytes(), spec.maxModelLength());
@@ -101,8 +122,8 @@ public final class ResidentEngines {
             ENGINES.put(key, engine);
             created++;
             // one line per engine in the executor's log: a JVM that loads a model twice shows it here
-            LOG.info("resident engine created: model {}, backend {}, device {}, {} weights (engine {} of pid {})",
-                    key.modelDir(), key.backend(), key.device(), key.weights().label(), created,
+            LOG.info("resident engine created: model {}, backend {}, devices {}, {} weights (engine {} of pid {})",
+                    key.modelDir(), key.backend(), key.devices(), key.weights().label(), created,
                     ProcessHandle.current().pid());
         }
         return engine;
@@ -120,7 +141,10 @@ public final class ResidentEngines {
             if (k.backend() == ModelSpec.Backend.CPU) {
                 return "cpu (" + Runtime.getRuntime().availableProcessors() + " cores on " + host + ")";
             }
-            return dev.kimilinear.cuda.CudaDevice.open(k.device()).name() + " (cuda:" + k.device() + " on " + host + ")";
+            String on = " on " + host + ")";
+            return k.devices().stream()
+                    .map(d -> dev.kimilinear.cuda.CudaDevice.open(d).name() + " (cuda:" + d + on)
+                    .collect(java.util.stream.Collectors.joining(" + "));
         });
     }
 

@@ -147,6 +147,24 @@ class JobConfigReaderTest {
     }
 
     @Test
+    void gpusPerEngineIsReadWrittenAndChecked() {
+        assertEquals(1, JobConfigReader.parse("t", MINIMAL, List.of()).model().gpusPerEngine());
+        JobConfig two = JobConfigReader.parse("t", MINIMAL, List.of("model.gpus_per_engine=2", "model.backend=cuda"));
+        assertEquals(2, two.model().gpusPerEngine());
+        String yaml = JobConfigWriter.toYaml(JobConfigWriter.toTree(two));
+        assertTrue(yaml.contains("gpus_per_engine: 2"), yaml);
+        assertEquals(two, JobConfigReader.parse("t", yaml, List.of()));
+        JobConfigException zero = assertThrows(JobConfigException.class,
+                () -> JobConfigReader.parse("job.yaml", MINIMAL, List.of("model.gpus_per_engine=0")));
+        assertTrue(zero.problems().stream().anyMatch(s -> s.startsWith("model.gpus_per_engine: expected a number in")),
+                zero.problems().toString());
+        JobConfigException cpu = assertThrows(JobConfigException.class, () -> JobConfigReader.parse("job.yaml", MINIMAL,
+                List.of("model.gpus_per_engine=2", "model.backend=cpu")));
+        assertTrue(cpu.problems().stream().anyMatch(s -> s.startsWith("model.gpus_per_engine: is 2 with backend cpu")),
+                cpu.problems().toString());
+    }
+
+    @Test
     void writtenConfigReadsBackTheSame() {
         for (Path file : List.of(Path.of("../conf/jobs/demo.yaml"), Path.of("../conf/jobs/nightly.yaml"),
                 Path.of("../conf/jobs/generate-demo.yaml"), Path.of("../conf/jobs/ruler-long.yaml"))) {
