@@ -7,9 +7,14 @@ layer shapes cut to 4 layers (kimi_linear_48b_4layers.json beside this script). 
 prompt with logits_to_keep=1, as a server computes a prompt's first token; median of the runs.
 
     python3 transformers_prefill.py [--config CONFIG.json] [--lengths 8192,32768,131072] [--runs 3]
+
+Each length runs in a process of its own: what one length leaves in the caching allocator
+(fragments of the 8k run's buffers) once made the 32k run fail for memory it had room for.
 """
 import argparse
 import statistics
+import subprocess
+import sys
 import time
 
 import torch
@@ -23,8 +28,14 @@ def main():
     ap.add_argument("--lengths", default="8192,32768,131072")
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+    lengths = [int(x) for x in args.lengths.split(",")]
+    if len(lengths) > 1:
+        for length in lengths:
+            subprocess.run([sys.executable, __file__, "--config", args.config, "--lengths", str(length),
+                            "--runs", str(args.runs)], check=False)
+        return
     model = random_model.build(args.config)
-    for length in [int(x) for x in args.lengths.split(",")]:
+    for length in lengths:
         ids = torch.randint(0, 163000, (1, length), device="cuda")
         times = []
         try:
