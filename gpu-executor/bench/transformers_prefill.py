@@ -8,8 +8,9 @@ prompt with logits_to_keep=1, as a server computes a prompt's first token; media
 
     python3 transformers_prefill.py [--config CONFIG.json] [--lengths 8192,32768,131072] [--runs 3]
 
-Each length runs in a process of its own: what one length leaves in the caching allocator
-(fragments of the 8k run's buffers) once made the 32k run fail for memory it had room for.
+Each length runs in a process of its own, so that what one length leaves in the caching
+allocator cannot fail the next: 32k once ran out of memory after 8k in one process, where
+earlier that day it had run on its own.
 """
 import argparse
 import statistics
