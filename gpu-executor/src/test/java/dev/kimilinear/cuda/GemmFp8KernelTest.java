@@ -123,48 +123,28 @@ class GemmFp8KernelTest {
         CudaContext ctx = GpuTest.context();
         Assumptions.assumeTrue(GemmFp8Kernel.direct(ctx), "the e4m3 product runs on sm_90");
         Random rnd = new Random(9);
-        int[] counts = {17, 0, 1, 40, 16};
-        int experts = counts.length;
         int n = 300;
         int k = 2304;
-        int[] offsets = new int[experts + 1];
-        List<int[]> tiles = new ArrayList<>();
-        for (int e = 0; e < experts; e++) {
-            offsets[e + 1] = offsets[e] + counts[e];
-            for (int r = 0; r < counts[e]; r += 16) {
-                tiles.add(new int[] {e, r});
-            }
-        }
-        int rows = offsets[experts];
-        float[] a = GpuTest.randomBf16(rnd, rows * k, 1f);
-        byte[] codes = new byte[experts * n * k];
-        float[] scales = new float[experts * n];
-        float[] ref = new float[rows * n];
-        for (int e = 0; e < experts; e++) {
-            Fp8Quantizer.Quantized q = Fp8Quantizer.quantize(weights(rnd, n, k), n, k);
-            System.arraycopy(q.codes(), 0, codes, e * n * k, n * k);
-            System.arraycopy(q.scales(), 0, scales, e * n, n);
-            float[] mine = new float[counts[e] * k];
-            System.arraycopy(a, offsets[e] * k, mine, 0, mine.length);
-            float[] out = product(mine, counts[e], k, dequantised(q), n);
-            System.arraycopy(out, 0, ref, offsets[e] * n, out.length);
-        }
-        int[] tileList = new int[2 * tiles.size()];
-        for (int t = 0; t < tiles.size(); t++) {
-            tileList[2 * t] = tiles.get(t)[0];
-            tileList[2 * t + 1] = tiles.get(t)[1];
-        }
+        float[] a = GpuTest.randomBf16(rnd, 74 * k, 1f);
+        Experts x = Experts.of(rnd, new int[] {17, 0, 1, 40, 16}, n, k, 16, a);
+        int rows = x.rows();
+        byte[] codes = x.codes();
+        float[] scales = x.scales();
+        float[] ref = x.ref();
+        int[] offsets = x.offsets();
+        int[] tileList = x.tileList();
+        int tiles = x.tiles();
         try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
              DeviceBuffer dq = DeviceBuffer.allocate(ctx, codes.length);
              DeviceBuffer ds = DeviceBuffer.of(ctx, scales);
              DeviceBuffer off = DeviceBuffer.of(ctx, offsets);
              DeviceBuffer tl = DeviceBuffer.of(ctx, tileList);
-             DeviceBuffer nt = DeviceBuffer.of(ctx, new int[] {tiles.size()});
+             DeviceBuffer nt = DeviceBuffer.of(ctx, new int[] {tiles});
              DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * rows * n)) {
             dq.upload(codes, 0);
             c.poison();
             GemmFp8Kernel.grouped(ctx, da.ptr(), k, dq.ptr(), k, (long) n * k, ds.ptr(), c.ptr(), n, GemmKernel.Out.F32,
-                    off.ptr(), tl.ptr(), nt.ptr(), tiles.size() + 3, n, k, 1f, 0f);
+                    off.ptr(), tl.ptr(), nt.ptr(), tiles + 3, n, k, 1f, 0f);
             assertClose(c.toFloats(), ref, 1e-5, "fp8 grouped decode");
         }
     }
@@ -238,39 +218,20 @@ class GemmFp8KernelTest {
         CudaContext ctx = GpuTest.context();
         Assumptions.assumeTrue(GemmFp8Kernel.direct(ctx), "the e4m3 product runs on sm_90");
         Random rnd = new Random(19);
-        int[] counts = {130, 0, 1, 300, 128};
-        int experts = counts.length;
         int n = 264;
         int k = 1040;
-        int[] offsets = new int[experts + 1];
-        List<int[]> tiles = new ArrayList<>();
-        for (int e = 0; e < experts; e++) {
-            offsets[e + 1] = offsets[e] + counts[e];
-            for (int r = 0; r < counts[e]; r += 128) {
-                tiles.add(new int[] {e, r});
-            }
-        }
-        int rows = offsets[experts];
+        int rows = 559;
         int maxRows = rows + 100;
         float[] a = activations(rnd, rows, k);
-        float[] deqA = dequantised(Fp8Quantizer.quantize(a, rows, k));
-        byte[] codes = new byte[experts * n * k];
-        float[] scales = new float[experts * n];
-        float[] ref = new float[rows * n];
-        for (int e = 0; e < experts; e++) {
-            Fp8Quantizer.Quantized q = Fp8Quantizer.quantize(weights(rnd, n, k), n, k);
-            System.arraycopy(q.codes(), 0, codes, e * n * k, n * k);
-            System.arraycopy(q.scales(), 0, scales, e * n, n);
-            float[] mine = new float[counts[e] * k];
-            System.arraycopy(deqA, offsets[e] * k, mine, 0, mine.length);
-            float[] out = product(mine, counts[e], k, dequantised(q), n);
-            System.arraycopy(out, 0, ref, offsets[e] * n, out.length);
-        }
-        int[] tileList = new int[2 * tiles.size()];
-        for (int t = 0; t < tiles.size(); t++) {
-            tileList[2 * t] = tiles.get(t)[0];
-            tileList[2 * t + 1] = tiles.get(t)[1];
-        }
+        Experts x = Experts.of(rnd, new int[] {130, 0, 1, 300, 128}, n, k, 128,
+                dequantised(Fp8Quantizer.quantize(a, rows, k)));
+        byte[] codes = x.codes();
+        float[] scales = x.scales();
+        float[] ref = x.ref();
+        int[] offsets = x.offsets();
+        int[] tileList = x.tileList();
+        int experts = offsets.length - 1;
+        int tiles = x.tiles();
         float[] padded = new float[maxRows * k];
         System.arraycopy(a, 0, padded, 0, a.length);
         try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(padded));
@@ -280,7 +241,7 @@ class GemmFp8KernelTest {
              DeviceBuffer ds = DeviceBuffer.of(ctx, scales);
              DeviceBuffer off = DeviceBuffer.of(ctx, offsets);
              DeviceBuffer tl = DeviceBuffer.of(ctx, tileList);
-             DeviceBuffer nt = DeviceBuffer.of(ctx, new int[] {tiles.size()});
+             DeviceBuffer nt = DeviceBuffer.of(ctx, new int[] {tiles});
              DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * rows * n)) {
             dq.upload(codes, 0);
             sa.poison();
@@ -292,10 +253,54 @@ class GemmFp8KernelTest {
             }
             c.poison();
             GemmFp8Kernel.groupedPrefill(ctx, aq.ptr(), k, sa.ptr(), dq.ptr(), k, (long) n * k, ds.ptr(), c.ptr(), n,
-                    GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles.size() + 3, n, k, 1f, 0f);
+                    GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles + 3, n, k, 1f, 0f);
             double err = GpuTest.relError(c.toFloats(), ref, "fp8 grouped prefill");
             System.out.printf("fp8 grouped prefill: rel err %.2e against float64 of the e4m3 values%n", err);
             assertTrue(err < 2.5e-3, "fp8 grouped prefill: " + err);
+        }
+    }
+
+    /**
+     * Experts of the given row counts, each with its own quantised [n, k] weight, their rows of
+     * {@code a} in order: offsets, the (expert, first row) tiles of {@code tileRows} rows a
+     * dispatch would plan, and the float64 product of each expert's rows with its e4m3 values.
+     */
+    private record Experts(int[] offsets, int[] tileList, byte[] codes, float[] scales, float[] ref) {
+        int rows() {
+            return offsets[offsets.length - 1];
+        }
+
+        int tiles() {
+            return tileList.length / 2;
+        }
+
+        static Experts of(Random rnd, int[] counts, int n, int k, int tileRows, float[] a) {
+            int experts = counts.length;
+            int[] offsets = new int[experts + 1];
+            List<Integer> tiles = new ArrayList<>();
+            for (int e = 0; e < experts; e++) {
+                offsets[e + 1] = offsets[e] + counts[e];
+                for (int r = 0; r < counts[e]; r += tileRows) {
+                    tiles.add(e);
+                    tiles.add(r);
+                }
+            }
+            if (a.length != offsets[experts] * k) {
+                throw new IllegalArgumentException(a.length + " activations for " + offsets[experts] + " rows of " + k);
+            }
+            byte[] codes = new byte[experts * n * k];
+            float[] scales = new float[experts * n];
+            float[] ref = new float[offsets[experts] * n];
+            for (int e = 0; e < experts; e++) {
+                Fp8Quantizer.Quantized q = Fp8Quantizer.quantize(weights(rnd, n, k), n, k);
+                System.arraycopy(q.codes(), 0, codes, e * n * k, n * k);
+                System.arraycopy(q.scales(), 0, scales, e * n, n);
+                float[] mine = new float[counts[e] * k];
+                System.arraycopy(a, offsets[e] * k, mine, 0, mine.length);
+                float[] out = product(mine, counts[e], k, dequantised(q), n);
+                System.arraycopy(out, 0, ref, offsets[e] * n, out.length);
+            }
+            return new Experts(offsets, tiles.stream().mapToInt(Integer::intValue).toArray(), codes, scales, ref);
         }
     }
 }
