@@ -4,6 +4,7 @@ import dev.kimilinear.model.KimiLinearConfig;
 import dev.kimilinear.model.KimiLinearConfig.KdaConfig;
 import dev.kimilinear.model.KimiLinearConfig.MlaConfig;
 import dev.kimilinear.model.KimiLinearConfig.MoeConfig;
+import dev.kimilinear.model.WeightPrecision;
 
 /**
  * What a step must cost at the least, from the model's shapes alone: the bytes a decode step
@@ -48,29 +49,31 @@ public final class StepRoofline {
 
     /**
      * Bytes a decode-only step of {@code sequences} sequences with {@code context} cached tokens
-     * each must move.
-     *
-     * @param weightBytes bytes per weight element (2 for bf16)
+     * each must move, its linear layers' weights held in {@code weights}: e4m3 codes are one byte
+     * (their scales, one float a row, are left out), while the embedding, routers, lm_head and
+     * the MLA kv_b_proj (read in absorbed forms) stay bf16 in either precision.
      */
-    public static double decodeBytes(KimiLinearConfig cfg, int sequences, long context, double weightBytes) {
+    public static double decodeBytes(KimiLinearConfig cfg, int sequences, long context, WeightPrecision weights) {
+        double linear = weights == WeightPrecision.FP8 ? 1 : 2;
         double bytes = 0;
         for (int l = 0; l < cfg.numLayers(); l++) {
-            bytes += weightBytes * attentionParams(cfg, l);
+            bytes += linear * attentionParams(cfg, l);
             if (cfg.isKda(l)) {
                 bytes += 2.0 * 4 * sequences * cfg.kda().stateFloats();   // read and written
             } else {
-                long width = cfg.mla().latentWidth();
-                bytes += 2.0 * sequences * (context + 1) * width;          // bf16 latent read, the new row written
+                MlaConfig m = cfg.mla();
+                bytes += (2 - linear) * m.numHeads() * (m.qkNopeHeadDim() + m.vHeadDim()) * (double) m.kvLoraRank();
+                bytes += 2.0 * sequences * (context + 1) * m.latentWidth();   // bf16 latent read, the new row written
             }
             if (cfg.isMoe(l)) {
                 MoeConfig moe = cfg.moe();
-                bytes += weightBytes * ((double) moe.numExperts() * cfg.hiddenSize()
-                        + (expertsTouched(moe, (long) sequences) + moe.numSharedExperts()) * expertParams(cfg));
+                bytes += 2.0 * moe.numExperts() * cfg.hiddenSize();          // the router
+                bytes += linear * (expertsTouched(moe, (long) sequences) + moe.numSharedExperts()) * expertParams(cfg);
             } else {
-                bytes += weightBytes * 3.0 * cfg.intermediateSize() * cfg.hiddenSize();
+                bytes += linear * 3.0 * cfg.intermediateSize() * cfg.hiddenSize();
             }
         }
-        bytes += weightBytes * (double) cfg.vocabSize() * cfg.hiddenSize();   // lm_head
+        bytes += 2.0 * cfg.vocabSize() * cfg.hiddenSize();   // lm_head
         bytes += 2.0 * 4 * sequences * (double) cfg.vocabSize();              // logits written, read by the choice
         return bytes;
     }

@@ -1,6 +1,7 @@
 package dev.kimilinear.engine;
 
 import dev.kimilinear.model.KimiLinearConfig;
+import dev.kimilinear.model.WeightPrecision;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -14,7 +15,7 @@ class StepRooflineTest {
 
     @Test
     void aDecodeStepOf256SequencesMovesEveryExpertTheStatesAndTheHead() {
-        double bytes = StepRoofline.decodeBytes(CFG, 256, 1088, 2);
+        double bytes = StepRoofline.decodeBytes(CFG, 256, 1088, WeightPrecision.BF16);
         double experts = 3 * 256 * 3.0 * 1024 * 2304 * 2;   // three MoE layers, all but certainly all touched
         double head = 163840.0 * 2304 * 2;
         double states = 3 * 2 * 256 * 4.0 * 32 * 128 * 128;
@@ -36,5 +37,22 @@ class StepRooflineTest {
         double attention = 2.0 * (2048.0 * 2049 / 2 - 2 * 1024.0 * 1025 / 2) * 32 * (192 + 128);
         double head = 2.0 * 163840 * 2304;   // one logits row per prompt
         assertEquals(2 * one - head + attention, longer, 1e-9 * longer, "only MLA attention grows faster than the length");
+    }
+
+    /** e4m3 linear weights halve those bytes; the head, routers, kv_b_proj, states and cache do not change. */
+    @Test
+    void fp8WeightsHalveTheLinearLayersBytesOnly() {
+        double bf16 = StepRoofline.decodeBytes(CFG, 256, 1088, WeightPrecision.BF16);
+        double fp8 = StepRoofline.decodeBytes(CFG, 256, 1088, WeightPrecision.FP8);
+        double linear = 0;
+        for (int l = 0; l < CFG.numLayers(); l++) {
+            linear += StepRoofline.attentionParams(CFG, l);
+            if (!CFG.isKda(l)) {
+                linear -= 32.0 * (128 + 128) * 512;   // kv_b_proj stays bf16
+            }
+            linear += CFG.isMoe(l) ? (StepRoofline.expertsTouched(CFG.moe(), 256) + CFG.moe().numSharedExperts())
+                    * StepRoofline.expertParams(CFG) : 3.0 * CFG.intermediateSize() * CFG.hiddenSize();
+        }
+        assertEquals(bf16 - linear, fp8, 1e-9 * bf16, "one byte less per linear weight");
     }
 }
