@@ -4,9 +4,11 @@ import jcuda.driver.CUdeviceptr;
 
 /**
  * e4m3 weights with one fp32 scale per output channel (gemm_fp8.cu): quantising bf16 rows,
- * dequantising them back, and the decode-sized products that read the e4m3 bytes themselves
- * (sm_90: the split product of {@link GemmKernel} with the weights widened in registers).
- * Quantisation is {@code Fp8Quantizer}'s on the host, bit for bit.
+ * dequantising them back, the decode-sized products that read the e4m3 bytes against bf16
+ * activations (sm_90: the split product of {@link GemmKernel} with the weights widened in
+ * registers), and the prefill-sized products of e4m3 by e4m3 on wgmma (sm_90: the Hopper
+ * product of {@link GemmKernel} over e4m3 rows). Quantisation is {@code Fp8Quantizer}'s on the
+ * host, bit for bit.
  */
 public final class GemmFp8Kernel {
     /** Most activation rows the e4m3 decode-sized product takes. */
