@@ -16,7 +16,6 @@ import dev.kimilinear.engine.Prompt;
 import dev.kimilinear.engine.SamplingParams;
 import dev.kimilinear.engine.StepRoofline;
 import dev.kimilinear.model.KimiLinearConfig;
-import dev.kimilinear.model.WeightPrecision;
 import dev.kimilinear.tokenizer.KimiTokenizer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -167,15 +166,6 @@ public final class EngineBenchCommand implements Callable<Integer> {
     }
 
 
-    /** The linear layers' weight precision of the loaded model, for its floors. */
-    private WeightPrecision heldWeights() {
-        WeightPrecision asked = target.weights();
-        if (asked != null) {
-            return asked;
-        }
-        return target.model == null ? WeightPrecision.BF16 : WeightPrecision.stored(target.model);
-    }
-
     /** One bench on the loaded model: a prefill pass, a generate pass, or both. */
     private int scenario(PrintWriter out, PrintWriter err, Backend b, KimiLinearConfig cfg, KernelBench.Ceilings ceilings,
                          KimiTokenizer tokenizer, List<Prompt> fromFile, boolean doPrefill, boolean doGenerate)
@@ -249,7 +239,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
                             forwardMs, stepMs - forwardMs);
                     if (ceilings != null) {
                         long context = meanLen + maxTokens / 2;
-                        double stepBytes = StepRoofline.decodeBytes(cfg, n, context, heldWeights());
+                        double stepBytes = StepRoofline.decodeBytes(cfg, n, context, target.heldWeights());
                         double floorMs = stepBytes / (ceilings.copyGBs() * 1e9) * 1e3;
                         out.printf(Locale.ROOT, "decode roofline: a step of %d sequences at context %d moves %.2f GB"
                                         + " = %.2f ms at %.0f GB/s; measured %.2f ms per step = %.1f%% of the roofline%n",

@@ -90,8 +90,13 @@ public final class LogitsCommand implements Callable<Integer> {
                 tensors.put("generated_ids", TensorData.i32(rec.generatedIds(), decodeSteps));
             }
             BackendKind kind = target.kind();
-            SafetensorsWriter.write(out, tensors, kind == BackendKind.CUDA
-                    ? Map.of("backend", kind.label(), "precision", p.label()) : Map.of("backend", kind.label()));
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put("backend", kind.label());
+            if (kind == BackendKind.CUDA) {
+                metadata.put("precision", p.label());
+                metadata.put("weights", target.heldWeights().label());
+            }
+            SafetensorsWriter.write(out, tensors, metadata);
             spec.commandLine().getOut().printf(Locale.ROOT, "%d prompt tokens, %d decode steps on %s in %.2f s -> %s%n",
                     ids.length, decodeSteps, target.kind().label(), (System.nanoTime() - start) / 1e9, out);
             return 0;

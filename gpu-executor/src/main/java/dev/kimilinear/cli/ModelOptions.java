@@ -88,6 +88,15 @@ public final class ModelOptions {
         return weights == null ? null : WeightPrecision.parse(weights);
     }
 
+    /** The precision the CUDA backend holds the linear weights in: --weights, else the checkpoint's (bf16 for a random model). */
+    WeightPrecision heldWeights() {
+        WeightPrecision asked = weights();
+        if (asked != null) {
+            return asked;
+        }
+        return model == null ? WeightPrecision.BF16 : WeightPrecision.stored(model);
+    }
+
     Backend open() {
         return open(ActivationPrecision.BF16);
     }
