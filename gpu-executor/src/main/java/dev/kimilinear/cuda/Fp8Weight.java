@@ -48,9 +48,11 @@ record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int expe
         }
         if (tileRows == GemmKernel.GROUPED_PREFILL_TILE_ROWS && direct(ctx, cols)) {
             // the routed rows' count is on the device (offsets[experts]); the grid covers the most
-            CUdeviceptr aq = codes.codes(codes.maxRows(), cols);
-            GemmFp8Kernel.quantizeCounted(ctx, a, lda, offsets.withByteOffset(4L * experts), codes.maxRows(), cols, aq,
-                    cols, codes.scales());
+            // there can be: the tiles cover every row, at most tileRows each
+            int bound = (int) Math.min(codes.maxRows(), (long) maxTiles * tileRows);
+            CUdeviceptr aq = codes.codes(bound, cols);
+            GemmFp8Kernel.quantizeCounted(ctx, a, lda, offsets.withByteOffset(4L * experts), bound, cols, aq, cols,
+                    codes.scales());
             GemmFp8Kernel.groupedPrefill(ctx, aq, cols, codes.scales(), q, cols, (long) rows * cols, scales, c, ldc,
                     out, offsets, tiles, numTiles, maxTiles, rows, cols, alpha, beta);
             return;

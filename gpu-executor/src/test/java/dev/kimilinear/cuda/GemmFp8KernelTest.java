@@ -109,11 +109,7 @@ class GemmFp8KernelTest {
             c.upload(c0);
             GemmFp8Kernel.decode(ctx, da.ptr(), k, dq.ptr(), k, ds.ptr(), c.ptr(), n, GemmKernel.Out.F32, m, n, k, 0.5f,
                     1f);
-            float[] expect = new float[m * n];
-            for (int i = 0; i < expect.length; i++) {
-                expect[i] = 0.5f * ref[i] + c0[i];
-            }
-            assertClose(c.toFloats(), expect, 1e-5, "fp8 decode accumulate " + m + "x" + n + "x" + k);
+            assertClose(c.toFloats(), halfPlus(ref, c0), 1e-5, "fp8 decode accumulate " + m + "x" + n + "x" + k);
         }
     }
 
@@ -147,6 +143,15 @@ class GemmFp8KernelTest {
                     off.ptr(), tl.ptr(), nt.ptr(), tiles + 3, n, k, 1f, 0f);
             assertClose(c.toFloats(), ref, 1e-5, "fp8 grouped decode");
         }
+    }
+
+    /** What alpha = 0.5, beta = 1 leaves in C: half the product plus what C held. */
+    private static float[] halfPlus(float[] product, float[] c0) {
+        float[] expect = new float[product.length];
+        for (int i = 0; i < expect.length; i++) {
+            expect[i] = 0.5f * product[i] + c0[i];
+        }
+        return expect;
     }
 
     /** Activation rows of very different magnitudes, as per-token scales must meet them. */
@@ -201,11 +206,7 @@ class GemmFp8KernelTest {
             c.upload(c0);
             GemmFp8Kernel.prefill(ctx, aq.ptr(), k, sa.ptr(), dq.ptr(), k, ds.ptr(), c.ptr(), n, GemmKernel.Out.F32, m, n,
                     k, 0.5f, 1f);
-            float[] expect = new float[m * n];
-            for (int i = 0; i < expect.length; i++) {
-                expect[i] = 0.5f * ref[i] + c0[i];
-            }
-            assertClose(c.toFloats(), expect, 2.5e-3, "fp8 prefill accumulate " + m + "x" + n + "x" + k);
+            assertClose(c.toFloats(), halfPlus(ref, c0), 2.5e-3, "fp8 prefill accumulate " + m + "x" + n + "x" + k);
         }
     }
 

@@ -19,6 +19,37 @@ class KdaKernelTest {
 
     /** Inputs as the model makes them: normalised q (scaled) and k, a real gate, sigmoid beta. */
     record Inputs(float[] q, float[] k, float[] v, float[] g, float[] beta) {
+        /**
+         * What kda_prepare makes of the fused projection rows [t, ldqkv] (q, k, v at offsets 0,
+         * hd, 2 hd), the gate's low-rank output a and the beta column: the reference, per head of d.
+         */
+        static Inputs prepared(float[] qkv, int ldqkv, float[] a, float[] bCol, float[] dt, float[] aLog, int t, int h,
+                               int d) {
+            int hd = h * d;
+            float[] q = new float[t * hd];
+            float[] k = new float[t * hd];
+            float[] v = new float[t * hd];
+            for (int i = 0; i < t; i++) {
+                System.arraycopy(qkv, i * ldqkv, q, i * hd, hd);
+                System.arraycopy(qkv, i * ldqkv + hd, k, i * hd, hd);
+                System.arraycopy(qkv, i * ldqkv + 2 * hd, v, i * hd, hd);
+            }
+            for (int r = 0; r < t * h; r++) {
+                CpuOps.l2NormalizeRow(q, r * d, d, 1e-6f);
+                CpuOps.l2NormalizeRow(k, r * d, d, 1e-6f);
+                for (int i = 0; i < d; i++) {
+                    q[r * d + i] /= (float) Math.sqrt(d);
+                }
+            }
+            float[] g = new float[t * hd];
+            KdaReference.gate(a, dt, aLog, t, h, d, g);
+            float[] beta = new float[t * h];
+            for (int i = 0; i < beta.length; i++) {
+                beta[i] = CpuOps.sigmoid(bCol[i]);
+            }
+            return new Inputs(q, k, v, g, beta);
+        }
+
         static Inputs random(Random rnd, int t, int h, int d) {
             float[] q = GpuTest.random(rnd, t * h * d, 1f);
             float[] k = GpuTest.random(rnd, t * h * d, 1f);
@@ -60,27 +91,12 @@ class KdaKernelTest {
         float[] bCol = GpuTest.random(rnd, t * h, 1f);
         float[] dt = GpuTest.random(rnd, hd, 1f);
         float[] aLog = GpuTest.random(rnd, h, 1f);
-        float[] refQ = new float[t * hd];
-        float[] refK = new float[t * hd];
-        float[] refV = new float[t * hd];
-        for (int i = 0; i < t; i++) {
-            System.arraycopy(qkv, i * ldqkv, refQ, i * hd, hd);
-            System.arraycopy(qkv, i * ldqkv + hd, refK, i * hd, hd);
-            System.arraycopy(qkv, i * ldqkv + 2 * hd, refV, i * hd, hd);
-        }
-        for (int r = 0; r < t * h; r++) {
-            CpuOps.l2NormalizeRow(refQ, r * d, d, 1e-6f);
-            CpuOps.l2NormalizeRow(refK, r * d, d, 1e-6f);
-            for (int i = 0; i < d; i++) {
-                refQ[r * d + i] /= (float) Math.sqrt(d);
-            }
-        }
-        float[] refG = new float[t * hd];
-        KdaReference.gate(a, dt, aLog, t, h, d, refG);
-        float[] refBeta = new float[t * h];
-        for (int i = 0; i < refBeta.length; i++) {
-            refBeta[i] = CpuOps.sigmoid(bCol[i]);
-        }
+        Inputs ref = Inputs.prepared(qkv, ldqkv, a, bCol, dt, aLog, t, h, d);
+        float[] refQ = ref.q();
+        float[] refK = ref.k();
+        float[] refV = ref.v();
+        float[] refG = ref.g();
+        float[] refBeta = ref.beta();
         try (DeviceBuffer dqkv = DeviceBuffer.of(ctx, qkv); DeviceBuffer da = DeviceBuffer.of(ctx, a);
              DeviceBuffer db = DeviceBuffer.of(ctx, bCol); DeviceBuffer ddt = DeviceBuffer.of(ctx, dt);
              DeviceBuffer dal = DeviceBuffer.of(ctx, aLog); DeviceBuffer q = DeviceBuffer.allocate(ctx, 4L * t * hd);
@@ -142,27 +158,12 @@ class KdaKernelTest {
         float[] z = GpuTest.random(rnd, t * hd, 1f);
         float[] normW = GpuTest.random(rnd, d, 1f);
         // the reference's inputs at the head's own size
-        float[] q = new float[t * hd];
-        float[] k = new float[t * hd];
-        float[] v = new float[t * hd];
-        for (int i = 0; i < t; i++) {
-            System.arraycopy(qkv, i * ldqkv, q, i * hd, hd);
-            System.arraycopy(qkv, i * ldqkv + hd, k, i * hd, hd);
-            System.arraycopy(qkv, i * ldqkv + 2 * hd, v, i * hd, hd);
-        }
-        for (int r = 0; r < t * h; r++) {
-            CpuOps.l2NormalizeRow(q, r * d, d, 1e-6f);
-            CpuOps.l2NormalizeRow(k, r * d, d, 1e-6f);
-            for (int i = 0; i < d; i++) {
-                q[r * d + i] /= (float) Math.sqrt(d);
-            }
-        }
-        float[] g = new float[t * hd];
-        KdaReference.gate(a, dt, aLog, t, h, d, g);
-        float[] beta = new float[t * h];
-        for (int i = 0; i < beta.length; i++) {
-            beta[i] = CpuOps.sigmoid(bCol[i]);
-        }
+        Inputs ref = Inputs.prepared(qkv, ldqkv, a, bCol, dt, aLog, t, h, d);
+        float[] q = ref.q();
+        float[] k = ref.k();
+        float[] v = ref.v();
+        float[] g = ref.g();
+        float[] beta = ref.beta();
         int[] slots = new int[n];
         for (int s = 0; s < n; s++) {
             slots[s] = n - 1 - s;
