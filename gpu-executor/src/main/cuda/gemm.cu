@@ -486,7 +486,7 @@ __device__ __forceinline__ void wss_reduce_store(const float (&acc)[NT][4], floa
 }
 #endif
 
-template <int NT>
+template <int NT, int SL = WSS_SLICES>
 __device__ __forceinline__ void gemm_skinny_split_body(
         const bf16* __restrict__ A, long lda, const bf16* __restrict__ B, long ldb, void* Cv, long ldc,
         int M, int N, int K, float alpha, float beta, int outBf16) {
@@ -496,7 +496,7 @@ __device__ __forceinline__ void gemm_skinny_split_body(
     bf16* As = reinterpret_cast<bf16*>(wss_smem);
     float* part = reinterpret_cast<float*>(wss_smem);   // reuses the staged rows once they are read
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    const int ks = ((K + WSS_SLICES - 1) / WSS_SLICES + 31) & ~31, kbeg = blockIdx.y * ks;
+    const int ks = ((K + SL - 1) / SL + 31) & ~31, kbeg = blockIdx.y * ks;
     const int apitch = ks + 8;
     wss_stage_activations<MP>(As, apitch, A, lda, M, K, ks, kbeg);
     const int n0 = blockIdx.x * WSS_ROWS + warp * 16;
@@ -541,7 +541,7 @@ __device__ __forceinline__ void gemm_skinny_split_body(
         cp_async_wait<0>();
         __syncthreads();
     }
-    wss_reduce_store<NT>(acc, part, Cv, ldc, M, N, alpha, beta, outBf16, nullptr);
+    wss_reduce_store<NT, SL>(acc, part, Cv, ldc, M, N, alpha, beta, outBf16, nullptr);
 #else
     __trap();   // launched only on sm_90 devices
 #endif
@@ -560,18 +560,27 @@ GEMM_SKINNY_SPLIT_ENTRY(gemm_skinny_split_m64, 8)
 // The split product per expert, for MoE decode steps: tile t of the list (expert e, its rows
 // r0 .. r0+15) is the cluster at blockIdx.z, so each touched expert's weights stream once at
 // the split product's rate however few rows it was routed. A whole cluster shares t, so the
-// clusters past numTiles leave together.
-extern "C" __global__ void WSS_CLUSTER __launch_bounds__(256) gemm_grouped_split_m16(
-        const bf16* A, long lda, const bf16* B, long ldb, long sB, void* C, long ldc, const int* offsets,
-        const int* tiles, const int* numTiles, int N, int K, float alpha, float beta, int outBf16) {
-    const int t = blockIdx.z;
-    if (t >= *numTiles) return;
-    const int e = tiles[2 * t], mrel = tiles[2 * t + 1], r0 = offsets[e] + mrel;
-    const int rows = min(16, offsets[e + 1] - r0);
-    const size_t outSize = outBf16 ? sizeof(bf16) : sizeof(float);
-    gemm_skinny_split_body<2>(A + (long)r0 * lda, lda, B + (long)e * sB, ldb,
-                              static_cast<char*>(C) + (long)r0 * ldc * outSize, ldc, rows, N, K, alpha, beta, outBf16);
-}
+// clusters past numTiles leave together. SL slices of K: fewer, longer slices where K is short.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+#define WSS_CLUSTER_OF(SL)
+#else
+#define WSS_CLUSTER_OF(SL) __cluster_dims__(1, SL, 1)
+#endif
+#define GEMM_GROUPED_SPLIT_ENTRY(NAME, SL)                                                                 \
+    extern "C" __global__ void WSS_CLUSTER_OF(SL) __launch_bounds__(256) NAME(                              \
+        const bf16* A, long lda, const bf16* B, long ldb, long sB, void* C, long ldc, const int* offsets,   \
+        const int* tiles, const int* numTiles, int N, int K, float alpha, float beta, int outBf16) {        \
+        const int t = blockIdx.z;                                                                           \
+        if (t >= *numTiles) return;                                                                         \
+        const int e = tiles[2 * t], mrel = tiles[2 * t + 1], r0 = offsets[e] + mrel;                        \
+        const int rows = min(16, offsets[e + 1] - r0);                                                      \
+        const size_t outSize = outBf16 ? sizeof(bf16) : sizeof(float);                                     \
+        gemm_skinny_split_body<2, SL>(A + (long)r0 * lda, lda, B + (long)e * sB, ldb,                       \
+                                      static_cast<char*>(C) + (long)r0 * ldc * outSize, ldc, rows, N, K, alpha, \
+                                      beta, outBf16);                                                       \
+    }
+GEMM_GROUPED_SPLIT_ENTRY(gemm_grouped_split_m16, 8)
+GEMM_GROUPED_SPLIT_ENTRY(gemm_grouped_split_m16_s4, 4)
 
 // ---------------------------------------------------------------------------------------------
 // Hopper (sm_90a): 128 x 256 tiles on wgmma, persistent over the tiles. Warpgroup 0 loads,

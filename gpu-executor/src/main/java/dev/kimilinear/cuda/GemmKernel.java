@@ -53,6 +53,8 @@ public final class GemmKernel {
     /** K slices (the cluster size) and weight rows per block of the split decode-sized product. */
     static final int SPLIT_SLICES = 8;
     static final int SPLIT_ROWS = 128;
+    /** The grouped split product's slices where K is at most this: 4, else {@value #SPLIT_SLICES}. */
+    static final int GROUPED_SPLIT_SHORT_K = 0;
     /**
      * When the split product takes decode-sized rows on Hopper: K of at least SPLIT_MIN_K, and
      * fewer Hopper tiles than a SPLIT_TILE_SHARE-th of the multiprocessors. Measured on the H100
@@ -237,6 +239,22 @@ public final class GemmKernel {
         return rows > GROUPED_HOPPER_MIN_ROWS && hopper(ctx) ? H_BM : GROUPED_TILE_ROWS;
     }
 
+    /** The grouped split product (16-row tiles, sm_90) with K in {@code slices} slices: 4 or 8. */
+    static void groupedSplit(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr b, long ldb, long sB, CUdeviceptr c,
+                             long ldc, Out out, CUdeviceptr offsets, CUdeviceptr tiles, CUdeviceptr numTiles,
+                             int maxTiles, int n, int k, float alpha, float beta, int slices) {
+        if (slices != 4 && slices != SPLIT_SLICES) {
+            throw new IllegalArgumentException("gemm_grouped_split: " + slices + " slices are not built (4 or "
+                    + SPLIT_SLICES + ")");
+        }
+        int slice = ((k + slices - 1) / slices + 31) / 32 * 32;
+        int smem = Math.max(16 * (slice + 8) * 2, 16 * (SPLIT_ROWS + 4) * 4);
+        Launch.run(ctx, slices == SPLIT_SLICES ? "gemm_grouped_split_m16" : "gemm_grouped_split_m16_s" + slices,
+                "grouped N=" + n + " K=" + k + " maxTiles=" + maxTiles + " slices=" + slices,
+                Launch.ceilDiv(n, SPLIT_ROWS), slices, maxTiles, 256, smem, a, lda, b, ldb, sB, c, ldc, offsets, tiles,
+                numTiles, n, k, alpha, beta, out == Out.BF16 ? 1 : 0);
+    }
+
     /**
      * Rows permuted per expert: expert e owns rows offsets[e] .. offsets[e+1] of A and C and
      * multiplies them by B + e * sB. tiles / numTiles come from {@link MoeKernel#dispatch}, planned
@@ -267,11 +285,8 @@ public final class GemmKernel {
             if (!hopper(ctx)) {
                 throw new CudaException("gemm_grouped_split [" + shapes + "]: needs an sm_90 device, not " + ctx.device());
             }
-            int slice = ((k + SPLIT_SLICES - 1) / SPLIT_SLICES + 31) / 32 * 32;
-            int smem = Math.max(16 * (slice + 8) * 2, 16 * (SPLIT_ROWS + 4) * 4);
-            Launch.run(ctx, "gemm_grouped_split_m16", shapes, Launch.ceilDiv(n, SPLIT_ROWS), SPLIT_SLICES, maxTiles, 256,
-                    smem, a, lda, b, ldb, sB, c, ldc, offsets, tiles, numTiles, n, k, alpha, beta,
-                    out == Out.BF16 ? 1 : 0);
+            groupedSplit(ctx, a, lda, b, ldb, sB, c, ldc, out, offsets, tiles, numTiles, maxTiles, n, k, alpha, beta,
+                    k <= GROUPED_SPLIT_SHORT_K ? 4 : SPLIT_SLICES);
             return;
         }
         if (tileRows == GROUPED_SKINNY_TILE_ROWS) {

@@ -56,6 +56,7 @@ public final class KernelBench {
                 case "mla" -> mla();
                 case "mla-prefill" -> mlaPrefills();
                 case "moe" -> moe();
+                case "moe-split" -> moeSplit();
                 case "fp8" -> fp8();
                 case "sampling" -> sampling();
                 default -> throw new IllegalArgumentException("unknown kernel family '" + f
@@ -644,6 +645,66 @@ public final class KernelBench {
             free();
             buffers.add(w13);
             buffers.add(w2);
+        }
+        free();
+    }
+
+    /**
+     * The bf16 experts of a decode step product by product (gate and up 2048 x 2304, down
+     * 2304 x 1024; 256 experts, top-8, 16-row tiles) on the grouped split kernel with K in 8 and
+     * in 4 slices: the weights every touched expert streams once, over copy bandwidth.
+     */
+    private void moeSplit() {
+        if (!GemmKernel.hopper(ctx)) {
+            out.println("moe-split: the split products run on sm_90; this is " + ctx.device());
+            return;
+        }
+        int d = 2304;
+        int e = 256;
+        int inter = 1024;
+        DeviceBuffer w13 = randomBf16((long) e * 2 * inter * d, 0.02f);
+        DeviceBuffer w2 = randomBf16((long) e * d * inter, 0.02f);
+        for (int t : new int[] {64, 256}) {
+            int rows = t * 8;
+            Random rnd = new Random(t);
+            int[] counts = new int[e];
+            for (int r = 0; r < rows; r++) {
+                counts[rnd.nextInt(e)]++;
+            }
+            int[] offsets = new int[e + 1];
+            List<Integer> tileList = new ArrayList<>();
+            for (int x = 0; x < e; x++) {
+                offsets[x + 1] = offsets[x] + counts[x];
+                for (int r = 0; r < counts[x]; r += GemmKernel.GROUPED_SPLIT_TILE_ROWS) {
+                    tileList.add(x);
+                    tileList.add(r);
+                }
+            }
+            int tiles = tileList.size() / 2;
+            long touched = Arrays.stream(counts).filter(cnt -> cnt > 0).count();
+            DeviceBuffer off = ints(offsets);
+            DeviceBuffer tl = ints(tileList.stream().mapToInt(Integer::intValue).toArray());
+            DeviceBuffer nt = ints(new int[] {tiles});
+            DeviceBuffer x = randomBf16((long) rows * d, 1f);
+            DeviceBuffer act = randomBf16((long) rows * inter, 1f);
+            DeviceBuffer gu = zeros(4L * rows * 2 * inter);
+            DeviceBuffer down = zeros(4L * rows * d);
+            for (int slices : new int[] {8, 4}) {
+                double gate = time(() -> GemmKernel.groupedSplit(ctx, x.ptr(), d, w13.ptr(), d, 2L * inter * d,
+                        gu.ptr(), 2L * inter, GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles, 2 * inter, d,
+                        1f, 0f, slices));
+                row("experts gate+up s" + slices, "T=" + t + " touched " + touched, gate, touched * 2.0 * 2 * inter * d,
+                        2.0 * rows * 2 * inter * d);
+                double dn = time(() -> GemmKernel.groupedSplit(ctx, act.ptr(), inter, w2.ptr(), inter,
+                        (long) d * inter, down.ptr(), d, GemmKernel.Out.F32, off.ptr(), tl.ptr(), nt.ptr(), tiles, d,
+                        inter, 1f, 0f, slices));
+                row("experts down s" + slices, "T=" + t + " touched " + touched, dn, touched * 2.0 * inter * d,
+                        2.0 * rows * inter * d);
+            }
+            for (DeviceBuffer b : new DeviceBuffer[] {off, tl, nt, x, act, gu, down}) {
+                buffers.remove(b);
+                b.close();
+            }
         }
         free();
     }

@@ -11,6 +11,7 @@ import java.util.Random;
 
 import static dev.kimilinear.cuda.GpuTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 @Tag("gpu")
 class GemmKernelTest {
@@ -379,6 +380,61 @@ class GemmKernelTest {
             GemmKernel.grouped(ctx, da.ptr(), k, dw.ptr(), k, (long) n * k, c.ptr(), n, GemmKernel.Out.F32, doff.ptr(),
                     dtiles.ptr(), dnum.ptr(), maxTiles, tileRows, n, k, 0.5f, 1f);
             assertClose(c.toFloats(), halfPlus(ref, c0), 1e-5, "grouped accumulate " + shape);
+        }
+    }
+
+    /**
+     * The grouped split product (sm_90) with K in 8 and in 4 slices, K off the slices' 32-column
+     * grain among them: each expert's rows (0 to 40, tiles of 16) against its own weights, to
+     * float64, poisoned output.
+     */
+    @ParameterizedTest
+    @CsvSource({"8,1024,300", "4,1024,300", "4,2304,130", "4,1000,64", "8,1000,64"})
+    void groupedSplitMatchesFloat64InEitherSliceCount(int slices, int k, int n) {
+        CudaContext ctx = GpuTest.context();
+        assumeTrue(GemmKernel.hopper(ctx), "the split products run on sm_90");
+        Random rnd = new Random(slices * 31L + k + n);
+        int[] counts = {0, 3, 16, 17, 40, 1};
+        int experts = counts.length;
+        int[] offsets = new int[experts + 1];
+        java.util.List<Integer> tileList = new java.util.ArrayList<>();
+        for (int e = 0; e < experts; e++) {
+            offsets[e + 1] = offsets[e] + counts[e];
+            for (int r = 0; r < counts[e]; r += GemmKernel.GROUPED_SPLIT_TILE_ROWS) {
+                tileList.add(e);
+                tileList.add(r);
+            }
+        }
+        int rows = offsets[experts];
+        int numTiles = tileList.size() / 2;
+        int maxTiles = numTiles + 2;
+        int[] tiles = new int[2 * maxTiles];
+        for (int i = 0; i < tileList.size(); i++) {
+            tiles[i] = tileList.get(i);
+        }
+        float[] a = GpuTest.randomBf16(rnd, rows * k, 1f);
+        float[] w = GpuTest.randomBf16(rnd, experts * n * k, 0.05f);
+        float[] ref = new float[rows * n];
+        for (int e = 0; e < experts; e++) {
+            for (int i = offsets[e]; i < offsets[e + 1]; i++) {
+                for (int j = 0; j < n; j++) {
+                    double sum = 0;
+                    for (int x = 0; x < k; x++) {
+                        sum += (double) a[i * k + x] * w[(e * n + j) * k + x];
+                    }
+                    ref[i * n + j] = (float) sum;
+                }
+            }
+        }
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
+             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
+             DeviceBuffer doff = DeviceBuffer.of(ctx, offsets); DeviceBuffer dtiles = DeviceBuffer.of(ctx, tiles);
+             DeviceBuffer dnum = DeviceBuffer.of(ctx, new int[] {numTiles});
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * ref.length)) {
+            c.poison();
+            GemmKernel.groupedSplit(ctx, da.ptr(), k, dw.ptr(), k, (long) n * k, c.ptr(), n, GemmKernel.Out.F32,
+                    doff.ptr(), dtiles.ptr(), dnum.ptr(), maxTiles, n, k, 1f, 0f, slices);
+            assertClose(c.toFloats(), ref, 1e-5, "grouped split, " + slices + " slices, K=" + k + " N=" + n);
         }
     }
 
