@@ -666,24 +666,12 @@ public final class KernelBench {
         DeviceBuffer w2 = randomBf16((long) e * d * inter, 0.02f);
         for (int t : new int[] {64, 256}) {
             int rows = t * 8;
-            Random rnd = new Random(t);
-            int[] counts = new int[e];
-            for (int r = 0; r < rows; r++) {
-                counts[rnd.nextInt(e)]++;
-            }
-            int[] offsets = new int[e + 1];
-            List<Integer> tileList = new ArrayList<>();
-            for (int x = 0; x < e; x++) {
-                offsets[x + 1] = offsets[x] + counts[x];
-                for (int r = 0; r < counts[x]; r += GemmKernel.GROUPED_SPLIT_TILE_ROWS) {
-                    tileList.add(x);
-                    tileList.add(r);
-                }
-            }
-            int tiles = tileList.size() / 2;
+            RoutedTiles routed = RoutedTiles.random(new Random(t), rows, e, GemmKernel.GROUPED_SPLIT_TILE_ROWS);
+            int[] counts = routed.counts();
+            int tiles = routed.numTiles();
             long touched = Arrays.stream(counts).filter(cnt -> cnt > 0).count();
-            DeviceBuffer off = ints(offsets);
-            DeviceBuffer tl = ints(tileList.stream().mapToInt(Integer::intValue).toArray());
+            DeviceBuffer off = ints(routed.offsets());
+            DeviceBuffer tl = ints(routed.tiles());
             DeviceBuffer nt = ints(new int[] {tiles});
             DeviceBuffer x = randomBf16((long) rows * d, 1f);
             DeviceBuffer act = randomBf16((long) rows * inter, 1f);
@@ -707,6 +695,27 @@ public final class KernelBench {
             }
         }
         free();
+    }
+
+    /** Rows routed uniformly at random to experts: counts, offsets and a tile list of tileRows-row tiles. */
+    private record RoutedTiles(int[] counts, int[] offsets, int[] tiles, int numTiles) {
+        static RoutedTiles random(Random rnd, int rows, int experts, int tileRows) {
+            int[] counts = new int[experts];
+            for (int r = 0; r < rows; r++) {
+                counts[rnd.nextInt(experts)]++;
+            }
+            int[] offsets = new int[experts + 1];
+            List<Integer> tileList = new ArrayList<>();
+            for (int x = 0; x < experts; x++) {
+                offsets[x + 1] = offsets[x] + counts[x];
+                for (int r = 0; r < counts[x]; r += tileRows) {
+                    tileList.add(x);
+                    tileList.add(r);
+                }
+            }
+            return new RoutedTiles(counts, offsets, tileList.stream().mapToInt(Integer::intValue).toArray(),
+                    tileList.size() / 2);
+        }
     }
 
     /** bf16 rows quantised to e4m3 on the device: codes [rows, cols] and a scale per row. */
@@ -766,23 +775,11 @@ public final class KernelBench {
         DeviceBuffer[] w2 = fp8Weight((long) e * d, inter);
         for (int t : new int[] {16, 64, 256}) {
             int rows = t * 8;
-            Random rnd = new Random(t);
-            int[] counts = new int[e];
-            for (int r = 0; r < rows; r++) {
-                counts[rnd.nextInt(e)]++;
-            }
-            int[] offsets = new int[e + 1];
-            List<Integer> tileList = new ArrayList<>();
-            for (int x = 0; x < e; x++) {
-                offsets[x + 1] = offsets[x] + counts[x];
-                for (int r = 0; r < counts[x]; r += 16) {
-                    tileList.add(x);
-                    tileList.add(r);
-                }
-            }
-            int tiles = tileList.size() / 2;
-            DeviceBuffer off = ints(offsets);
-            DeviceBuffer tl = ints(tileList.stream().mapToInt(Integer::intValue).toArray());
+            RoutedTiles routed = RoutedTiles.random(new Random(t), rows, e, GemmKernel.GROUPED_SPLIT_TILE_ROWS);
+            int[] counts = routed.counts();
+            int tiles = routed.numTiles();
+            DeviceBuffer off = ints(routed.offsets());
+            DeviceBuffer tl = ints(routed.tiles());
             DeviceBuffer nt = ints(new int[] {tiles});
             DeviceBuffer x = randomBf16((long) rows * d, 1f);
             DeviceBuffer act = randomBf16((long) rows * inter, 1f);

@@ -328,58 +328,27 @@ class GemmKernelTest {
     void groupedProductOffTheAlignmentCoversEachRowOnce(int tileRows, int k, int n) {
         CudaContext ctx = GpuTest.context();
         Random rnd = new Random(tileRows * 101L + k * 7L + n);
-        int[] counts = {0, 37, 5, 130, 1, 200};
-        int experts = counts.length;
-        int[] offsets = new int[experts + 1];
-        java.util.List<Integer> tileList = new java.util.ArrayList<>();
-        for (int e = 0; e < experts; e++) {
-            offsets[e + 1] = offsets[e] + counts[e];
-            for (int r = 0; r < counts[e]; r += tileRows) {
-                tileList.add(e);
-                tileList.add(r);
-            }
-        }
-        int rows = offsets[experts];
-        int numTiles = tileList.size() / 2;
-        int maxTiles = numTiles + 3;
-        int[] tiles = new int[2 * maxTiles];
-        for (int i = 0; i < tileList.size(); i++) {
-            tiles[i] = tileList.get(i);
-        }
-        float[] a = GpuTest.randomBf16(rnd, rows * k, 1f);
-        float[] w = GpuTest.randomBf16(rnd, experts * n * k, 0.05f);
-        float[] ref = new float[rows * n];
-        for (int e = 0; e < experts; e++) {
-            for (int i = offsets[e]; i < offsets[e + 1]; i++) {
-                for (int j = 0; j < n; j++) {
-                    double sum = 0;
-                    for (int x = 0; x < k; x++) {
-                        sum += (double) a[i * k + x] * w[(e * n + j) * k + x];
-                    }
-                    ref[i * n + j] = (float) sum;
-                }
-            }
-        }
-        float[] c0 = GpuTest.random(rnd, ref.length, 1f);
-        String shape = "tiles of " + tileRows + " K=" + k + " N=" + n;
-        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
-             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
-             DeviceBuffer doff = DeviceBuffer.of(ctx, offsets); DeviceBuffer dtiles = DeviceBuffer.of(ctx, tiles);
-             DeviceBuffer dnum = DeviceBuffer.of(ctx, new int[] {numTiles});
-             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * ref.length);
-             DeviceBuffer cb = DeviceBuffer.allocate(ctx, 2L * ref.length)) {
+        GroupedCase g = GroupedCase.of(rnd, new int[] {0, 37, 5, 130, 1, 200}, tileRows, 3, k, n);
+        float[] c0 = GpuTest.random(rnd, g.ref().length, 1f);
+        String shape = "g.tiles() of " + tileRows + " K=" + k + " N=" + n;
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(g.a()));
+             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(g.w()));
+             DeviceBuffer doff = DeviceBuffer.of(ctx, g.offsets()); DeviceBuffer dtiles = DeviceBuffer.of(ctx, g.tiles());
+             DeviceBuffer dnum = DeviceBuffer.of(ctx, new int[] {g.numTiles()});
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * g.ref().length);
+             DeviceBuffer cb = DeviceBuffer.allocate(ctx, 2L * g.ref().length)) {
             c.poison();
             GemmKernel.grouped(ctx, da.ptr(), k, dw.ptr(), k, (long) n * k, c.ptr(), n, GemmKernel.Out.F32, doff.ptr(),
-                    dtiles.ptr(), dnum.ptr(), maxTiles, tileRows, n, k, 1f, 0f);
-            assertClose(c.toFloats(), ref, 1e-5, "grouped " + shape);
+                    dtiles.ptr(), dnum.ptr(), g.maxTiles(), tileRows, n, k, 1f, 0f);
+            assertClose(c.toFloats(), g.ref(), 1e-5, "grouped " + shape);
             cb.poisonBf16();
             GemmKernel.grouped(ctx, da.ptr(), k, dw.ptr(), k, (long) n * k, cb.ptr(), n, GemmKernel.Out.BF16, doff.ptr(),
-                    dtiles.ptr(), dnum.ptr(), maxTiles, tileRows, n, k, 1f, 0f);
-            assertClose(GpuTest.fromBf16(cb.toShorts()), ref, 5e-3, "grouped bf16 out " + shape);
+                    dtiles.ptr(), dnum.ptr(), g.maxTiles(), tileRows, n, k, 1f, 0f);
+            assertClose(GpuTest.fromBf16(cb.toShorts()), g.ref(), 5e-3, "grouped bf16 out " + shape);
             c.upload(c0);
             GemmKernel.grouped(ctx, da.ptr(), k, dw.ptr(), k, (long) n * k, c.ptr(), n, GemmKernel.Out.F32, doff.ptr(),
-                    dtiles.ptr(), dnum.ptr(), maxTiles, tileRows, n, k, 0.5f, 1f);
-            assertClose(c.toFloats(), halfPlus(ref, c0), 1e-5, "grouped accumulate " + shape);
+                    dtiles.ptr(), dnum.ptr(), g.maxTiles(), tileRows, n, k, 0.5f, 1f);
+            assertClose(c.toFloats(), halfPlus(g.ref(), c0), 1e-5, "grouped accumulate " + shape);
         }
     }
 
@@ -394,47 +363,60 @@ class GemmKernelTest {
         CudaContext ctx = GpuTest.context();
         assumeTrue(GemmKernel.hopper(ctx), "the split products run on sm_90");
         Random rnd = new Random(slices * 31L + k + n);
-        int[] counts = {0, 3, 16, 17, 40, 1};
-        int experts = counts.length;
-        int[] offsets = new int[experts + 1];
-        java.util.List<Integer> tileList = new java.util.ArrayList<>();
-        for (int e = 0; e < experts; e++) {
-            offsets[e + 1] = offsets[e] + counts[e];
-            for (int r = 0; r < counts[e]; r += GemmKernel.GROUPED_SPLIT_TILE_ROWS) {
-                tileList.add(e);
-                tileList.add(r);
-            }
-        }
-        int rows = offsets[experts];
-        int numTiles = tileList.size() / 2;
-        int maxTiles = numTiles + 2;
-        int[] tiles = new int[2 * maxTiles];
-        for (int i = 0; i < tileList.size(); i++) {
-            tiles[i] = tileList.get(i);
-        }
-        float[] a = GpuTest.randomBf16(rnd, rows * k, 1f);
-        float[] w = GpuTest.randomBf16(rnd, experts * n * k, 0.05f);
-        float[] ref = new float[rows * n];
-        for (int e = 0; e < experts; e++) {
-            for (int i = offsets[e]; i < offsets[e + 1]; i++) {
-                for (int j = 0; j < n; j++) {
-                    double sum = 0;
-                    for (int x = 0; x < k; x++) {
-                        sum += (double) a[i * k + x] * w[(e * n + j) * k + x];
-                    }
-                    ref[i * n + j] = (float) sum;
-                }
-            }
-        }
-        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
-             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
-             DeviceBuffer doff = DeviceBuffer.of(ctx, offsets); DeviceBuffer dtiles = DeviceBuffer.of(ctx, tiles);
-             DeviceBuffer dnum = DeviceBuffer.of(ctx, new int[] {numTiles});
-             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * ref.length)) {
+        GroupedCase g = GroupedCase.of(rnd, new int[] {0, 3, 16, 17, 40, 1}, GemmKernel.GROUPED_SPLIT_TILE_ROWS, 2, k,
+                n);
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(g.a()));
+             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(g.w()));
+             DeviceBuffer doff = DeviceBuffer.of(ctx, g.offsets()); DeviceBuffer dtiles = DeviceBuffer.of(ctx, g.tiles());
+             DeviceBuffer dnum = DeviceBuffer.of(ctx, new int[] {g.numTiles()});
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * g.ref().length)) {
             c.poison();
             GemmKernel.groupedSplit(ctx, da.ptr(), k, dw.ptr(), k, (long) n * k, c.ptr(), n, GemmKernel.Out.F32,
-                    doff.ptr(), dtiles.ptr(), dnum.ptr(), maxTiles, n, k, 1f, 0f, slices);
-            assertClose(c.toFloats(), ref, 1e-5, "grouped split, " + slices + " slices, K=" + k + " N=" + n);
+                    doff.ptr(), dtiles.ptr(), dnum.ptr(), g.maxTiles(), n, k, 1f, 0f, slices);
+            assertClose(c.toFloats(), g.ref(), 1e-5, "grouped split, " + slices + " slices, K=" + k + " N=" + n);
+        }
+    }
+
+    /**
+     * Rows routed to experts as the grouped products take them: offsets per expert, a tile list
+     * of tileRows-row tiles (room for {@code spare} more past its end), random bf16 rows and
+     * weights, and their product in float64.
+     */
+    private record GroupedCase(int[] offsets, int[] tiles, int numTiles, int maxTiles, float[] a, float[] w,
+                               float[] ref) {
+        static GroupedCase of(Random rnd, int[] counts, int tileRows, int spare, int k, int n) {
+            int experts = counts.length;
+            int[] offsets = new int[experts + 1];
+            java.util.List<Integer> tileList = new java.util.ArrayList<>();
+            for (int e = 0; e < experts; e++) {
+                offsets[e + 1] = offsets[e] + counts[e];
+                for (int r = 0; r < counts[e]; r += tileRows) {
+                    tileList.add(e);
+                    tileList.add(r);
+                }
+            }
+            int rows = offsets[experts];
+            int numTiles = tileList.size() / 2;
+            int maxTiles = numTiles + spare;
+            int[] tiles = new int[2 * maxTiles];
+            for (int i = 0; i < tileList.size(); i++) {
+                tiles[i] = tileList.get(i);
+            }
+            float[] a = GpuTest.randomBf16(rnd, rows * k, 1f);
+            float[] w = GpuTest.randomBf16(rnd, experts * n * k, 0.05f);
+            float[] ref = new float[rows * n];
+            for (int e = 0; e < experts; e++) {
+                for (int i = offsets[e]; i < offsets[e + 1]; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double sum = 0;
+                        for (int x = 0; x < k; x++) {
+                            sum += (double) a[i * k + x] * w[(e * n + j) * k + x];
+                        }
+                        ref[i * n + j] = (float) sum;
+                    }
+                }
+            }
+            return new GroupedCase(offsets, tiles, numTiles, maxTiles, a, w, ref);
         }
     }
 
