@@ -178,13 +178,13 @@ __device__ __forceinline__ void mlap_rescale(float* o, const float* corr) {
 #endif
 
 // Grid (heads, work items), 384 threads: warpgroup 0 copies K and V^T tiles of 128 keys
-// into a 2-stage ring, warpgroups 1 and 2 each own 64 query rows of the item's block.
+// into a 2-stage ring, warpgroups 1 and 2 each own 64 query rows of the item's block and
+// overlap the softmax of each key tile with the previous tile's P V^T product.
 // q [T, ldq] bf16 (head h at h*192: nope 128 | rot 64); kn [G, ldk] bf16 (head h at h*128);
 // rows [G, ldr] gathered latent rows, k_rot at column rOff; vt [H*128, ldv] bf16;
 // out [T, ldo] bf16 (head h at h*128); oacc [T, H, 128] and ml [T, H, 2] fp32 carry the
 // softmax state between pieces. scaleLog2 = log2(e) / sqrt(192).
-template <bool OVERLAP>
-__device__ __forceinline__ void mla_prefill_body(
+extern "C" __global__ void __launch_bounds__(384, 1) mla_prefill_attention(
         const bf16* __restrict__ q, long ldq, const bf16* __restrict__ kn, long ldk, const bf16* __restrict__ rows,
         long ldr, int rOff, const bf16* __restrict__ vt, long ldv, const int* __restrict__ cuSeqlens,
         const int* __restrict__ ctxLens, const int* __restrict__ pieces, const int* __restrict__ work,
@@ -321,147 +321,65 @@ __device__ __forceinline__ void mla_prefill_body(
             }
         }
     }
-    if constexpr (OVERLAP) {
-        // FlashAttention-3's overlap inside a warpgroup: S_b = Q K_b^T and O += P_{b-1} V_{b-1} are
-        // issued together, and the softmax of S_b runs while the tensor cores finish P_{b-1} V_{b-1}.
-        // O is rescaled only once that product has landed.
-        if (wgBlocks > 0) {
-            float corr[2];
-            hopper_bar_wait(fullK, 0);
-            mlap_scores(s, qs, sK);
-            asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-            asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+    // FlashAttention-3's overlap inside a warpgroup: S_b = Q K_b^T and O += P_{b-1} V_{b-1} are
+    // issued together, and the softmax of S_b runs while the tensor cores finish P_{b-1} V_{b-1}.
+    // O is rescaled only once that product has landed.
+    if (wgBlocks > 0) {
+        float corr[2];
+        hopper_bar_wait(fullK, 0);
+        mlap_scores(s, qs, sK);
+        asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+        asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+        mlap_fence(s);
+        if (t == 0) hopper_bar_arrive(emptyK);
+        mlap_softmax(s, m, lsum, corr, k0, k1, pos0, wgFirstPos, l, scaleLog2);
+        mlap_rescale(o, corr);
+        unsigned p[32];
+#pragma unroll
+        for (int i = 0; i < 32; i++) p[i] = mlap_pack(s[2 * i], s[2 * i + 1]);
+        for (int b = 1; b < wgBlocks; b++) {
+            const int st = b % MLAP_STAGES, pst = (b - 1) % MLAP_STAGES;
+            const unsigned phase = (b / MLAP_STAGES) & 1, pphase = ((b - 1) / MLAP_STAGES) & 1;
+            hopper_bar_wait(fullK + 8 * st, phase);
             mlap_fence(s);
-            if (t == 0) hopper_bar_arrive(emptyK);
-            mlap_softmax(s, m, lsum, corr, k0, k1, pos0, wgFirstPos, l, scaleLog2);
+            mlap_fence(o);
+            mlap_fence(p);
+            mlap_scores(s, qs, sK + st * MLAP_K_BYTES);
+            asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+            hopper_bar_wait(fullV + 8 * pst, pphase);
+            mlap_values(o, p, sV + pst * MLAP_V_BYTES);
+            asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+            asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
+            mlap_fence(s);
+            if (t == 0) hopper_bar_arrive(emptyK + 8 * st);
+            mlap_softmax(s, m, lsum, corr, k0 + b * MLAP_BN, k1, pos0, wgFirstPos, l, scaleLog2);
+            asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+            mlap_fence(o);
+            mlap_fence(p);
+            if (t == 0) hopper_bar_arrive(emptyV + 8 * pst);
             mlap_rescale(o, corr);
-            unsigned p[32];
 #pragma unroll
             for (int i = 0; i < 32; i++) p[i] = mlap_pack(s[2 * i], s[2 * i + 1]);
-            for (int b = 1; b < wgBlocks; b++) {
-                const int st = b % MLAP_STAGES, pst = (b - 1) % MLAP_STAGES;
-                const unsigned phase = (b / MLAP_STAGES) & 1, pphase = ((b - 1) / MLAP_STAGES) & 1;
-                hopper_bar_wait(fullK + 8 * st, phase);
-                mlap_fence(s);
-                mlap_fence(o);
-                mlap_fence(p);
-                mlap_scores(s, qs, sK + st * MLAP_K_BYTES);
-                asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-                hopper_bar_wait(fullV + 8 * pst, pphase);
-                mlap_values(o, p, sV + pst * MLAP_V_BYTES);
-                asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-                asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
-                mlap_fence(s);
-                if (t == 0) hopper_bar_arrive(emptyK + 8 * st);
-                mlap_softmax(s, m, lsum, corr, k0 + b * MLAP_BN, k1, pos0, wgFirstPos, l, scaleLog2);
-                asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-                mlap_fence(o);
-                mlap_fence(p);
-                if (t == 0) hopper_bar_arrive(emptyV + 8 * pst);
-                mlap_rescale(o, corr);
-#pragma unroll
-                for (int i = 0; i < 32; i++) p[i] = mlap_pack(s[2 * i], s[2 * i + 1]);
-            }
-            const int lst = (wgBlocks - 1) % MLAP_STAGES;
-            hopper_bar_wait(fullV + 8 * lst, ((wgBlocks - 1) / MLAP_STAGES) & 1);
-            mlap_fence(o);
-            mlap_fence(p);
-            mlap_values(o, p, sV + lst * MLAP_V_BYTES);
-            asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-            asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-            mlap_fence(o);
-            mlap_fence(p);
-            if (t == 0) hopper_bar_arrive(emptyV + 8 * lst);
         }
-        // blocks only the other warpgroup needs: keep the stages' rhythm
-        for (int b = wgBlocks; b < blocks; b++) {
-            const int st = b % MLAP_STAGES;
-            const unsigned phase = (b / MLAP_STAGES) & 1;
-            hopper_bar_wait(fullK + 8 * st, phase);
-            if (t == 0) hopper_bar_arrive(emptyK + 8 * st);
-            hopper_bar_wait(fullV + 8 * st, phase);
-            if (t == 0) hopper_bar_arrive(emptyV + 8 * st);
-        }
-    } else {
-        for (int b = 0; b < blocks; b++) {
-            const int st = b % MLAP_STAGES;
-            const unsigned phase = (b / MLAP_STAGES) & 1;
-            const bool active = b < wgBlocks;
-            hopper_bar_wait(fullK + 8 * st, phase);
-            if (active) {
-                const unsigned k = sK + st * MLAP_K_BYTES;
-                mlap_fence(s);
-                asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
-    #pragma unroll
-                for (int kk = 0; kk < 12; kk++) {   // 192 columns: atoms of 64, 16 columns (32 bytes) a step
-                    const uint64_t da = hopper_desc(qs + (kk >> 2) * 8192) + 2 * (kk & 3);
-                    const uint64_t db = hopper_desc(k + (kk >> 2) * 16384) + 2 * (kk & 3);
-                    mlap_mma_ss(s, da, db, kk > 0);
-                }
-                asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-                asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-                mlap_fence(s);
-            }
-            if (t == 0) hopper_bar_arrive(emptyK + 8 * st);
-            unsigned p[32];
-            if (active) {
-                const int key0 = k0 + b * MLAP_BN;
-                // masked where the key lies past the query (causal) or past the piece
-                const bool mask = key0 + MLAP_BN - 1 > wgFirstPos || key0 + MLAP_BN > k1;
-    #pragma unroll
-                for (int hh = 0; hh < 2; hh++) {
-                    const int pos = pos0 + 8 * hh;
-                    float mx = m[hh];
-    #pragma unroll
-                    for (int j = 0; j < 16; j++) {
-    #pragma unroll
-                        for (int e = 0; e < 2; e++) {
-                            const int key = key0 + j * 8 + (l & 3) * 2 + e;
-                            float v = s[j * 4 + hh * 2 + e] * scaleLog2;
-                            if (mask && (key > pos || key >= k1)) v = -INFINITY;
-                            s[j * 4 + hh * 2 + e] = v;
-                            mx = fmaxf(mx, v);
-                        }
-                    }
-                    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-                    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-                    const float use = mx == -INFINITY ? 0.f : mx;   // a row with no key yet stays empty
-                    const float corr = mlap_exp2(m[hh] - use);
-                    m[hh] = mx;
-                    float sum = 0.f;
-    #pragma unroll
-                    for (int j = 0; j < 16; j++) {
-    #pragma unroll
-                        for (int e = 0; e < 2; e++) {
-                            const float pv = mlap_exp2(s[j * 4 + hh * 2 + e] - use);
-                            s[j * 4 + hh * 2 + e] = pv;
-                            sum += pv;
-                        }
-                        o[j * 4 + hh * 2] *= corr;
-                        o[j * 4 + hh * 2 + 1] *= corr;
-                    }
-                    lsum[hh] = lsum[hh] * corr + sum;
-                }
-                // P as the A fragments of 8 k-steps of 16 keys: step kk holds columns 16kk..16kk+15
-    #pragma unroll
-                for (int i = 0; i < 32; i++) p[i] = mlap_pack(s[2 * i], s[2 * i + 1]);
-            }
-            hopper_bar_wait(fullV + 8 * st, phase);
-            if (active) {
-                const unsigned v = sV + st * MLAP_V_BYTES;
-                mlap_fence(o);
-                mlap_fence(p);
-                asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
-    #pragma unroll
-                for (int kk = 0; kk < 8; kk++)
-                    mlap_mma_rs(o, p + 4 * kk, hopper_desc(v + (kk >> 2) * 16384) + 2 * (kk & 3));
-                asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-                asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-                mlap_fence(o);
-                mlap_fence(p);
-            }
-            if (t == 0) hopper_bar_arrive(emptyV + 8 * st);
-        }
+        const int lst = (wgBlocks - 1) % MLAP_STAGES;
+        hopper_bar_wait(fullV + 8 * lst, ((wgBlocks - 1) / MLAP_STAGES) & 1);
+        mlap_fence(o);
+        mlap_fence(p);
+        mlap_values(o, p, sV + lst * MLAP_V_BYTES);
+        asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+        asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+        mlap_fence(o);
+        mlap_fence(p);
+        if (t == 0) hopper_bar_arrive(emptyV + 8 * lst);
+    }
+    // blocks only the other warpgroup needs: keep the stages' rhythm
+    for (int b = wgBlocks; b < blocks; b++) {
+        const int st = b % MLAP_STAGES;
+        const unsigned phase = (b / MLAP_STAGES) & 1;
+        hopper_bar_wait(fullK + 8 * st, phase);
+        if (t == 0) hopper_bar_arrive(emptyK + 8 * st);
+        hopper_bar_wait(fullV + 8 * st, phase);
+        if (t == 0) hopper_bar_arrive(emptyV + 8 * st);
     }
     if (wq0 >= n) return;
 #pragma unroll
@@ -491,31 +409,7 @@ __device__ __forceinline__ void mla_prefill_body(
             }
         }
     }
-#endif
-}
-
-#define MLAP_PARAMS const bf16* __restrict__ q, long ldq, const bf16* __restrict__ kn, long ldk, \
-        const bf16* __restrict__ rows, long ldr, int rOff, const bf16* __restrict__ vt, long ldv, \
-        const int* __restrict__ cuSeqlens, const int* __restrict__ ctxLens, const int* __restrict__ pieces, \
-        const int* __restrict__ work, bf16* __restrict__ out, long ldo, float* __restrict__ oacc, \
-        float* __restrict__ ml, int heads, float scaleLog2
-#define MLAP_ARGS q, ldq, kn, ldk, rows, ldr, rOff, vt, ldv, cuSeqlens, ctxLens, pieces, work, out, ldo, oacc, ml, \
-        heads, scaleLog2
-
-// Grid (heads, work items), 384 threads. The two forms differ only in how a consumer
-// warpgroup orders its products and softmax (see mla_prefill_body).
-extern "C" __global__ void __launch_bounds__(384, 1) mla_prefill_attention(MLAP_PARAMS) {
-#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-    mla_prefill_body<false>(MLAP_ARGS);
 #else
     __trap();   // launched only on sm_90 devices, whose code is the sm_90a build
-#endif
-}
-
-extern "C" __global__ void __launch_bounds__(384, 1) mla_prefill_attention_overlap(MLAP_PARAMS) {
-#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-    mla_prefill_body<true>(MLAP_ARGS);
-#else
-    __trap();
 #endif
 }

@@ -150,6 +150,59 @@ extern "C" __global__ void moe_combine(const float* __restrict__ down, const int
     }
 }
 
+// The same logits for prefill-sized T, tiled on the CUDA cores (still fp32: x must not be
+// rounded to bf16): a block computes 64 tokens x 64 experts over K in chunks of 32 staged in
+// shared memory, each thread 4 tokens (ty + 16 i) x 4 experts (tx + 16 j), so a warp reads 16
+// consecutive experts and 2 tokens per step. The warp-per-pair kernel re-reads a token's whole
+// row once per expert: at 8192 tokens it took 1.8 ms a layer for 9.7 GFLOP.
+#define ROUTER_TILE 64
+#define ROUTER_KC 32
+extern "C" __global__ void __launch_bounds__(256) moe_router_logits_tiled(
+        const float* __restrict__ x, long ldx, const bf16* __restrict__ w, float* __restrict__ out, int tokens, int E,
+        int d) {
+    __shared__ float xs[ROUTER_KC][ROUTER_TILE + 4];
+    __shared__ float ws[ROUTER_KC][ROUTER_TILE + 4];
+    const int t0 = blockIdx.x * ROUTER_TILE, e0 = blockIdx.y * ROUTER_TILE;
+    const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
+    float acc[4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) acc[i][j] = 0.f;
+    for (int k0 = 0; k0 < d; k0 += ROUTER_KC) {
+#pragma unroll
+        for (int q = 0; q < (ROUTER_TILE * ROUTER_KC) / 256; q++) {
+            const int idx = q * 256 + threadIdx.x, r = idx / ROUTER_KC, c = idx % ROUTER_KC, k = k0 + c;
+            xs[c][r] = t0 + r < tokens && k < d ? x[(long)(t0 + r) * ldx + k] : 0.f;
+            ws[c][r] = e0 + r < E && k < d ? bf2f(w[(long)(e0 + r) * d + k]) : 0.f;
+        }
+        __syncthreads();
+#pragma unroll 8
+        for (int kk = 0; kk < ROUTER_KC; kk++) {
+            float a[4], b[4];
+#pragma unroll
+            for (int i = 0; i < 4; i++) a[i] = xs[kk][ty + 16 * i];
+#pragma unroll
+            for (int j = 0; j < 4; j++) b[j] = ws[kk][tx + 16 * j];
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int t = t0 + ty + 16 * i;
+        if (t >= tokens) continue;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int e = e0 + tx + 16 * j;
+            if (e < E) out[(long)t * E + e] = acc[i][j];
+        }
+    }
+}
+
 // Router logits from fp32 activations (x [T, ldx]) and the bf16 router weight [E, d]: a warp
 // per (token, expert). The choice of experts is discrete, so it is kept in full precision.
 extern "C" __global__ void moe_router_logits(const float* __restrict__ x, long ldx, const bf16* __restrict__ w,

@@ -523,32 +523,29 @@ public final class KernelBench {
         }
         double flops = 2.0 * pairs * heads * (dqk + MlaPrefillKernel.VALUE);
         String shape = (steps == 1 ? "T=" + total : total + " in " + steps + "x" + chunk) + " H=32";
-        for (MlaPrefillKernel.Form form : MlaPrefillKernel.Form.values()) {
-            String tag = form == MlaPrefillKernel.FORM ? "" : " " + form.name().toLowerCase(Locale.ROOT);
-            double ms = time(() -> {
-                for (int i = 0; i < steps; i++) {
-                    MlaPrefillKernel.run(form, ctx, plans[i], planInts[i].ptr(), q.ptr(), (long) heads * dqk,
-                            cache.ptr(), dt.ptr(), pages, page, dcu.ptr(), ctxLens[i].ptr(), wUk.ptr(), wUv.ptr(), sc,
-                            o.ptr(), (long) heads * MlaPrefillKernel.VALUE, heads, r);
-                }
-            });
-            row("mla_prefill" + tag, shape, ms, 0, flops);
-            // the attention alone, over keys expanded once (the last chunk's: every chunk reads a prefix of them)
-            MlaPrefillKernel.run(ctx, plans[steps - 1], planInts[steps - 1].ptr(), q.ptr(), (long) heads * dqk,
-                    cache.ptr(), dt.ptr(), pages, page, dcu.ptr(), ctxLens[steps - 1].ptr(), wUk.ptr(), wUv.ptr(), sc,
-                    o.ptr(), (long) heads * MlaPrefillKernel.VALUE, heads, r);
-            ms = time(() -> {
-                for (int i = 0; i < steps; i++) {
-                    MlaPrefillPlan.Pass pass = plans[i].passes().get(0);
-                    CUdeviceptr pieces = planInts[i].ptr();
-                    MlaPrefillKernel.attention(form, ctx, q.ptr(), (long) heads * dqk, sc.kn(), (long) heads * 128,
-                            sc.rows(), width, r, sc.vt(), capacity, dcu.ptr(), ctxLens[i].ptr(), pieces,
-                            pieces.withByteOffset(4L * pass.pieces().length), pass.numWork(), o.ptr(),
-                            (long) heads * MlaPrefillKernel.VALUE, sc.oacc(), sc.ml(), heads);
-                }
-            });
-            row("mla_prefill attention" + tag, shape, ms, 0, flops);
-        }
+        double ms = time(() -> {
+            for (int i = 0; i < steps; i++) {
+                MlaPrefillKernel.run(ctx, plans[i], planInts[i].ptr(), q.ptr(), (long) heads * dqk, cache.ptr(),
+                        dt.ptr(), pages, page, dcu.ptr(), ctxLens[i].ptr(), wUk.ptr(), wUv.ptr(), sc, o.ptr(),
+                        (long) heads * MlaPrefillKernel.VALUE, heads, r);
+            }
+        });
+        row("mla_prefill", shape, ms, 0, flops);
+        // the attention alone, over keys expanded once (the last chunk's: every chunk reads a prefix of them)
+        MlaPrefillKernel.run(ctx, plans[steps - 1], planInts[steps - 1].ptr(), q.ptr(), (long) heads * dqk,
+                cache.ptr(), dt.ptr(), pages, page, dcu.ptr(), ctxLens[steps - 1].ptr(), wUk.ptr(), wUv.ptr(), sc,
+                o.ptr(), (long) heads * MlaPrefillKernel.VALUE, heads, r);
+        ms = time(() -> {
+            for (int i = 0; i < steps; i++) {
+                MlaPrefillPlan.Pass pass = plans[i].passes().get(0);
+                CUdeviceptr pieces = planInts[i].ptr();
+                MlaPrefillKernel.attention(ctx, q.ptr(), (long) heads * dqk, sc.kn(), (long) heads * 128, sc.rows(),
+                        width, r, sc.vt(), capacity, dcu.ptr(), ctxLens[i].ptr(), pieces,
+                        pieces.withByteOffset(4L * pass.pieces().length), pass.numWork(), o.ptr(),
+                        (long) heads * MlaPrefillKernel.VALUE, sc.oacc(), sc.ml(), heads);
+            }
+        });
+        row("mla_prefill attention", shape, ms, 0, flops);
         free();
     }
 

@@ -20,23 +20,6 @@ public final class MlaPrefillKernel {
     static final int SMEM = 2 * 3 * 64 * 128 + 2 * (3 * 128 * 128 + 2 * 128 * 128) + 1024 + 64;
     private static final int GATHER_WARPS = 8;
 
-    /**
-     * How a consumer warpgroup orders its two products and its softmax: one after another, or
-     * with the softmax of key tile b running while the tensor cores finish P_{b-1} V_{b-1}.
-     */
-    public enum Form {
-        SEQUENTIAL("mla_prefill_attention"), OVERLAPPED("mla_prefill_attention_overlap");
-
-        private final String kernel;
-
-        Form(String kernel) {
-            this.kernel = kernel;
-        }
-    }
-
-    /** The form the model runs. */
-    public static final Form FORM = Form.SEQUENTIAL;
-
     private MlaPrefillKernel() {
     }
 
@@ -99,17 +82,8 @@ public final class MlaPrefillKernel {
                                  long ldr, int rOff, CUdeviceptr vt, long ldv, CUdeviceptr cuSeqlens,
                                  CUdeviceptr ctxLens, CUdeviceptr pieces, CUdeviceptr work, int numWork, CUdeviceptr out,
                                  long ldo, CUdeviceptr oacc, CUdeviceptr ml, int heads) {
-        attention(FORM, ctx, q, ldq, kn, ldk, rows, ldr, rOff, vt, ldv, cuSeqlens, ctxLens, pieces, work, numWork, out,
-                ldo, oacc, ml, heads);
-    }
-
-    /** {@link #attention} in the given form. */
-    public static void attention(Form form, CudaContext ctx, CUdeviceptr q, long ldq, CUdeviceptr kn, long ldk, CUdeviceptr rows,
-                                 long ldr, int rOff, CUdeviceptr vt, long ldv, CUdeviceptr cuSeqlens,
-                                 CUdeviceptr ctxLens, CUdeviceptr pieces, CUdeviceptr work, int numWork, CUdeviceptr out,
-                                 long ldo, CUdeviceptr oacc, CUdeviceptr ml, int heads) {
         float scaleLog2 = (float) (1.0 / Math.log(2) / Math.sqrt(NOPE + ROT));
-        Launch.run(ctx, form.kernel, "items=" + numWork + " heads=" + heads, heads, numWork, 1, THREADS,
+        Launch.run(ctx, "mla_prefill_attention", "items=" + numWork + " heads=" + heads, heads, numWork, 1, THREADS,
                 SMEM, q, ldq, kn, ldk, rows, ldr, rOff, vt, ldv, cuSeqlens, ctxLens, pieces, work, out, ldo, oacc, ml,
                 heads, scaleLog2);
     }
@@ -125,15 +99,6 @@ public final class MlaPrefillKernel {
                            CUdeviceptr cache, CUdeviceptr blockTables, int maxPages, int pageSize, CUdeviceptr cuSeqlens,
                            CUdeviceptr ctxLens, CUdeviceptr wUk, CUdeviceptr wUv, Scratch scratch, CUdeviceptr out,
                            long ldo, int heads, int r) {
-        run(FORM, ctx, plan, planInts, q, ldq, cache, blockTables, maxPages, pageSize, cuSeqlens, ctxLens, wUk, wUv,
-                scratch, out, ldo, heads, r);
-    }
-
-    /** {@link #run} with the attention in the given form. */
-    public static void run(Form form, CudaContext ctx, MlaPrefillPlan plan, CUdeviceptr planInts, CUdeviceptr q,
-                           long ldq, CUdeviceptr cache, CUdeviceptr blockTables, int maxPages, int pageSize,
-                           CUdeviceptr cuSeqlens, CUdeviceptr ctxLens, CUdeviceptr wUk, CUdeviceptr wUv,
-                           Scratch scratch, CUdeviceptr out, long ldo, int heads, int r) {
         int width = r + ROT;
         int hv = heads * VALUE;
         long o = 0;
@@ -151,7 +116,7 @@ public final class MlaPrefillKernel {
                     hv, r, 1f, 0f);
             GemmKernel.matmul(ctx, wUv, r, scratch.rows(), width, scratch.vt(), scratch.capacity(), GemmKernel.Out.BF16,
                     hv, pass.rows(), r, 1f, 0f);
-            attention(form, ctx, q, ldq, scratch.kn(), hv, scratch.rows(), width, r, scratch.vt(), scratch.capacity(),
+            attention(ctx, q, ldq, scratch.kn(), hv, scratch.rows(), width, r, scratch.vt(), scratch.capacity(),
                     cuSeqlens, ctxLens, pieces, work, pass.numWork(), out, ldo, scratch.oacc(), scratch.ml(), heads);
         }
     }

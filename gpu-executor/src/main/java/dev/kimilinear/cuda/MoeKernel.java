@@ -89,10 +89,25 @@ public final class MoeKernel {
                 down, rowPos, weights, topK, h, dim);
     }
 
+    /** Tokens from which the router's logits take the tiled kernel (prefill-sized steps). */
+    static final int ROUTER_TILED_MIN_TOKENS = 1024;
+
     /** logits [T, E] = x [T, ldx] (fp32) * router [E, d]^T (bf16), in fp32. */
     public static void routerLogits(CudaContext ctx, CUdeviceptr x, long ldx, CUdeviceptr router, CUdeviceptr logits,
                                     int tokens, int experts, int dim) {
-        Launch.run(ctx, "moe_router_logits", "T=" + tokens + " E=" + experts + " d=" + dim,
-                Launch.ceilDiv((long) tokens * experts, 8), 1, 1, 256, 0, x, ldx, router, logits, tokens, experts, dim);
+        routerLogits(ctx, x, ldx, router, logits, tokens, experts, dim, tokens >= ROUTER_TILED_MIN_TOKENS);
+    }
+
+    /** {@link #routerLogits} on the tiled kernel or on a warp per (token, expert). */
+    static void routerLogits(CudaContext ctx, CUdeviceptr x, long ldx, CUdeviceptr router, CUdeviceptr logits,
+                             int tokens, int experts, int dim, boolean tiled) {
+        String shape = "T=" + tokens + " E=" + experts + " d=" + dim;
+        if (tiled) {
+            Launch.run(ctx, "moe_router_logits_tiled", shape, Launch.ceilDiv(tokens, 64), Launch.ceilDiv(experts, 64),
+                    1, 256, 0, x, ldx, router, logits, tokens, experts, dim);
+        } else {
+            Launch.run(ctx, "moe_router_logits", shape, Launch.ceilDiv((long) tokens * experts, 8), 1, 1, 256, 0, x,
+                    ldx, router, logits, tokens, experts, dim);
+        }
     }
 }

@@ -216,9 +216,9 @@ class KdaKernelTest {
             assertClose(unpad(pv.toFloats(), t * h, d, pitch, "v"), v, 1e-7, "padded v " + shape);
             assertClose(unpad(pg.toFloats(), t * h, d, pitch, "g"), g, 1e-5, "padded g " + shape);
             assertClose(unpad(gb.toFloats(), t * h, d, pitch, "g (bf16 form)"), g, 1e-5, "padded g " + shape);
-            assertClose(unpad(GpuTest.fromBf16(qb.toShorts()), t * h, d, pitch, "bf16 q"), GpuTest.bf16Round(q), 1e-5,
+            assertClose(unpad(GpuTest.fromBf16(qb.toShorts()), t * h, d, pitch, "bf16 q"), GpuTest.bf16Round(q), BF16_ROUNDING,
                     "padded bf16 q " + shape);
-            assertClose(unpad(GpuTest.fromBf16(kb.toShorts()), t * h, d, pitch, "bf16 k"), GpuTest.bf16Round(k), 1e-5,
+            assertClose(unpad(GpuTest.fromBf16(kb.toShorts()), t * h, d, pitch, "bf16 k"), GpuTest.bf16Round(k), BF16_ROUNDING,
                     "padded bf16 k " + shape);
             assertClose(unpad(GpuTest.fromBf16(vb.toShorts()), t * h, d, pitch, "bf16 v"), GpuTest.bf16Round(v), 1e-7,
                     "padded bf16 v " + shape);
@@ -304,6 +304,12 @@ class KdaKernelTest {
     /** Bounds: fp32 arithmetic for the recurrence and the exact form, bf16 operands for the tensor-core form. */
     private static final double FP32_BOUND = 1e-4;
     private static final double BF16_BOUND = 1e-2;
+    /**
+     * q and k normalised in fp32 on both sides, then rounded to bf16: values within fp32 noise of
+     * a rounding boundary round the other way, one bf16 step (2^-8 relative) each (H100: 9.1e-5 and
+     * 3.8e-5 over a few thousand values).
+     */
+    private static final double BF16_ROUNDING = 1e-3;
 
     @ParameterizedTest
     @CsvSource({"32,4,'0,100'", "64,2,'0,1,64,127,192,392'", "128,3,'0,65,129,130,260'", "128,2,'0,1,2,3'"})

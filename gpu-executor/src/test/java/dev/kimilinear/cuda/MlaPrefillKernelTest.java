@@ -28,11 +28,8 @@ class MlaPrefillKernelTest {
     private static final int DQK = DN + DR;
 
     @ParameterizedTest
-    @CsvSource({"4,128,16,8192,0,SEQUENTIAL", "4,128,16,256,0,SEQUENTIAL", "2,512,64,384,1,SEQUENTIAL",
-            "3,64,32,128,2,SEQUENTIAL", "4,128,16,8192,0,OVERLAPPED", "4,128,16,256,0,OVERLAPPED",
-            "2,512,64,384,1,OVERLAPPED", "3,64,32,128,2,OVERLAPPED"})
-    void matchesTheReferenceOnRaggedBatches(int heads, int r, int pageSize, int capacity, int firstSeq,
-                                            MlaPrefillKernel.Form form) {
+    @CsvSource({"4,128,16,8192,0", "4,128,16,256,0", "2,512,64,384,1", "3,64,32,128,2"})
+    void matchesTheReferenceOnRaggedBatches(int heads, int r, int pageSize, int capacity, int firstSeq) {
         CudaContext ctx = GpuTest.context();
         assumeTrue(MlaPrefillKernel.supported(ctx, DN, DR, DV, r), "the prefill attention needs an sm_90 device");
         int[] ctxLens = {37, 0, 300, 129, 0, 1000, 5};
@@ -91,7 +88,7 @@ class MlaPrefillKernelTest {
              DeviceBuffer out = DeviceBuffer.allocate(ctx, 2L * t * heads * DV)) {
             scratch.poison();
             out.poisonBf16();
-            MlaPrefillKernel.run(form, ctx, plan, dplan.ptr(), dq.ptr(), (long) heads * DQK, dc.ptr(), dt.ptr(), maxPages,
+            MlaPrefillKernel.run(ctx, plan, dplan.ptr(), dq.ptr(), (long) heads * DQK, dc.ptr(), dt.ptr(), maxPages,
                     pageSize, dcu.ptr(), dctx.ptr(), uk.ptr(), uv.ptr(),
                     MlaPrefillKernel.Scratch.at(scratch.ptr(), capacity, t, heads, width), out.ptr(),
                     (long) heads * DV, heads, r);
@@ -101,7 +98,7 @@ class MlaPrefillKernelTest {
                 int len = news[s] * heads * DV;
                 float[] part = GpuTest.slice(got, from, len);
                 String what = "sequence " + s + " (context " + ctxLens[s] + ", " + news[s] + " new) H=" + heads
-                        + " r=" + r + " capacity=" + capacity + " " + form;
+                        + " r=" + r + " capacity=" + capacity;
                 if (s < firstSeq) {
                     for (float v : part) {
                         assertTrue(Float.isNaN(v), what + ": left to the decode path, yet written");

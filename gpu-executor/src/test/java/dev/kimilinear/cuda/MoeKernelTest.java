@@ -88,4 +88,36 @@ class MoeKernelTest {
             assertClose(h.toFloats(), refH, 1e-3, "routed experts added to the residual");
         }
     }
+
+    /**
+     * Router logits on both kernels (a warp per pair; tiled for prefill-sized steps) against
+     * float64, with tokens, experts and width off the 64-wide tiles and 32-wide chunks, rows at a
+     * pitch wider than the width.
+     */
+    @ParameterizedTest
+    @CsvSource({"1,256,2304,false", "70,40,100,false", "70,40,100,true", "1100,256,2304,true", "130,67,33,true"})
+    void routerLogitsMatchFloat64(int t, int experts, int dim, boolean tiled) {
+        CudaContext ctx = GpuTest.context();
+        Random rnd = new Random(t * 31L + experts + dim);
+        int ldx = dim + 3;
+        float[] x = GpuTest.random(rnd, t * ldx, 1f);
+        float[] w = GpuTest.randomBf16(rnd, experts * dim, 0.05f);
+        float[] ref = new float[t * experts];
+        for (int i = 0; i < t; i++) {
+            for (int e = 0; e < experts; e++) {
+                double sum = 0;
+                for (int k = 0; k < dim; k++) {
+                    sum += (double) x[i * ldx + k] * w[e * dim + k];
+                }
+                ref[i * experts + e] = (float) sum;
+            }
+        }
+        try (DeviceBuffer dx = DeviceBuffer.of(ctx, x); DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
+             DeviceBuffer out = DeviceBuffer.allocate(ctx, 4L * ref.length)) {
+            out.poison();
+            MoeKernel.routerLogits(ctx, dx.ptr(), ldx, dw.ptr(), out.ptr(), t, experts, dim, tiled);
+            assertClose(out.toFloats(), ref, 1e-5, (tiled ? "tiled" : "warp") + " router T=" + t + " E=" + experts
+                    + " d=" + dim);
+        }
+    }
 }
