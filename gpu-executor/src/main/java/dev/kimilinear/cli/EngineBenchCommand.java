@@ -13,6 +13,7 @@ import dev.kimilinear.engine.GenerationRequest;
 import dev.kimilinear.engine.GenerationResult;
 import dev.kimilinear.engine.MemoryPlan;
 import dev.kimilinear.engine.Prompt;
+import dev.kimilinear.engine.RoutingSample;
 import dev.kimilinear.engine.SamplingParams;
 import dev.kimilinear.engine.StepRoofline;
 import dev.kimilinear.model.KimiLinearConfig;
@@ -218,6 +219,18 @@ public final class EngineBenchCommand implements Callable<Integer> {
             if (doGenerate) {
                 gen = run(engine, fromFile != null ? fromFile : prompts(random, requests, promptLen, cfg), maxTokens);
                 after = engine.stats();
+                // which experts this model's tokens choose, from a few prompts after the timed pass: the
+                // floor's uniform routing overstates what a random model's steps read
+                RoutingSample routing = null;
+                if (cfg.moe() != null && ceilings != null) {
+                    routing = new RoutingSample(cfg);
+                    b.setProbe(routing);
+                    try {
+                        run(engine, prompts(random, 4, Math.min(promptLen, 1024), cfg), 1);
+                    } finally {
+                        b.setProbe(null);
+                    }
+                }
                 long decodeTokens = after.decodeTokens() - afterPrefill.decodeTokens();
                 double decodeSeconds = (after.decodeNanos() - afterPrefill.decodeNanos()) / 1e9;
                 long output = after.outputTokens() - afterPrefill.outputTokens();
@@ -244,6 +257,18 @@ public final class EngineBenchCommand implements Callable<Integer> {
                         out.printf(Locale.ROOT, "decode roofline: a step of %d sequences at context %d moves %.2f GB"
                                         + " = %.2f ms at %.0f GB/s; measured %.2f ms per step = %.1f%% of the roofline%n",
                                 n, context, stepBytes / 1e9, floorMs, ceilings.copyGBs(), stepMs, 100 * floorMs / stepMs);
+                        if (routing != null) {
+                            double sampled = StepRoofline.decodeBytes(cfg, n, context, target.heldWeights(),
+                                    routing.expectedTouched(n));
+                            double sampledMs = sampled / (ceilings.copyGBs() * 1e9) * 1e3;
+                            int sampleLayer = firstMoeLayer(cfg);
+                            out.printf(Locale.ROOT, "decode roofline, routing as sampled (%d prompt tokens): %d tokens"
+                                            + " touch %.1f of %d routed experts per MoE layer (uniform routing: %.1f);"
+                                            + " a step moves %.2f GB = %.2f ms; measured = %.1f%% of that%n",
+                                    routing.tokens(sampleLayer), n, routing.meanTouched(n), cfg.moe().numExperts(),
+                                    StepRoofline.expertsTouched(cfg.moe(), n), sampled / 1e9, sampledMs,
+                                    100 * sampledMs / stepMs);
+                        }
                     }
                 }
                 out.println("latency ms      p50      p90      p99      max");
@@ -267,6 +292,15 @@ public final class EngineBenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private static int firstMoeLayer(KimiLinearConfig cfg) {
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            if (cfg.isMoe(l)) {
+                return l;
+            }
+        }
+        throw new IllegalStateException("no MoE layer");
     }
 
     /** A {@code --scenario}: which passes, over how many prompts of what length. */

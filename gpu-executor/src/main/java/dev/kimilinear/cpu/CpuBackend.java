@@ -238,6 +238,13 @@ public final class CpuBackend implements Backend {
             CpuOps.rmsNorm(x, t, d, lw.postNorm(), cfg.rmsNormEps(), ws.h);
             if (cfg.isMoe(l)) {
                 moe(lw.moe(), t, ws.h, ws.mlpOut);
+                if (probe != null) {
+                    int[] counts = new int[cfg.moe().numExperts()];
+                    for (int e = 0; e < counts.length; e++) {
+                        counts[e] = ws.expertStart[e + 1] - ws.expertStart[e];
+                    }
+                    probe.routed(l, counts);
+                }
             } else {
                 mlp(lw.dense(), t, ws.h, ws.mlpOut);
             }
@@ -253,6 +260,7 @@ public final class CpuBackend implements Backend {
     }
 
     /** Receives a copy of the residual stream after each block of later forwards (null: none). */
+    @Override
     public void setProbe(LayerProbe probe) {
         this.probe = probe;
     }

@@ -549,6 +549,7 @@ public final class CudaModel implements Backend {
      * forwards (null: none). Each observation downloads the hidden state: for debugging and
      * layer-by-layer comparisons, not for serving.
      */
+    @Override
     public void setProbe(LayerProbe probe) {
         this.probe = probe;
     }
@@ -841,6 +842,7 @@ public final class CudaModel implements Backend {
             NormKernel.rmsNormSplit(ctx, b.h(), d, postNorm, cfg.rmsNormEps(), b.xn().hi(), b.xn().lo(), d, t, d);
             if (mlp instanceof Moe moe) {
                 moe(moe, postNorm, t);
+                observeRouting(l);
             } else {
                 dense((Dense) mlp, b.xn(), t);
             }
@@ -853,6 +855,23 @@ public final class CudaModel implements Backend {
         NormKernel.rmsNormRows(ctx, b.h(), d, m.logitRows, rows, finalNorm, cfg.rmsNormEps(), b.hn().hi(), b.hn().lo(), d,
                 d);
         product(b.hn(), d, lmHead, d, b.logits(), cfg.vocabSize(), rows, cfg.vocabSize(), d, 0f);
+    }
+
+    private void observeRouting(int layer) {
+        if (probe == null) {
+            return;
+        }
+        // the plan's offsets outlive the step (the counts are zeroed for the next layer)
+        int e = cfg.moe().numExperts();
+        int[] offsets = new int[e + 1];
+        ctx.stream().synchronize();
+        CudaStatus.check(jcuda.driver.JCudaDriver.cuMemcpyDtoH(jcuda.Pointer.to(offsets), b.offsets(), 4L * (e + 1)),
+                "cuMemcpyDtoH(expert offsets)");
+        int[] counts = new int[e];
+        for (int i = 0; i < e; i++) {
+            counts[i] = offsets[i + 1] - offsets[i];
+        }
+        probe.routed(layer, counts);
     }
 
     private void observe(int layer, LayerProbe.Block block, int tokens) {

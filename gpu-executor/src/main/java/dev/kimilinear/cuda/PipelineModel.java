@@ -279,6 +279,7 @@ public final class PipelineModel implements Backend {
     }
 
     /** See {@link CudaModel#setProbe}: every stage reports its own layers (by their index in the model). */
+    @Override
     public void setProbe(LayerProbe probe) {
         stages.forEach(s -> s.setProbe(probe));
     }

@@ -69,6 +69,14 @@ public interface Backend extends AutoCloseable {
      */
     void logits(StepBatch batch, float[] logits);
 
+    /**
+     * Observes the residual stream and the routing inside every later forward (null: stop), for
+     * debugging and measurement; a backend without one says so.
+     */
+    default void setProbe(LayerProbe probe) {
+        throw new UnsupportedOperationException(name() + " takes no layer probe");
+    }
+
     @Override
     void close();
 }

@@ -13,4 +13,13 @@ public interface LayerProbe {
 
     /** @param hidden [tokens, hidden size] fp32, a copy the probe may keep */
     void observe(int layer, Block block, float[] hidden);
+
+    /**
+     * After a MoE layer's routing: how many of the step's (token, choice) pairs each routed
+     * expert took (shared experts aside). For measuring what a step reads, not only for parity.
+     *
+     * @param tokensPerExpert [experts], a copy the probe may keep
+     */
+    default void routed(int layer, int[] tokensPerExpert) {
+    }
 }

@@ -54,6 +54,15 @@ public final class StepRoofline {
      * the MLA kv_b_proj (read in absorbed forms) stay bf16 in either precision.
      */
     public static double decodeBytes(KimiLinearConfig cfg, int sequences, long context, WeightPrecision weights) {
+        return decodeBytes(cfg, sequences, context, weights, null);
+    }
+
+    /**
+     * {@link #decodeBytes(KimiLinearConfig, int, long, WeightPrecision)} with the routed experts
+     * each MoE layer touches given (touched[layer]; null: uniform routing's expectation).
+     */
+    public static double decodeBytes(KimiLinearConfig cfg, int sequences, long context, WeightPrecision weights,
+                                     double[] touched) {
         double linear = weights == WeightPrecision.FP8 ? 1 : 2;
         double bytes = 0;
         for (int l = 0; l < cfg.numLayers(); l++) {
@@ -68,7 +77,8 @@ public final class StepRoofline {
             if (cfg.isMoe(l)) {
                 MoeConfig moe = cfg.moe();
                 bytes += 2.0 * moe.numExperts() * cfg.hiddenSize();          // the router
-                bytes += linear * (expertsTouched(moe, (long) sequences) + moe.numSharedExperts()) * expertParams(cfg);
+                double routed = touched != null ? touched[l] : expertsTouched(moe, (long) sequences);
+                bytes += linear * (routed + moe.numSharedExperts()) * expertParams(cfg);
             } else {
                 bytes += linear * 3.0 * cfg.intermediateSize() * cfg.hiddenSize();
             }

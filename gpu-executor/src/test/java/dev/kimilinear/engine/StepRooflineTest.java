@@ -55,4 +55,19 @@ class StepRooflineTest {
         }
         assertEquals(bf16 - linear, fp8, 1e-9 * bf16, "one byte less per linear weight");
     }
+
+    /** Routing as sampled replaces uniform routing's expectation, expert for expert. */
+    @Test
+    void sampledRoutingCountsTheExpertsTouched() {
+        double[] touched = new double[CFG.numLayers()];
+        for (int l = 0; l < touched.length; l++) {
+            touched[l] = StepRoofline.expertsTouched(CFG.moe(), 256);
+        }
+        double uniform = StepRoofline.decodeBytes(CFG, 256, 1088, WeightPrecision.BF16);
+        assertEquals(uniform, StepRoofline.decodeBytes(CFG, 256, 1088, WeightPrecision.BF16, touched), 1e-9 * uniform);
+        touched[1] -= 100;
+        touched[3] -= 50;
+        assertEquals(uniform - 150 * 2.0 * StepRoofline.expertParams(CFG),
+                StepRoofline.decodeBytes(CFG, 256, 1088, WeightPrecision.BF16, touched), 1e-9 * uniform);
+    }
 }
