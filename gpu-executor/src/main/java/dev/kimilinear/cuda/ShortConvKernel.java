@@ -9,6 +9,8 @@ import jcuda.driver.CUdeviceptr;
 public final class ShortConvKernel {
     /** Widest kernel: the state pass holds a channel's K - 1 inputs in registers (short_conv.cu). */
     static final int MAX_KERNEL = 9;
+    /** Tokens a thread of short_conv_forward walks (SHORT_CONV_RUN). */
+    private static final int RUN = 16;
 
     private ShortConvKernel() {
     }
@@ -25,8 +27,8 @@ public final class ShortConvKernel {
             throw new CudaException("short_conv: kernel width " + kernel + " not in 1.." + MAX_KERNEL);
         }
         String shapes = "T=" + tokens + " N=" + seqs + " C=" + channels + " K=" + kernel;
-        Launch.run(ctx, "short_conv_forward", shapes, Launch.ceilDiv((long) tokens * channels, 256), 1, 1, 256, 0,
-                x, ldx, cuSeqlens, seqOf, slots, weight, state, out, tokens, channels, kernel);
+        Launch.run(ctx, "short_conv_forward", shapes, Launch.ceilDiv(channels, 128), Launch.ceilDiv(tokens, RUN), 1,
+                128, 0, x, ldx, cuSeqlens, seqOf, slots, weight, state, out, tokens, channels, kernel);
         Launch.run(ctx, "short_conv_update_state", shapes, Launch.ceilDiv((long) seqs * channels, 256), 1, 1, 256, 0,
                 x, ldx, cuSeqlens, slots, state, seqs, channels, kernel);
     }

@@ -3,7 +3,7 @@ package dev.kimilinear.cuda;
 import dev.kimilinear.cpu.ShortConv;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.Random;
 
@@ -14,14 +14,13 @@ class ShortConvKernelTest {
 
     /** Ragged sequences (shorter than the kernel too) continuing a random state in shuffled slots. */
     @ParameterizedTest
-    @ValueSource(strings = {"0,1,3,10,77", "0,1,2,3", "0,200"})
-    void matchesTheReferenceIncludingState(String cuText) {
+    @CsvSource({"'0,1,3,10,77',4", "'0,1,2,3',4", "'0,200',4", "'0,3,40',9", "'0,33',3", "'0,17,18,50',2"})
+    void matchesTheReferenceIncludingState(String cuText, int kernel) {
         CudaContext ctx = GpuTest.context();
         int[] cu = java.util.Arrays.stream(cuText.split(",")).mapToInt(Integer::parseInt).toArray();
         int n = cu.length - 1;
         int t = cu[n];
         int channels = 96;
-        int kernel = 4;
         int ld = channels + 8;
         Random rnd = new Random(t * 13L + n);
         float[] xWide = GpuTest.random(rnd, t * ld, 1f);
@@ -52,7 +51,7 @@ class ShortConvKernelTest {
             out.poison();
             ShortConvKernel.forward(ctx, dx.ptr(), ld, dcu.ptr(), dseq.ptr(), dslots.ptr(), dw.ptr(), ds.ptr(), out.ptr(),
                     t, n, channels, kernel);
-            assertClose(out.toFloats(), ref, 1e-5, "short conv output");
+            assertClose(out.toFloats(), ref, 1e-5, "short conv output, K=" + kernel + " cu=" + cuText);
             assertClose(ds.toFloats(), refState, 1e-7, "short conv state");
         }
     }
