@@ -509,8 +509,14 @@ public final class CudaModel implements Backend {
 
     @Override
     public long freeBytes() {
-        // less the scratch slot and page that reserve adds for padded decode graphs
-        return ctx.memoryInfo()[0] - bytesPerSlot() - bytesPerPage();
+        // less the scratch slot and page that reserve adds for padded decode graphs; what an
+        // earlier reserve holds counts as free, since the next one releases it first
+        return ctx.memoryInfo()[0] + reservedBytes() - bytesPerSlot() - bytesPerPage();
+    }
+
+    /** Bytes the slots and pages of the last {@link #reserve} hold (its scratch slot and page included). */
+    long reservedBytes() {
+        return latent == null ? 0 : (slots + 1L) * bytesPerSlot() + (pages + 1L) * bytesPerPage();
     }
 
     @Override

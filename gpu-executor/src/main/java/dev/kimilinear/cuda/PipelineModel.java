@@ -164,7 +164,8 @@ public final class PipelineModel implements Backend {
         byDevice.forEach((ctx, ss) -> {
             long slot = ss.stream().mapToLong(CudaModel::bytesPerSlot).sum();
             long page = ss.stream().mapToLong(CudaModel::bytesPerPage).sum();
-            out.add(new DeviceShare(slot, page, ctx.memoryInfo()[0] - slot - page));
+            long held = ss.stream().mapToLong(CudaModel::reservedBytes).sum();   // released by the next reserve
+            out.add(new DeviceShare(slot, page, ctx.memoryInfo()[0] + held - slot - page));
         });
         return out;
     }
