@@ -231,7 +231,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
                         b.setProbe(null);
                     }
                 }
-                long decodeTokens = after.decodeTokens() - afterPrefill.decodeTokens();
+                long decodeTokens = after.decodeStepTokens() - afterPrefill.decodeStepTokens();
                 double decodeSeconds = (after.decodeNanos() - afterPrefill.decodeNanos()) / 1e9;
                 long output = after.outputTokens() - afterPrefill.outputTokens();
                 out.printf(Locale.ROOT, "generate: %d requests x %d prompt tokens, %d output tokens in %.3f s"

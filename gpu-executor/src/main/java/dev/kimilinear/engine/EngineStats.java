@@ -20,6 +20,8 @@ package dev.kimilinear.engine;
  * @param peakSequences    most sequences that held a slot at once
  * @param peakPages        most latent pages held at once
  * @param decodeSteps      steps that computed only decode tokens
+ * @param decodeStepTokens the tokens of those steps (decodeTokens counts decode tokens of mixed
+ *                         steps too)
  * @param decodeForwardNanos the part of decodeNanos spent in the backend's forward (the device's
  *                         work and its launch and copies); the rest is the host's planning and
  *                         bookkeeping, during which the device waits
@@ -27,7 +29,7 @@ package dev.kimilinear.engine;
 public record EngineStats(long prompts, long promptTokens, long outputTokens, long prefillTokens, long decodeTokens,
                           long preemptions, long steps, long prefillNanos, long decodeNanos, long mixedNanos,
                           long results, int running, int waiting, int pagesInUse, int peakSequences, int peakPages,
-                          long decodeSteps, long decodeForwardNanos) {
+                          long decodeSteps, long decodeStepTokens, long decodeForwardNanos) {
 
-    static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

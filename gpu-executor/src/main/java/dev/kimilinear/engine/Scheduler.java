@@ -57,6 +57,7 @@ final class Scheduler {
     private long decodeNanos;
     private long mixedNanos;
     private long decodeSteps;
+    private long decodeStepTokens;
     private long decodeForwardNanos;
     private long results;
     private int peakSequences;
@@ -97,7 +98,7 @@ final class Scheduler {
     EngineStats stats() {
         return new EngineStats(prompts, promptTokens, outputTokens, prefillTokens, decodeTokens, preemptions, steps,
                 prefillNanos, decodeNanos, mixedNanos, results, running.size(), waiting.size(), pages.inUse(),
-                peakSequences, peakPages, decodeSteps, decodeForwardNanos);
+                peakSequences, peakPages, decodeSteps, decodeStepTokens, decodeForwardNanos);
     }
 
     // ------------------------------------------------------------------ one step
@@ -225,6 +226,7 @@ final class Scheduler {
         if (prefillEntries == 0) {
             decodeNanos += elapsed;
             decodeSteps++;
+            decodeStepTokens += at;
             decodeForwardNanos += forwardNanos;
         } else if (decodeEntries == 0) {
             prefillNanos += elapsed;

@@ -1,5 +1,6 @@
 package dev.kimilinear.engine;
 
+import dev.kimilinear.cpu.CpuBackend;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -43,6 +44,31 @@ class EngineStatsTest {
             engine.score(new int[]{5, 6, 7}, new int[]{8, 9});
             assertEquals(0, engine.stats().running(), "a returned score still holds its slot");
             assertEquals(0, engine.stats().pagesInUse(), "a returned score still holds its pages");
+        }
+    }
+
+    /**
+     * Decode tokens computed beside prefill chunks count as decode tokens but not as tokens of
+     * decode-only steps, which alone the per-step decode figures divide by.
+     */
+    @Test
+    void decodeOnlyStepsCountTheirOwnTokens() {
+        Random random = new Random(5);
+        try (Engine engine = new Engine(CpuBackend.load(TestModels.fixture(), 16L << 20, 16, 256), null,
+                new EngineConfig(256, 32, 8, 0, 512))) {
+            List<GenerationRequest> requests = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                // staggered prompt lengths, so early sequences decode while later ones still prefill
+                int[] prompt = TestModels.randomIds(random, 10 + 60 * i, PreemptionTest.VOCAB);
+                requests.add(TestModels.tokens("d" + i, prompt, SamplingParams.greedy(8)));
+            }
+            TestModels.run(engine, requests);
+            EngineStats stats = engine.stats();
+            assertEquals(6 * 7, stats.decodeTokens(), "every token after each sequence's first is a decode token");
+            assertTrue(stats.decodeSteps() > 0 && stats.decodeStepTokens() > 0, stats.toString());
+            assertTrue(stats.decodeStepTokens() < stats.decodeTokens(), "some decode tokens ran beside prefill: "
+                    + stats);
+            assertTrue(stats.mixedNanos() > 0, stats.toString());
         }
     }
 }
