@@ -701,17 +701,8 @@ public final class KernelBench {
             for (int r = 0; r < rows; r++) {
                 counts[rnd.nextInt(experts)]++;
             }
-            int[] offsets = new int[experts + 1];
-            List<Integer> tileList = new ArrayList<>();
-            for (int x = 0; x < experts; x++) {
-                offsets[x + 1] = offsets[x] + counts[x];
-                for (int r = 0; r < counts[x]; r += tileRows) {
-                    tileList.add(x);
-                    tileList.add(r);
-                }
-            }
-            return new RoutedTiles(counts, offsets, tileList.stream().mapToInt(Integer::intValue).toArray(),
-                    tileList.size() / 2);
+            ExpertTiles plan = ExpertTiles.plan(counts, tileRows);
+            return new RoutedTiles(counts, plan.offsets(), plan.tiles(), plan.numTiles());
         }
     }
 

@@ -7,8 +7,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 
 import static dev.kimilinear.cuda.GpuTest.assertClose;
@@ -277,15 +275,8 @@ class GemmFp8KernelTest {
 
         static Experts of(Random rnd, int[] counts, int n, int k, int tileRows, float[] a) {
             int experts = counts.length;
-            int[] offsets = new int[experts + 1];
-            List<Integer> tiles = new ArrayList<>();
-            for (int e = 0; e < experts; e++) {
-                offsets[e + 1] = offsets[e] + counts[e];
-                for (int r = 0; r < counts[e]; r += tileRows) {
-                    tiles.add(e);
-                    tiles.add(r);
-                }
-            }
+            ExpertTiles plan = ExpertTiles.plan(counts, tileRows);
+            int[] offsets = plan.offsets();
             if (a.length != offsets[experts] * k) {
                 throw new IllegalArgumentException(a.length + " activations for " + offsets[experts] + " rows of " + k);
             }
@@ -301,7 +292,7 @@ class GemmFp8KernelTest {
                 float[] out = product(mine, counts[e], k, dequantised(q), n);
                 System.arraycopy(out, 0, ref, offsets[e] * n, out.length);
             }
-            return new Experts(offsets, tiles.stream().mapToInt(Integer::intValue).toArray(), codes, scales, ref);
+            return new Experts(offsets, plan.tiles(), codes, scales, ref);
         }
     }
 }

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static dev.kimilinear.cuda.GpuTest.assertClose;
@@ -386,22 +387,12 @@ class GemmKernelTest {
                                float[] ref) {
         static GroupedCase of(Random rnd, int[] counts, int tileRows, int spare, int k, int n) {
             int experts = counts.length;
-            int[] offsets = new int[experts + 1];
-            java.util.List<Integer> tileList = new java.util.ArrayList<>();
-            for (int e = 0; e < experts; e++) {
-                offsets[e + 1] = offsets[e] + counts[e];
-                for (int r = 0; r < counts[e]; r += tileRows) {
-                    tileList.add(e);
-                    tileList.add(r);
-                }
-            }
-            int rows = offsets[experts];
-            int numTiles = tileList.size() / 2;
+            ExpertTiles plan = ExpertTiles.plan(counts, tileRows);
+            int[] offsets = plan.offsets();
+            int rows = plan.rows();
+            int numTiles = plan.numTiles();
             int maxTiles = numTiles + spare;
-            int[] tiles = new int[2 * maxTiles];
-            for (int i = 0; i < tileList.size(); i++) {
-                tiles[i] = tileList.get(i);
-            }
+            int[] tiles = Arrays.copyOf(plan.tiles(), 2 * maxTiles);   // zeros past the list, never read
             float[] a = GpuTest.randomBf16(rnd, rows * k, 1f);
             float[] w = GpuTest.randomBf16(rnd, experts * n * k, 0.05f);
             float[] ref = new float[rows * n];
