@@ -688,7 +688,11 @@ struct Gemm90Tile {
 // A (sa) and per column of B (sb) as they are stored.
 // GROUPED: tiles come from the device-built list (expert, first row) over rows permuted per
 // expert (offsets [E + 1]), as gemm_grouped; otherwise batches of plain products with strides.
-template <typename T, typename OutT, bool GROUPED>
+// SWIGLU: B stacks gate rows [0, N) over up rows [N, 2N) (a fused gate/up weight of width N);
+// a tile's 256 columns are gate columns n0 .. n0+127 and the up columns beside them, so each
+// thread holds both halves of its outputs and stores silu(gate) * up, N columns of bf16, with
+// no fp32 gate/up rows written and read back.
+template <typename T, typename OutT, bool GROUPED, bool SWIGLU = false>
 __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, long sA,
                                             const T* __restrict__ B, long ldb, long sB,
                                             OutT* __restrict__ C, long ldc, long sC,
@@ -714,7 +718,9 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
     __syncthreads();
-    const int tilesN = (N + G90_BN - 1) / G90_BN;
+    static_assert(!SWIGLU || sizeof(OutT) == 2, "the SwiGLU epilogue stores bf16");
+    constexpr int TILE_N = SWIGLU ? G90_BN / 2 : G90_BN;   // output columns per tile
+    const int tilesN = (N + TILE_N - 1) / TILE_N;
     const long perBatch = GROUPED ? 0 : (long)((M + G90_BM - 1) / G90_BM) * tilesN;
     const long total = GROUPED ? (long)*numTiles * tilesN : perBatch * batch;
     // columns fastest: the blocks in flight share the rows of A and walk B together
@@ -727,10 +733,10 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
             r.c = (long)r0 * ldc;
             r.M = offsets[e + 1] - r0;
             r.m0 = tiles[2 * lt + 1];
-            r.n0 = (int)(tile - (long)lt * tilesN) * G90_BN;
+            r.n0 = (int)(tile - (long)lt * tilesN) * TILE_N;
             if constexpr (E4M3) {
                 r.sa = sa + r0;
-                r.sb = sb + (long)e * N;
+                r.sb = sb + (long)e * (SWIGLU ? 2 * N : N);
             }
         } else {
             const long z = tile / perBatch;
@@ -740,7 +746,7 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
             r.c = z * sC;
             r.M = M;
             r.m0 = rem / tilesN * G90_BM;
-            r.n0 = rem % tilesN * G90_BN;
+            r.n0 = rem % tilesN * TILE_N;
             if constexpr (E4M3) {   // one product (batch 1)
                 r.sa = sa;
                 r.sb = sb;
@@ -777,8 +783,12 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
                 }
 #pragma unroll
                 for (int i = 0; i < G90_BN / 16; i++, pb += 16 * ldb) {
-                    const bool ok = kin && 16 * i < N - n0 - lr;
-                    hopper_cp16(sb + dst + i * 2048, ok ? pb : Bz, ok ? 16 : 0);
+                    // SwiGLU: tile rows 128.. are the up rows of the same columns, N rows further
+                    const int half = SWIGLU && i >= G90_BN / 32 ? 1 : 0;
+                    const int r = 16 * (i - half * (G90_BN / 32));
+                    const bool ok = kin && r < N - n0 - lr;
+                    const T* src = half ? pb + ((long)N - G90_BN / 2) * ldb : pb;
+                    hopper_cp16(sb + dst + i * 2048, ok ? src : Bz, ok ? 16 : 0);
                 }
                 cp_async_commit();
                 if (it >= G90_LAG) {
@@ -801,6 +811,16 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
         for (long tile = blockIdx.x; tile < total; tile += gridDim.x) {
             const Gemm90Tile<T> tl = locate(tile);
             const int m0 = tl.m0, n0 = tl.n0, Mt = tl.M;
+            // a warpgroup whose 64 rows all lie past the tile's end (an expert's last, short
+            // tile) leaves the tensor cores to the other one: it only hands the stages back
+            if (m0 + half * 64 >= Mt) {
+                for (int kt = 0; kt < ktiles; kt++, it++) {
+                    const int s = it % G90_STAGES;
+                    hopper_bar_wait(full + 8 * s, (it / G90_STAGES) & 1);
+                    if (t == 0) hopper_bar_arrive(empty + 8 * s);
+                }
+                continue;
+            }
             for (int kt = 0; kt < ktiles; kt++, it++) {
                 const int s = it % G90_STAGES;
                 hopper_bar_wait(full + 8 * s, (it / G90_STAGES) & 1);
@@ -822,21 +842,45 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
             OutT* Cz = C + tl.c;
             const bool pairs = (ldc & 1) == 0 && (reinterpret_cast<uintptr_t>(Cz) & (2 * sizeof(OutT) - 1)) == 0;
             const int row0 = m0 + half * 64 + w * 16 + (l >> 2);
+            if constexpr (SWIGLU) {
 #pragma unroll
-            for (int j = 0; j < 32; j++) {
-                const int col = n0 + j * 8 + (l & 3) * 2;
+                for (int j = 0; j < 16; j++) {   // gate in block j, up in block j + 16
+                    const int col = n0 + j * 8 + (l & 3) * 2;
 #pragma unroll
-                for (int h = 0; h < 2; h++) {
-                    const int row = row0 + h * 8;
-                    if (row < Mt && col < N) {
-                        float s0 = alpha, s1 = alpha;
-                        if constexpr (E4M3) {
-                            const float r = alpha * tl.sa[row];
-                            s0 = r * tl.sb[col];
-                            s1 = col + 1 < N ? r * tl.sb[col + 1] : 0.f;
+                    for (int h = 0; h < 2; h++) {
+                        const int row = row0 + h * 8;
+                        if (row < Mt && col < N) {
+                            float g0 = alpha * acc[j * 4 + h * 2], g1 = alpha * acc[j * 4 + h * 2 + 1];
+                            float u0 = alpha * acc[(j + 16) * 4 + h * 2], u1 = alpha * acc[(j + 16) * 4 + h * 2 + 1];
+                            if constexpr (E4M3) {
+                                const float r = tl.sa[row];
+                                g0 *= r * tl.sb[col];
+                                u0 *= r * tl.sb[N + col];
+                                g1 = col + 1 < N ? g1 * r * tl.sb[col + 1] : 0.f;
+                                u1 = col + 1 < N ? u1 * r * tl.sb[N + col + 1] : 0.f;
+                            }
+                            gemm90_store_pair<OutT>(Cz + (long)row * ldc + col, silu(g0) * u0, silu(g1) * u1, 0.f,
+                                                    pairs && col + 1 < N, col + 1 < N);
                         }
-                        gemm90_store_pair<OutT>(Cz + (long)row * ldc + col, s0 * acc[j * 4 + h * 2],
-                                                s1 * acc[j * 4 + h * 2 + 1], beta, pairs && col + 1 < N, col + 1 < N);
+                    }
+                }
+            } else {
+#pragma unroll
+                for (int j = 0; j < 32; j++) {
+                    const int col = n0 + j * 8 + (l & 3) * 2;
+#pragma unroll
+                    for (int h = 0; h < 2; h++) {
+                        const int row = row0 + h * 8;
+                        if (row < Mt && col < N) {
+                            float s0 = alpha, s1 = alpha;
+                            if constexpr (E4M3) {
+                                const float r = alpha * tl.sa[row];
+                                s0 = r * tl.sb[col];
+                                s1 = col + 1 < N ? r * tl.sb[col + 1] : 0.f;
+                            }
+                            gemm90_store_pair<OutT>(Cz + (long)row * ldc + col, s0 * acc[j * 4 + h * 2],
+                                                    s1 * acc[j * 4 + h * 2 + 1], beta, pairs && col + 1 < N, col + 1 < N);
+                        }
                     }
                 }
             }
@@ -866,3 +910,12 @@ GEMM90_ENTRY(gemm90_bf16, bf16)
     }
 GEMM90_GROUPED_ENTRY(gemm90_grouped_f32, float)
 GEMM90_GROUPED_ENTRY(gemm90_grouped_bf16, bf16)
+
+// The grouped product of a fused gate/up weight (gate rows [0, N), up rows [N, 2N) per expert)
+// with SwiGLU applied as it stores: C [rows, N] bf16 = silu(A W_gate^T) * (A W_up^T).
+extern "C" __global__ void __launch_bounds__(384, 1) gemm90_grouped_swiglu(
+    const bf16* A, long lda, const bf16* B, long ldb, long sB, bf16* C, long ldc, const int* offsets,
+    const int* tiles, const int* numTiles, int N, int K, float alpha) {
+    gemm90_body<bf16, bf16, true, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, 0.f, offsets, tiles,
+                                        numTiles);
+}

@@ -273,3 +273,11 @@ GEMM90_FP8_ENTRY(gemm90_fp8_bf16, bf16)
     }
 GEMM90_FP8_GROUPED_ENTRY(gemm90_fp8_grouped_f32, float)
 GEMM90_FP8_GROUPED_ENTRY(gemm90_fp8_grouped_bf16, bf16)
+
+// gemm90_grouped_swiglu over e4m3: expert e's gate/up scales at sb + e * 2N (gate, then up).
+extern "C" __global__ void __launch_bounds__(384, 1) gemm90_fp8_grouped_swiglu(
+    const uint8_t* A, long lda, const float* sa, const uint8_t* B, long ldb, long sB, const float* sb, bf16* C,
+    long ldc, const int* offsets, const int* tiles, const int* numTiles, int N, int K, float alpha) {
+    gemm90_body<uint8_t, bf16, true, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, 0.f, offsets,
+                                           tiles, numTiles, sa, sb);
+}

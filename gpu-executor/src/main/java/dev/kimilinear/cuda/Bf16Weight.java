@@ -18,4 +18,20 @@ record Bf16Weight(CUdeviceptr ptr, int rows, int cols, int experts) implements L
         GemmKernel.grouped(ctx, a, lda, ptr, cols, (long) rows * cols, c, ldc, out, offsets, tiles, numTiles, maxTiles,
                 tileRows, rows, cols, alpha, beta);
     }
+
+    @Override
+    public boolean fusesSwiglu(CudaContext ctx, int tileRows, CUdeviceptr a, long lda) {
+        return rows % 2 == 0 && GemmKernel.fusesSwiglu(ctx, tileRows, a, lda, ptr, cols, (long) rows * cols, cols);
+    }
+
+    @Override
+    public void groupedSwiglu(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr act, long ldo, CUdeviceptr offsets,
+                              CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int tileRows) {
+        if (!fusesSwiglu(ctx, tileRows, a, lda)) {
+            throw new CudaException("grouped swiglu: no fused product for tiles of " + tileRows + " rows of a "
+                    + rows + " x " + cols + " weight here");
+        }
+        GemmKernel.groupedSwiglu(ctx, a, lda, ptr, cols, (long) rows * cols, act, ldo, offsets, tiles, numTiles,
+                maxTiles, rows / 2, cols, 1f);
+    }
 }

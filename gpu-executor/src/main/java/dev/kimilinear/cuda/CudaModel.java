@@ -1252,8 +1252,14 @@ public final class CudaModel implements Backend {
                 b.xn().hi(), b.xn().lo(), d, b.xperm().hi(), b.xperm().lo(), b.rowPos(), d);
         // the launch grid follows the tile size planned, not the buffer's bound for the smallest
         int maxTiles = MoeKernel.maxTiles(t * topK, e, tileRows);
-        groupedProduct(b.xperm(), d, w.w13(), b.gu(), 2L * inter, maxTiles, tileRows);
-        ActivationKernel.siluMul(ctx, b.gu(), 2L * inter, b.act().hi(), b.act().lo(), inter, t * topK, inter);
+        if (b.xperm().lo() == null && w.w13().fusesSwiglu(ctx, tileRows, b.xperm().hi(), d)) {
+            // prefill-sized steps: SwiGLU as the gate/up product stores, no fp32 gate/up rows
+            w.w13().groupedSwiglu(ctx, b.xperm().hi(), d, b.act().hi(), inter, b.offsets(), b.tiles(), b.numTiles(),
+                    maxTiles, tileRows);
+        } else {
+            groupedProduct(b.xperm(), d, w.w13(), b.gu(), 2L * inter, maxTiles, tileRows);
+            ActivationKernel.siluMul(ctx, b.gu(), 2L * inter, b.act().hi(), b.act().lo(), inter, t * topK, inter);
+        }
         groupedProduct(b.act(), inter, w.w2(), b.down(), d, maxTiles, tileRows);
         MoeKernel.combine(ctx, b.down(), b.rowPos(), b.rw(), topK, b.h(), t, d);
         if (w.shared() != null) {

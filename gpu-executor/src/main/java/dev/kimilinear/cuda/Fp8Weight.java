@@ -62,6 +62,27 @@ record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int expe
                 maxTiles, tileRows, rows, cols, alpha, beta);
     }
 
+    @Override
+    public boolean fusesSwiglu(CudaContext ctx, int tileRows, CUdeviceptr a, long lda) {
+        // the activations are quantised into codes first, from rows of any alignment
+        return rows % 2 == 0 && tileRows == GemmKernel.GROUPED_PREFILL_TILE_ROWS && direct(ctx, cols);
+    }
+
+    @Override
+    public void groupedSwiglu(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr act, long ldo, CUdeviceptr offsets,
+                              CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int tileRows) {
+        if (!fusesSwiglu(ctx, tileRows, a, lda)) {
+            throw new CudaException("fp8 grouped swiglu: no fused product for tiles of " + tileRows + " rows of a "
+                    + rows + " x " + cols + " weight here");
+        }
+        int bound = (int) Math.min(codes.maxRows(), (long) maxTiles * tileRows);
+        CUdeviceptr aq = codes.codes(bound, cols);
+        GemmFp8Kernel.quantizeCounted(ctx, a, lda, offsets.withByteOffset(4L * experts), bound, cols, aq, cols,
+                codes.scales());
+        GemmFp8Kernel.groupedSwigluPrefill(ctx, aq, cols, codes.scales(), q, cols, (long) rows * cols, scales, act, ldo,
+                offsets, tiles, numTiles, maxTiles, rows / 2, cols, 1f);
+    }
+
     /** The e4m3 products read a weight's codes: on an sm_90 device, for rows of whole 16-byte loads. */
     static boolean direct(CudaContext ctx, int cols) {
         return GemmFp8Kernel.direct(ctx) && cols % 16 == 0;

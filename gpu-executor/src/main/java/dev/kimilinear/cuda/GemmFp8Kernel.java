@@ -84,6 +84,22 @@ public final class GemmFp8Kernel {
                 numTiles, n, k, alpha, beta);
     }
 
+    /**
+     * {@link #groupedPrefill} of a fused gate/up weight (expert e: [2n, k] codes at q + e * sQ,
+     * 2n scales at sq + e * 2n, gate rows first) with SwiGLU applied as it stores: act [rows, n]
+     * bf16 = silu(A W_gate^T) * (A W_up^T) ({@link GemmKernel#groupedSwiglu}).
+     */
+    public static void groupedSwigluPrefill(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr sa, CUdeviceptr q,
+                                            long ldq, long sQ, CUdeviceptr sq, CUdeviceptr act, long ldc,
+                                            CUdeviceptr offsets, CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles,
+                                            int n, int k, float alpha) {
+        String shapes = "fp8 wgmma grouped swiglu N=" + n + " K=" + k + " maxTiles=" + maxTiles;
+        checkBoth(k, lda, ldq, shapes);
+        int grid = (int) Math.min((long) maxTiles * Launch.ceilDiv(n, 128), ctx.device().multiprocessors());
+        Launch.run(ctx, "gemm90_fp8_grouped_swiglu", shapes, Math.max(grid, 1), 1, 1, 384, GemmKernel.H_SMEM, a, lda, sa,
+                q, ldq, sQ, sq, act, ldc, offsets, tiles, numTiles, n, k, alpha);
+    }
+
     private static void checkBoth(int k, long lda, long ldq, String shapes) {
         if (k % 16 != 0 || lda % 16 != 0 || ldq % 16 != 0) {
             throw new CudaException("gemm fp8 [" + shapes + "]: K and both e4m3 row pitches must be multiples of 16");

@@ -310,6 +310,35 @@ public final class GemmKernel {
                 a, lda, b, ldb, sB, c, ldc, offsets, tiles, numTiles, n, k, alpha, beta);
     }
 
+    /**
+     * Whether {@link #groupedSwiglu} takes these rows: Hopper tiles of
+     * {@link #GROUPED_PREFILL_TILE_ROWS} rows over operands of whole 16-byte loads.
+     */
+    public static boolean fusesSwiglu(CudaContext ctx, int tileRows, CUdeviceptr a, long lda, CUdeviceptr b, long ldb,
+                                      long sB, int k) {
+        return tileRows == H_BM && hopper(ctx) && aligned(a, lda, 0, b, ldb, sB, k);
+    }
+
+    /**
+     * The expert-grouped prefill product of a fused gate/up weight, expert e's [2n, k] at b + e * sB
+     * (gate rows [0, n), then up rows), with SwiGLU applied as it stores: act [rows, n] bf16 (pitch
+     * ldc) = silu(alpha A W_gate^T) * (alpha A W_up^T). Tiles as {@link #grouped} plans them for
+     * {@link #GROUPED_PREFILL_TILE_ROWS} rows ({@link #fusesSwiglu} says when this runs). It writes
+     * no fp32 gate/up rows and needs no separate activation pass.
+     */
+    public static void groupedSwiglu(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr b, long ldb, long sB,
+                                     CUdeviceptr act, long ldc, CUdeviceptr offsets, CUdeviceptr tiles,
+                                     CUdeviceptr numTiles, int maxTiles, int n, int k, float alpha) {
+        String shapes = "grouped swiglu N=" + n + " K=" + k + " maxTiles=" + maxTiles;
+        if (!fusesSwiglu(ctx, H_BM, a, lda, b, ldb, sB, k)) {
+            throw new CudaException("gemm90_grouped_swiglu [" + shapes + "]: needs an sm_90 device and K, the leading"
+                    + " dimensions and strides multiples of 8 with 16-byte aligned operands");
+        }
+        int grid = (int) Math.min((long) maxTiles * Launch.ceilDiv(n, H_BN / 2), ctx.device().multiprocessors());
+        Launch.run(ctx, "gemm90_grouped_swiglu", shapes, Math.max(grid, 1), 1, 1, 384, H_SMEM, a, lda, b, ldb, sB, act,
+                ldc, offsets, tiles, numTiles, n, k, alpha);
+    }
+
     private static int smem(int bm) {
         return STAGES * (bm + BN) * LDS * 2;
     }

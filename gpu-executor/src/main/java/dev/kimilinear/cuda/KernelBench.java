@@ -621,22 +621,35 @@ public final class KernelBench {
             DeviceBuffer act = zeros(2L * rows * inter);
             DeviceBuffer down = zeros(4L * rows * d);
             DeviceBuffer h = zeros(4L * t * d);
-            double ms = time(() -> {
-                MoeKernel.route(ctx, logits.ptr(), bias.ptr(), t, e, k, 1, 1, true, 2.446f, false, ids.ptr(), wts.ptr());
-                int tileRows = MoeKernel.dispatch(ctx, ids.ptr(), t, k, e, counts.ptr(), offsets.ptr(), tiles.ptr(), numTiles.ptr(),
-                        cursors.ptr(), x.ptr(), d, xperm.ptr(), rowPos.ptr(), d);
-                GemmKernel.grouped(ctx, xperm.ptr(), d, w13.ptr(), d, 2L * inter * d, gu.ptr(), 2L * inter,
-                        GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, tileRows, 2 * inter, d, 1f,
-                        0f);
-                ActivationKernel.siluMul(ctx, gu.ptr(), 2L * inter, act.ptr(), inter, rows, inter);
-                GemmKernel.grouped(ctx, act.ptr(), inter, w2.ptr(), inter, (long) d * inter, down.ptr(), d,
-                        GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, tileRows, d, inter, 1f,
-                        0f);
-                MoeKernel.combine(ctx, down.ptr(), rowPos.ptr(), wts.ptr(), k, h.ptr(), t, d);
-            });
             int touched = Math.min(e, rows);
             double weightBytes = 2.0 * touched * 3L * inter * d;
-            row("moe experts", "T=" + t + " E=256 k=8 I=1024", ms, weightBytes, 2.0 * rows * 3L * inter * d);
+            int planned = GemmKernel.groupedTileRows(ctx, rows);
+            boolean fusable = GemmKernel.fusesSwiglu(ctx, planned, xperm.ptr(), d, w13.ptr(), d, 2L * inter * d, d);
+            // prefill-sized steps on Hopper: SwiGLU in the gate/up product's stores (the forward's
+            // form) beside the fp32 gate/up rows and a separate activation pass
+            for (boolean fused : fusable ? new boolean[] {false, true} : new boolean[] {false}) {
+                double ms = time(() -> {
+                    MoeKernel.route(ctx, logits.ptr(), bias.ptr(), t, e, k, 1, 1, true, 2.446f, false, ids.ptr(),
+                            wts.ptr());
+                    int tileRows = MoeKernel.dispatch(ctx, ids.ptr(), t, k, e, counts.ptr(), offsets.ptr(), tiles.ptr(),
+                            numTiles.ptr(), cursors.ptr(), x.ptr(), d, xperm.ptr(), rowPos.ptr(), d);
+                    if (fused) {
+                        GemmKernel.groupedSwiglu(ctx, xperm.ptr(), d, w13.ptr(), d, 2L * inter * d, act.ptr(), inter,
+                                offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, inter, d, 1f);
+                    } else {
+                        GemmKernel.grouped(ctx, xperm.ptr(), d, w13.ptr(), d, 2L * inter * d, gu.ptr(), 2L * inter,
+                                GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, tileRows,
+                                2 * inter, d, 1f, 0f);
+                        ActivationKernel.siluMul(ctx, gu.ptr(), 2L * inter, act.ptr(), inter, rows, inter);
+                    }
+                    GemmKernel.grouped(ctx, act.ptr(), inter, w2.ptr(), inter, (long) d * inter, down.ptr(), d,
+                            GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, tileRows, d, inter,
+                            1f, 0f);
+                    MoeKernel.combine(ctx, down.ptr(), rowPos.ptr(), wts.ptr(), k, h.ptr(), t, d);
+                });
+                row(fused ? "moe experts (swiglu in gate/up)" : "moe experts", "T=" + t + " E=256 k=8 I=1024", ms,
+                        weightBytes, 2.0 * rows * 3L * inter * d);
+            }
             buffers.remove(w13);
             buffers.remove(w2);
             free();

@@ -260,6 +260,51 @@ class GemmFp8KernelTest {
     }
 
     /**
+     * The grouped prefill product of a fused e4m3 gate/up weight (gate rows, then up rows, with
+     * their scales in that order) with SwiGLU applied as it stores, against silu(gate) * up of
+     * float64 products of the e4m3 values; experts whose last tile holds 1, 44 or 65 rows.
+     */
+    @Test
+    void groupedSwigluProductAppliesTheActivationAsItStores() {
+        CudaContext ctx = GpuTest.context();
+        Assumptions.assumeTrue(GemmFp8Kernel.direct(ctx), "the e4m3 product runs on sm_90");
+        Random rnd = new Random(23);
+        int n = 200;
+        int k = 1040;
+        int[] counts = {130, 0, 300, 65, 128};
+        int rows = java.util.Arrays.stream(counts).sum();
+        float[] a = activations(rnd, rows, k);
+        Experts x = Experts.of(rnd, counts, 2 * n, k, 128, dequantised(Fp8Quantizer.quantize(a, rows, k)));
+        float[] swiglu = new float[rows * n];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < n; j++) {
+                double gate = x.ref()[i * 2 * n + j];
+                swiglu[i * n + j] = (float) (gate / (1 + Math.exp(-gate)) * x.ref()[i * 2 * n + n + j]);
+            }
+        }
+        int experts = counts.length;
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
+             DeviceBuffer aq = DeviceBuffer.allocate(ctx, (long) rows * k);
+             DeviceBuffer sa = DeviceBuffer.allocate(ctx, 4L * rows);
+             DeviceBuffer dq = DeviceBuffer.allocate(ctx, x.codes().length);
+             DeviceBuffer ds = DeviceBuffer.of(ctx, x.scales());
+             DeviceBuffer off = DeviceBuffer.of(ctx, x.offsets());
+             DeviceBuffer tl = DeviceBuffer.of(ctx, x.tileList());
+             DeviceBuffer nt = DeviceBuffer.of(ctx, new int[] {x.tiles()});
+             DeviceBuffer act = DeviceBuffer.allocate(ctx, 2L * rows * n)) {
+            dq.upload(x.codes(), 0);
+            GemmFp8Kernel.quantizeCounted(ctx, da.ptr(), k, off.ptr().withByteOffset(4L * experts), rows, k, aq.ptr(),
+                    k, sa.ptr());
+            act.poisonBf16();
+            GemmFp8Kernel.groupedSwigluPrefill(ctx, aq.ptr(), k, sa.ptr(), dq.ptr(), k, 2L * n * k, ds.ptr(), act.ptr(),
+                    n, off.ptr(), tl.ptr(), nt.ptr(), x.tiles() + 2, n, k, 1f);
+            double err = GpuTest.relError(GpuTest.fromBf16(act.toShorts()), swiglu, "fp8 grouped swiglu");
+            System.out.printf("fp8 grouped swiglu: rel err %.2e against float64 of the e4m3 values%n", err);
+            assertTrue(err < 6e-3, "fp8 grouped swiglu: " + err);
+        }
+    }
+
+    /**
      * Experts of the given row counts, each with its own quantised [n, k] weight, their rows of
      * {@code a} in order: offsets, the (expert, first row) tiles of {@code tileRows} rows a
      * dispatch would plan, and the float64 product of each expert's rows with its e4m3 values.

@@ -12,6 +12,7 @@ import java.util.Random;
 
 import static dev.kimilinear.cuda.GpuTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 @Tag("gpu")
@@ -350,6 +351,51 @@ class GemmKernelTest {
             GemmKernel.grouped(ctx, da.ptr(), k, dw.ptr(), k, (long) n * k, c.ptr(), n, GemmKernel.Out.F32, doff.ptr(),
                     dtiles.ptr(), dnum.ptr(), g.maxTiles(), tileRows, n, k, 0.5f, 1f);
             assertClose(c.toFloats(), halfPlus(g.ref(), c0), 1e-5, "grouped accumulate " + shape);
+        }
+    }
+
+    /**
+     * The Hopper grouped product (128-row tiles, sm_90) on aligned operands, K off its 64-column
+     * stage: experts whose last tile holds 1, 2, 44, 64 or 65 rows (a consumer warpgroup with no
+     * rows of its own skips its products there), in fp32 against float64; then the fused
+     * gate/up product, SwiGLU applied as it stores, against silu(gate) * up of the same float64
+     * products, output poisoned first.
+     */
+    @ParameterizedTest
+    @CsvSource({"200,264", "320,200", "2304,128"})
+    void hopperGroupedProductAndItsSwigluMatchFloat64(int k, int n) {
+        CudaContext ctx = GpuTest.context();
+        assumeTrue(GemmKernel.hopper(ctx), "the 128-row grouped product runs on sm_90");
+        int tileRows = GemmKernel.GROUPED_PREFILL_TILE_ROWS;
+        int[] counts = {130, 0, 1, 300, 128, 64, 65, 200};
+        Random rnd = new Random(k * 13L + n);
+        // gate rows [0, n) over up rows [n, 2n) per expert: the plain product's N is 2n
+        GroupedCase g = GroupedCase.of(rnd, counts, tileRows, 3, k, 2 * n);
+        int rows = g.offsets()[counts.length];
+        float[] swiglu = new float[rows * n];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < n; j++) {
+                double gate = g.ref()[i * 2 * n + j];
+                swiglu[i * n + j] = (float) (gate / (1 + Math.exp(-gate)) * g.ref()[i * 2 * n + n + j]);
+            }
+        }
+        String shape = "128-row tiles K=" + k + " N=" + n;
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(g.a()));
+             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(g.w()));
+             DeviceBuffer doff = DeviceBuffer.of(ctx, g.offsets()); DeviceBuffer dtiles = DeviceBuffer.of(ctx, g.tiles());
+             DeviceBuffer dnum = DeviceBuffer.of(ctx, new int[] {g.numTiles()});
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * g.ref().length);
+             DeviceBuffer act = DeviceBuffer.allocate(ctx, 2L * swiglu.length)) {
+            long sB = 2L * n * k;
+            c.poison();
+            GemmKernel.grouped(ctx, da.ptr(), k, dw.ptr(), k, sB, c.ptr(), 2L * n, GemmKernel.Out.F32, doff.ptr(),
+                    dtiles.ptr(), dnum.ptr(), g.maxTiles(), tileRows, 2 * n, k, 1f, 0f);
+            assertClose(c.toFloats(), g.ref(), 1e-5, "hopper grouped " + shape);
+            assertTrue(GemmKernel.fusesSwiglu(ctx, tileRows, da.ptr(), k, dw.ptr(), k, sB, k), shape);
+            act.poisonBf16();
+            GemmKernel.groupedSwiglu(ctx, da.ptr(), k, dw.ptr(), k, sB, act.ptr(), n, doff.ptr(), dtiles.ptr(),
+                    dnum.ptr(), g.maxTiles(), n, k, 1f);
+            assertClose(GpuTest.fromBf16(act.toShorts()), swiglu, 5e-3, "hopper grouped swiglu " + shape);
         }
     }
 
