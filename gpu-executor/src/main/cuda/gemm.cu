@@ -721,9 +721,14 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
     static_assert(!SWIGLU || sizeof(OutT) == 2, "the SwiGLU epilogue stores bf16");
     constexpr int TILE_N = SWIGLU ? G90_BN / 2 : G90_BN;   // output columns per tile
     const int tilesN = (N + TILE_N - 1) / TILE_N;
-    const long perBatch = GROUPED ? 0 : (long)((M + G90_BM - 1) / G90_BM) * tilesN;
+    const int tilesM = GROUPED ? 0 : (M + G90_BM - 1) / G90_BM;
+    const long perBatch = (long)tilesM * tilesN;
     const long total = GROUPED ? (long)*numTiles * tilesN : perBatch * batch;
-    // columns fastest: the blocks in flight share the rows of A and walk B together
+    // Columns fastest: the blocks in flight share the rows of A and walk B together. A product
+    // with more column tiles than row tiles (the lm_head of a decode step: 2 x 640 tiles) takes
+    // rows fastest instead, so each slice of B is read from memory once, by neighbouring blocks,
+    // not once per row tile.
+    const bool rowsFastest = tilesN > tilesM;
     auto locate = [&](long tile) {
         Gemm90Tile<T> r;
         if constexpr (GROUPED) {
@@ -745,8 +750,8 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
             r.B = B + z * sB;
             r.c = z * sC;
             r.M = M;
-            r.m0 = rem / tilesN * G90_BM;
-            r.n0 = rem % tilesN * TILE_N;
+            r.m0 = (rowsFastest ? rem % tilesM : rem / tilesN) * G90_BM;
+            r.n0 = (rowsFastest ? rem / tilesM : rem % tilesN) * TILE_N;
             if constexpr (E4M3) {   // one product (batch 1)
                 r.sa = sa;
                 r.sb = sb;

@@ -20,7 +20,8 @@ class GemmKernelTest {
 
     @ParameterizedTest
     @CsvSource({"1,256,128", "3,300,264", "8,77,512", "9,130,96", "17,70,264", "33,1000,520", "40,64,2304",
-            "64,200,512", "65,130,96", "100,130,96", "257,520,2304", "300,8,128"})
+            "64,200,512", "65,130,96", "100,130,96", "257,520,2304", "300,8,128",
+            "130,1000,264", "260,1300,72"})
     void matchesTheCpuProductInBothOutputTypes(int m, int n, int k) {
         CudaContext ctx = GpuTest.context();
         Random rnd = new Random(m * 31L + n * 7L + k);
