@@ -27,15 +27,29 @@ import java.util.stream.Collectors;
  * latent pages of its own layers under the engine's slot ids and page tables, so the engine
  * sees one backend whose capacity is what every device can hold.
  *
- * <p>The stages run one after another (no micro-batches yet): while one GPU computes the others
- * wait. Each stage captures its own decode graphs; the copies between stages stay outside them.
- * The same device may be named more than once (its stages then share its context and stream).
+ * <p>A step of at least 2 x {@link #MICRO_BATCH_MIN_TOKENS} tokens runs as micro-batches (as
+ * many as stages, by default): stage s computes part i while stage s + 1 computes part i - 1,
+ * the residual stream handed over by {@link StageLink}s without stopping the host. Smaller
+ * steps (decode) run whole, one stage after another: a decode step reads every weight once
+ * whatever its rows, so cutting it would read each stage's weights once per part and gain
+ * nothing. Each stage captures its own decode graphs; the copies between stages stay outside
+ * them. The same device may be named more than once (its stages then share its context and
+ * stream).
  */
 public final class PipelineModel implements Backend {
     private final KimiLinearConfig cfg;
     private final List<CudaModel> stages;
     private final StagePlan plan;
     private final int[] devices;
+    private final List<StageLink> links = new ArrayList<>();
+    private int microBatches;
+    private int microBatchMinTokens = MICRO_BATCH_MIN_TOKENS;
+
+    /**
+     * Fewest tokens of a micro-batch: below it the expert products of a part re-read weights a
+     * whole step would read once, for too few rows to be bound by the matrix rate.
+     */
+    public static final int MICRO_BATCH_MIN_TOKENS = 2048;
 
     public static PipelineModel load(Path modelDir, int[] devices, int pageSize, int maxBatchTokens, int maxSeqs,
                                      ActivationPrecision precision, WeightPrecision weights) {
@@ -71,9 +85,12 @@ public final class PipelineModel implements Backend {
                 stages.add(new CudaModel(CudaContext.forDevice(devices[s]), w, pageSize, maxBatchTokens, maxSeqs,
                         precision, prefillAttention, weightPrecision, plan.stages().get(s)));
             }
+            int rows = Math.max(stages.get(0).maxBatchTokens(), stages.get(0).maxSequences());
             for (int s = 0; s + 1 < stages.size(); s++) {
                 enablePeerAccess(stages.get(s).context(), stages.get(s + 1).context());
+                links.add(new StageLink(stages.get(s), stages.get(s + 1), rows));
             }
+            this.microBatches = stages.size();
         } catch (RuntimeException e) {
             closeStages(e);
             throw e;
@@ -221,56 +238,76 @@ public final class PipelineModel implements Backend {
 
     @Override
     public void forward(StepBatch batch, RowChoices choices) {
-        feed(batch);
-        last().forward(batch, choices);
+        MicroBatchPlan plan = stages.size() == 1 ? MicroBatchPlan.of(batch, choices, 1, 1)
+                : MicroBatchPlan.of(batch, choices, microBatches, microBatchMinTokens);
+        if (plan.size() > 1) {
+            choices.prepareAnswers();
+        }
+        pipeline(plan, choices, null);
     }
 
     @Override
     public void logits(StepBatch batch, float[] logits) {
-        feed(batch);
-        last().logits(batch, logits);
+        pipeline(MicroBatchPlan.of(batch, null, 1, 1), null, logits);
     }
 
     /**
-     * Runs every stage but the last and leaves the batch's residual stream on the last stage's
-     * device. Each stage pads a decode batch alike (the same graph decision), so the rows the
-     * copy carries are the rows the next stage reads.
+     * Cuts steps of at least {@code parts} x {@code minTokens} tokens into {@code parts}
+     * micro-batches (1: never); the default is one part per stage, of at least
+     * {@link #MICRO_BATCH_MIN_TOKENS} tokens.
      */
-    private void feed(StepBatch batch) {
-        int rows = first().runTokens(batch);
-        for (CudaModel s : stages) {
-            if (s.runTokens(batch) != rows) {
-                throw new IllegalStateException("pipeline stages disagree on a decode step's padded size ("
-                        + rows + " and " + s.runTokens(batch) + " rows): decode graphs and sync checks must be set"
-                        + " alike on every stage's device");
+    public void setMicroBatches(int parts, int minTokens) {
+        if (parts < 1 || minTokens < 1) {
+            throw new IllegalArgumentException("micro-batches: " + parts + " parts of at least " + minTokens
+                    + " tokens; both must be at least 1");
+        }
+        microBatches = parts;
+        microBatchMinTokens = minTokens;
+    }
+
+    /**
+     * Runs the plan's parts through the stages as a wavefront: in round k stage s takes part
+     * k - s, stages in order, so every hand-over is queued after the part it waits for. Only the
+     * last stage's answers stop the host, while the earlier stages compute the next parts. Each
+     * stage pads a decode batch alike (the same graph decision), so the rows a link carries are
+     * the rows the next stage reads.
+     */
+    private void pipeline(MicroBatchPlan plan, RowChoices choices, float[] logits) {
+        int parts = plan.size();
+        int[] rows = new int[parts];
+        for (int i = 0; i < parts; i++) {
+            StepBatch part = plan.batch(i);
+            rows[i] = first().runTokens(part);
+            for (CudaModel s : stages) {
+                if (s.runTokens(part) != rows[i]) {
+                    throw new IllegalStateException("pipeline stages disagree on a decode step's padded size ("
+                            + rows[i] + " and " + s.runTokens(part) + " rows): decode graphs and sync checks must be"
+                            + " set alike on every stage's device");
+                }
             }
         }
-        for (int i = 0; i + 1 < stages.size(); i++) {
-            CudaModel from = stages.get(i);
-            from.run(batch);
-            move(from, stages.get(i + 1), rows);
-        }
-    }
-
-    /**
-     * Copies rows of the residual stream from one stage's device to the next: queued on the
-     * receiving stream, so its kernels follow the copy, after the sender has finished.
-     */
-    private static void move(CudaModel from, CudaModel to, int rows) {
-        CudaModel.Hidden src = from.hidden();
-        CudaModel.Hidden dst = to.hidden();
-        long bytes = (long) rows * src.pitchBytes();
-        CudaContext a = from.context();
-        CudaContext b = to.context();
-        a.synchronize();
-        b.bind();
-        if (a == b) {
-            CudaStatus.check(JCudaDriver.cuMemcpyDtoDAsync(dst.ptr(), src.ptr(), bytes, b.rawStream()),
-                    "cuMemcpyDtoDAsync(hidden states)");
-        } else {
-            CudaStatus.check(JCudaDriver.cuMemcpyPeerAsync(dst.ptr(), b.raw(), src.ptr(), a.raw(), bytes,
-                    b.rawStream()), "cuMemcpyPeerAsync(hidden states, cuda:" + a.device().index() + " -> cuda:"
-                    + b.device().index() + ")");
+        int g = stages.size();
+        for (int round = 0; round < parts + g - 1; round++) {
+            for (int s = 0; s < g; s++) {
+                int i = round - s;
+                if (i < 0 || i >= parts) {
+                    continue;
+                }
+                CudaModel stage = stages.get(s);
+                StepBatch part = plan.batch(i);
+                if (s > 0) {
+                    links.get(s - 1).receive(rows[i]);
+                }
+                if (s + 1 < g) {
+                    stage.run(part);
+                    links.get(s).send(rows[i]);
+                } else if (logits != null) {
+                    stage.logits(part, logits);
+                } else {
+                    stage.forward(part, plan.choices(i));
+                    plan.answer(i, choices);
+                }
+            }
         }
     }
 
@@ -306,6 +343,18 @@ public final class PipelineModel implements Backend {
 
     private void closeStages(RuntimeException pending) {
         RuntimeException failure = pending;
+        for (StageLink l : links) {
+            try {
+                l.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        links.clear();
         for (int i = stages.size() - 1; i >= 0; i--) {
             try {
                 stages.get(i).close();

@@ -117,6 +117,30 @@ public final class RowChoices {
         return count++;
     }
 
+    /** Adds choice i of {@code src} as it is asked, reading logits row {@code logitRow} here. */
+    public int addLike(RowChoices src, int i, int logitRow) {
+        int j = next(logitRow);
+        temperature[j] = src.temperature[i];
+        topK[j] = src.topK[i];
+        topP[j] = src.topP[i];
+        seed[j] = src.seed[i];
+        sample[j] = src.sample[i];
+        position[j] = src.position[i];
+        logprobs[j] = src.logprobs[i];
+        target[j] = src.target[i];
+        maxTop = Math.max(maxTop, topCount(j));
+        return j;
+    }
+
+    /** Takes the answer of {@code src}'s choice i as this table's choice j (both asked alike; answers prepared). */
+    public void copyAnswer(int j, RowChoices src, int i) {
+        token[j] = src.token[i];
+        logprob[j] = src.logprob[i];
+        for (int r = 0; r < topCount(j); r++) {
+            setTop(j, r, src.topId(i, r), src.topLogprob(i, r));
+        }
+    }
+
     // ------------------------------------------------------------------ the questions
 
     public int row(int i) {

@@ -125,6 +125,140 @@ class PipelineModelTest {
         });
     }
 
+    /**
+     * Steps cut into micro-batches (parts of at least 16 tokens, cuts inside prompt chunks) run
+     * through the stages as a wavefront, the residual stream handed over through the links'
+     * two inboxes: the same bits as the one-GPU model running the same parts one after another,
+     * greedy and drawn samples with their log-probabilities, through the engine.
+     */
+    @ParameterizedTest(name = "{0} stages")
+    @ValueSource(ints = {2, 3})
+    void microBatchesThroughStagesEqualTheSamePartsOnOneGpu(int stages) {
+        CudaContext ctx = GpuTest.context();
+        int[] devices = repeated(ctx, stages);
+        int[] prompt = ParityFixture.load().inputIds();
+        SamplingParams greedy = new SamplingParams(8, 0, 1, 0, 0, List.of(), List.of(), 1, 3);
+        SamplingParams drawn = new SamplingParams(8, 0.8, 0.9, 50, 7, List.of(), List.of(), 2, 2);
+        List<GenerationRequest> requests = List.of(
+                new GenerationRequest("long", new Prompt.Tokens(prompt), greedy),
+                new GenerationRequest("mid", new Prompt.Tokens(Arrays.copyOfRange(prompt, 30, 111)), drawn),
+                new GenerationRequest("short", new Prompt.Tokens(Arrays.copyOf(prompt, 19)), greedy));
+        EngineConfig config = new EngineConfig(MAX_TOKENS, 100, 8, 64L << 20, 256);
+        bothModes(ctx, () -> {
+            List<GenerationResult> one;
+            List<GenerationResult> many;
+            try (CudaModel m = CudaModel.load(ParityFixture.DIR, devices[0], PAGE, MAX_TOKENS, MAX_SEQS,
+                    ActivationPrecision.BF16); Engine e = new Engine(new InParts(m, stages, 16), null, config)) {
+                one = generate(e, requests);
+            }
+            try (PipelineModel m = PipelineModel.load(ParityFixture.DIR, devices, PAGE, MAX_TOKENS, MAX_SEQS,
+                    ActivationPrecision.BF16, WeightPrecision.BF16); Engine e = new Engine(m, null, config)) {
+                m.setMicroBatches(stages, 16);
+                many = generate(e, requests);
+            }
+            assertEquals(4, one.size());
+            assertEquals(one.size(), many.size());
+            for (int i = 0; i < one.size(); i++) {
+                GenerationResult a = one.get(i);
+                GenerationResult b = many.get(i);
+                String what = a.requestId() + " sample " + a.sample() + ", " + stages + " stages in micro-batches";
+                assertEquals(a.error(), b.error(), what);
+                assertTrue(a.outputTokens() > 0, what);
+                assertArrayEquals(a.outputIds(), b.outputIds(), what);
+                assertEquals(a.logprobs(), b.logprobs(), what + ": log-probabilities");
+            }
+        });
+    }
+
+    /** A one-GPU model that runs each step as the pipeline's micro-batches, one part after another. */
+    private record InParts(CudaModel model, int parts, int minTokens) implements Backend {
+        @Override
+        public void forward(dev.kimilinear.engine.StepBatch batch, dev.kimilinear.engine.RowChoices choices) {
+            MicroBatchPlan plan = MicroBatchPlan.of(batch, choices, parts, minTokens);
+            if (plan.size() > 1) {
+                choices.prepareAnswers();
+            }
+            for (int i = 0; i < plan.size(); i++) {
+                model.forward(plan.batch(i), plan.choices(i));
+                plan.answer(i, choices);
+            }
+        }
+
+        @Override
+        public void logits(dev.kimilinear.engine.StepBatch batch, float[] logits) {
+            model.logits(batch, logits);
+        }
+
+        @Override
+        public KimiLinearConfig config() {
+            return model.config();
+        }
+
+        @Override
+        public String name() {
+            return model.name();
+        }
+
+        @Override
+        public int pageSize() {
+            return model.pageSize();
+        }
+
+        @Override
+        public long bytesPerSlot() {
+            return model.bytesPerSlot();
+        }
+
+        @Override
+        public long bytesPerPage() {
+            return model.bytesPerPage();
+        }
+
+        @Override
+        public long freeBytes() {
+            return model.freeBytes();
+        }
+
+        @Override
+        public int maxBatchTokens() {
+            return model.maxBatchTokens();
+        }
+
+        @Override
+        public int maxLogitRows() {
+            return model.maxLogitRows();
+        }
+
+        @Override
+        public int maxSequences() {
+            return model.maxSequences();
+        }
+
+        @Override
+        public void reserve(int slots, int pages) {
+            model.reserve(slots, pages);
+        }
+
+        @Override
+        public void resetSlot(int slot) {
+            model.resetSlot(slot);
+        }
+
+        @Override
+        public void copySlot(int from, int to) {
+            model.copySlot(from, to);
+        }
+
+        @Override
+        public void copyPage(int from, int to) {
+            model.copyPage(from, to);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
     /** The plan's ranges, one per device, and state split between them as the layers are. */
     private static void checkStages(PipelineModel many, int stages) {
         assertEquals(stages, many.stages().size());
