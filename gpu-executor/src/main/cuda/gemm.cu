@@ -948,3 +948,18 @@ extern "C" __global__ void __launch_bounds__(384, 1) gemm90_grouped_swiglu(
     gemm90_body<bf16, bf16, true, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, 0.f, offsets, tiles,
                                         numTiles);
 }
+
+// ---------------------------------------------------------------------------------------------
+// K split over the Hopper product's batches (GemmKernel.splitK): partial sums P [splits][M, N]
+// (fp32, split z at P + z * sP) are added in split order, so the result does not depend on
+// which blocks finish first: C = alpha * sum_z P_z + beta * C.
+extern "C" __global__ void gemm_splitk_reduce(const float* __restrict__ P, long sP, int splits, void* C, long ldc,
+                                              int M, int N, float alpha, float beta, int outBf16) {
+    const long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (long)M * N) return;
+    float s = 0.f;
+    for (int z = 0; z < splits; z++) s += P[z * sP + i];
+    const long o = i / N * ldc + i % N;
+    if (outBf16) store_out<bf16>(static_cast<bf16*>(C) + o, alpha * s, beta);
+    else store_out<float>(static_cast<float*>(C) + o, alpha * s, beta);
+}

@@ -20,6 +20,7 @@ public final class CudaContext {
     private final KernelModule module;
     private volatile boolean syncCheck = Boolean.getBoolean("kimi.cuda.syncCheck");
     private volatile KernelProfile profile;
+    private DeviceBuffer gemmScratch;
 
     private CudaContext(CudaDevice device) {
         this.device = device;
@@ -86,6 +87,23 @@ public final class CudaContext {
         long[] total = {0};
         CudaStatus.check(JCudaDriver.cuMemGetInfo(free, total), "cuMemGetInfo");
         return new long[] {free[0], total[0]};
+    }
+
+    /**
+     * The scratch of the K-split products ({@link GemmKernel#SPLIT_K_SCRATCH_BYTES}), allocated on
+     * the first call: models call it as they load, before any graph records a product that uses
+     * it. Every user of the context queues on its one stream, so one scratch serves them all.
+     */
+    public synchronized DeviceBuffer gemmScratch() {
+        if (gemmScratch == null) {
+            gemmScratch = DeviceBuffer.allocate(this, GemmKernel.SPLIT_K_SCRATCH_BYTES);
+        }
+        return gemmScratch;
+    }
+
+    /** The K-split scratch if a model has asked for it, else null (the products then run unsplit). */
+    synchronized DeviceBuffer gemmScratchIfAny() {
+        return gemmScratch;
     }
 
     CUstream rawStream() {

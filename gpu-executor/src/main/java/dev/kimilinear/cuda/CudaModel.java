@@ -247,6 +247,9 @@ public final class CudaModel implements Backend {
         layout(sizing);
         this.ws = new Workspace(ctx, sizing.total);
         this.b = layout(new Carver(ws));
+        if (GemmKernel.hopper(ctx)) {
+            ctx.gemmScratch();   // decode-sized products split K into it (held before any graph records them)
+        }
     }
 
     /**

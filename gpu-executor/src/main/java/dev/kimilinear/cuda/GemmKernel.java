@@ -23,6 +23,8 @@ public final class GemmKernel {
     /** Hopper product: tile rows, tile columns, shared memory (4 stages of A and B tiles, alignment, barriers). */
     private static final int H_BM = 128;
     private static final int H_BN = 256;
+    /** K per stage of the Hopper product (bf16). */
+    private static final int H_BK = 64;
     /** Dynamic shared memory of the Hopper product, bf16 or e4m3 (stages of 128-byte rows). */
     static final int H_SMEM = 4 * (128 + 256) * 64 * 2 + 1024 + 2 * 4 * 8;
     /** Rows per tile of the Hopper product's expert-grouped form ({@link #groupedTileRows} for prefill). */
@@ -71,6 +73,15 @@ public final class GemmKernel {
     static final int SPLIT_MIN_K = 1024;
     static final int SPLIT_TILE_SHARE = 4;
 
+    /**
+     * Bytes of fp32 partial sums the K-split product may use (per context, {@link
+     * CudaContext#gemmScratch}): 8 splits of 256 x 4096.
+     */
+    public static final long SPLIT_K_SCRATCH_BYTES = 8L * 256 * 4096 * 4;
+    /** Most K splits, and fewest 64-column stages a split keeps. */
+    static final int SPLIT_K_MAX = 16;
+    static final int SPLIT_K_MIN_STAGES = 4;
+
     private GemmKernel() {
     }
 
@@ -106,6 +117,8 @@ public final class GemmKernel {
             if (m <= SKINNY_MAX_ROWS && batch == 1 && k >= SPLIT_MIN_K
                     && tiles * SPLIT_TILE_SHARE < ctx.device().multiprocessors()) {
                 skinnySplit(ctx, a, lda, b, ldb, c, ldc, out, m, n, k, alpha, beta);
+            } else if (batch == 1 && splitK(ctx, a, lda, b, ldb, c, ldc, out, m, n, k, alpha, beta)) {
+                return;
             } else {
                 warpgroups(ctx, a, lda, sA, b, ldb, sB, c, ldc, sC, out, m, n, k, batch, alpha, beta);
             }
@@ -176,6 +189,63 @@ public final class GemmKernel {
         int grid = (int) Math.min(tiles, ctx.device().multiprocessors());
         Launch.run(ctx, out == Out.F32 ? "gemm90_f32" : "gemm90_bf16", shapes, grid, 1, 1, 384, H_SMEM,
                 a, lda, sA, b, ldb, sB, c, ldc, sC, m, n, k, batch, alpha, beta);
+    }
+
+    /**
+     * K splits for a Hopper product of {@code tiles} 128 x 256 tiles and {@code stages} 64-column
+     * stages of K on {@code sms} multiprocessors, or 1: the split count whose waves of blocks
+     * times stages per block is least (ties: fewer), among those that divide the stages, keep at
+     * least {@link #SPLIT_K_MIN_STAGES} each, and whose partials fit {@code scratchFloats}. A
+     * decode-sized product (256 rows by 2304 columns: 18 tiles) otherwise leaves most
+     * multiprocessors idle while 18 blocks walk all of K.
+     */
+    static int splitCount(long tiles, int stages, int sms, long partialFloats, long scratchFloats) {
+        if (tiles * 2 > sms) {
+            return 1;
+        }
+        int best = 1;
+        long bestCost = stages;   // one wave of tiles, every stage
+        for (int s = 2; s <= SPLIT_K_MAX; s++) {
+            if (stages % s != 0 || stages / s < SPLIT_K_MIN_STAGES || (long) s * partialFloats > scratchFloats) {
+                continue;
+            }
+            long cost = (tiles * s + sms - 1) / sms * (stages / s);
+            if (cost < bestCost) {
+                best = s;
+                bestCost = cost;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * A product of few tiles with K split over the Hopper product's batches (split z multiplies
+     * columns [z K/s, (z+1) K/s) of A and B into its own fp32 partials), then the partials added
+     * in order into C. False (nothing run) where it does not pay or no scratch was set up.
+     */
+    private static boolean splitK(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr b, long ldb, CUdeviceptr c,
+                                  long ldc, Out out, int m, int n, int k, float alpha, float beta) {
+        DeviceBuffer scratch = ctx.gemmScratchIfAny();
+        if (scratch == null || k % H_BK != 0 || m <= SKINNY_MAX_ROWS) {
+            return false;
+        }
+        long tiles = (long) Launch.ceilDiv(m, H_BM) * Launch.ceilDiv(n, H_BN);
+        int splits = splitCount(tiles, k / H_BK, ctx.device().multiprocessors(), (long) m * n, scratch.bytes() / 4);
+        if (splits == 1) {
+            return false;
+        }
+        int part = k / splits;
+        warpgroups(ctx, a, lda, part, b, ldb, part, scratch.ptr(), n, (long) m * n, Out.F32, m, n, part, splits, 1f, 0f);
+        reduceSplits(ctx, scratch.ptr(), splits, c, ldc, out, m, n, alpha, beta);
+        return true;
+    }
+
+    /** C [m, n] = alpha * (sum of the splits' fp32 partials [splits][m, n], in order) + beta * C. */
+    static void reduceSplits(CudaContext ctx, CUdeviceptr partials, int splits, CUdeviceptr c, long ldc, Out out, int m,
+                             int n, float alpha, float beta) {
+        Launch.run(ctx, "gemm_splitk_reduce", "M=" + m + " N=" + n + " splits=" + splits,
+                Launch.ceilDiv((long) m * n, 256), 1, 1, 256, 0, partials, (long) m * n, splits, c, ldc, m, n, alpha,
+                beta, out == Out.BF16 ? 1 : 0);
     }
 
     /** A warp per output column on the CUDA cores, for up to 8 rows (one row streams 8 loads per lane). */

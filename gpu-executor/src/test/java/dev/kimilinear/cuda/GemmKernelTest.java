@@ -402,6 +402,39 @@ class GemmKernelTest {
     }
 
     /**
+     * Decode-sized products over few tiles split K over the Hopper product's batches and add the
+     * partials in order (the o_proj and expert-width products of a 256-sequence step): against
+     * the CPU product, both output types, accumulating; K off 64 columns takes the plain path.
+     */
+    @ParameterizedTest
+    @CsvSource({"256,2304,4096", "256,256,2304", "130,2304,1024", "256,2304,9216", "200,300,1000"})
+    void splitKProductsMatchTheCpuProduct(int m, int n, int k) {
+        CudaContext ctx = GpuTest.context();
+        assumeTrue(GemmKernel.hopper(ctx), "the K split runs on the sm_90 product");
+        Random rnd = new Random(m * 5L + n * 11L + k);
+        float[] a = GpuTest.randomBf16(rnd, m * k, 1f);
+        float[] w = GpuTest.randomBf16(rnd, n * k, 0.05f);
+        float[] ref = new float[m * n];
+        CpuOps.matmul(a, m, k, w, n, ref);
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
+             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
+             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * m * n);
+             DeviceBuffer cb = DeviceBuffer.allocate(ctx, 2L * m * n)) {
+            String shape = m + "x" + n + "x" + k;
+            c.poison();
+            GemmKernel.matmul(ctx, da.ptr(), dw.ptr(), c.ptr(), GemmKernel.Out.F32, m, n, k);
+            assertClose(c.toFloats(), ref, 1e-5, "split-K f32 " + shape);
+            cb.poisonBf16();
+            GemmKernel.matmul(ctx, da.ptr(), dw.ptr(), cb.ptr(), GemmKernel.Out.BF16, m, n, k);
+            assertClose(GpuTest.fromBf16(cb.toShorts()), ref, 5e-3, "split-K bf16 " + shape);
+            float[] c0 = GpuTest.random(rnd, m * n, 1f);
+            c.upload(c0);
+            GemmKernel.matmul(ctx, da.ptr(), k, dw.ptr(), k, c.ptr(), n, GemmKernel.Out.F32, m, n, k, 0.5f, 1f);
+            assertClose(c.toFloats(), halfPlus(ref, c0), 1e-5, "split-K accumulate " + shape);
+        }
+    }
+
+    /**
      * The Hopper product that keeps one stage's products in flight (measured beside the plain
      * one in `bench kernels gemm`, bf16 and e4m3) sums the same k-steps in the same order: the
      * same bits, edges and a K off the stage included.
