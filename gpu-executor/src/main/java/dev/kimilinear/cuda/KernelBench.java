@@ -28,6 +28,9 @@ public final class KernelBench {
 
     public KernelBench(CudaContext ctx, PrintStream out, int reps) {
         this.ctx = ctx;
+        if (GemmKernel.hopper(ctx)) {
+            ctx.gemmScratch();   // the products take the paths a loaded model's take
+        }
         this.out = out;
         this.reps = reps;
     }
@@ -302,6 +305,9 @@ public final class KernelBench {
             fewRows("skinny lm_head", true, m, 163840, 2304);
         }
         fewRows("skinny decode kda proj", true, 1, 12320, 2304);
+        // few tiles at 256 rows: o_proj and the gate's product split K (GemmKernel.splitCount)
+        gemm("gemm decode o_proj", 256, 2304, 4096);
+        gemm("gemm decode gate", 256, 256, 2304);
         for (int m : new int[] {1, 8, 16, 32, 64, 256}) {
             gemm("gemm decode kda proj", m, 12320, 2304);
         }
