@@ -169,7 +169,7 @@ class GemmFp8KernelTest {
      * device, then against a float64 product of both operands' e4m3 values (tiles cut at every edge).
      */
     @ParameterizedTest
-    @CsvSource({"65,300,2304", "300,257,1040", "1000,1024,4096", "129,64,128", "257,520,272"})
+    @CsvSource({"65,300,2304", "300,257,1040", "1000,1024,4096", "129,64,128", "257,520,272", "256,2304,4096"})
     void prefillProductMultipliesE4m3ByE4m3(int m, int n, int k) {
         CudaContext ctx = GpuTest.context();
         Assumptions.assumeTrue(GemmFp8Kernel.direct(ctx), "the e4m3 product runs on sm_90");
