@@ -607,7 +607,29 @@ public final class KernelBench {
         free();
     }
 
+    /** Router logits (fp32 tokens by bf16 router rows, 256 experts) on either kernel, decode to prefill sizes. */
+    private void router() {
+        int d = 2304;
+        int e = 256;
+        DeviceBuffer w = randomBf16((long) e * d, 0.02f);
+        for (int t : new int[] {64, 256, 1024, 8192}) {
+            DeviceBuffer x = random((long) t * d, 1f);
+            DeviceBuffer logits = zeros(4L * t * e);
+            for (boolean tiled : new boolean[] {false, true}) {
+                double ms = time(() -> MoeKernel.routerLogits(ctx, x.ptr(), d, w.ptr(), logits.ptr(), t, e, d, tiled));
+                row(tiled ? "router logits (tiled)" : "router logits (warp each)", "T=" + t + " E=256", ms,
+                        4.0 * t * d + 2.0 * e * d + 4.0 * t * e, 2.0 * t * e * d);
+            }
+            buffers.remove(x);
+            x.close();
+            buffers.remove(logits);
+            logits.close();
+        }
+        free();
+    }
+
     private void moe() {
+        router();
         int d = 2304;
         int e = 256;
         int k = 8;
