@@ -69,3 +69,29 @@ extern "C" __global__ void short_conv_update_state(const float* __restrict__ x, 
     }
     for (int j = 0; j < hist && j < 8; j++) st[j] = tmp[j];
 }
+
+// A decode step (one token per sequence): the output and the new state in one pass, a thread
+// per (channel, sequence) reading its state once; the same sums as the two kernels above.
+extern "C" __global__ void short_conv_decode(const float* __restrict__ x, long ldx, const int* __restrict__ slots,
+                                             const float* __restrict__ weight, float* __restrict__ state,
+                                             float* __restrict__ out, int channels, int kernel) {
+    const int c = blockIdx.x * blockDim.x + threadIdx.x, s = blockIdx.y;
+    if (c >= channels) return;
+    const int hist = kernel - 1;
+    float* st = state + ((long)slots[s] * channels + c) * hist;
+    float win[SHORT_CONV_MAX - 1];
+#pragma unroll
+    for (int j = 0; j < SHORT_CONV_MAX - 1; j++) win[j] = j < hist ? st[j] : 0.f;
+    const float xt = x[(long)s * ldx + c];
+    const float* w = weight + (long)c * kernel;
+    float acc = 0.f;
+#pragma unroll
+    for (int j = 0; j < SHORT_CONV_MAX - 1; j++)
+        if (j < hist) acc = fmaf(w[j], win[j], acc);
+    acc = fmaf(w[hist], xt, acc);
+    out[(long)s * channels + c] = silu(acc);
+#pragma unroll
+    for (int j = 0; j + 1 < SHORT_CONV_MAX - 1; j++)
+        if (j + 1 < hist) st[j] = win[j + 1];
+    if (hist > 0) st[hist - 1] = xt;
+}

@@ -4,7 +4,8 @@ import jcuda.driver.CUdeviceptr;
 
 /**
  * Causal depthwise conv + SiLU over packed sequences with per-slot state (short_conv.cu):
- * the output pass, then the state pass (ordered after it on the stream).
+ * the output pass, then the state pass (ordered after it on the stream); a decode step (one
+ * token per sequence, as the engine never sends an empty sequence) in one pass.
  */
 public final class ShortConvKernel {
     /** Widest kernel: the state pass holds a channel's K - 1 inputs in registers (short_conv.cu). */
@@ -27,6 +28,12 @@ public final class ShortConvKernel {
             throw new CudaException("short_conv: kernel width " + kernel + " not in 1.." + MAX_KERNEL);
         }
         String shapes = "T=" + tokens + " N=" + seqs + " C=" + channels + " K=" + kernel;
+        if (tokens == seqs) {
+            // a decode step, one token per sequence: output and state in one pass
+            Launch.run(ctx, "short_conv_decode", shapes, Launch.ceilDiv(channels, 128), seqs, 1, 128, 0, x, ldx, slots,
+                    weight, state, out, channels, kernel);
+            return;
+        }
         Launch.run(ctx, "short_conv_forward", shapes, Launch.ceilDiv(channels, 128), Launch.ceilDiv(tokens, RUN), 1,
                 128, 0, x, ldx, cuSeqlens, seqOf, slots, weight, state, out, tokens, channels, kernel);
         Launch.run(ctx, "short_conv_update_state", shapes, Launch.ceilDiv((long) seqs * channels, 256), 1, 1, 256, 0,

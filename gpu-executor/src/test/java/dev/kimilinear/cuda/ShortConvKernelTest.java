@@ -14,7 +14,8 @@ class ShortConvKernelTest {
 
     /** Ragged sequences (shorter than the kernel too) continuing a random state in shuffled slots. */
     @ParameterizedTest
-    @CsvSource({"'0,1,3,10,77',4", "'0,1,2,3',4", "'0,200',4", "'0,3,40',9", "'0,33',3", "'0,17,18,50',2"})
+    @CsvSource({"'0,1,3,10,77',4", "'0,1,2,3',4", "'0,200',4", "'0,3,40',9", "'0,33',3", "'0,17,18,50',2",
+            "'0,1,2,3,4,5',9", "'0,1',2", "'0,1,2',3"})
     void matchesTheReferenceIncludingState(String cuText, int kernel) {
         CudaContext ctx = GpuTest.context();
         int[] cu = java.util.Arrays.stream(cuText.split(",")).mapToInt(Integer::parseInt).toArray();
