@@ -940,6 +940,14 @@ extern "C" __global__ void __launch_bounds__(384, 1) gemm90_bf16_pipe(
 GEMM90_GROUPED_ENTRY(gemm90_grouped_f32, float)
 GEMM90_GROUPED_ENTRY(gemm90_grouped_bf16, bf16)
 
+// A fused gate/up weight's product (gate rows [0, N), up rows [N, 2N)) with SwiGLU applied as
+// it stores: C [M, N] bf16 = silu(A W_gate^T) * (A W_up^T), for prefill-sized rows.
+extern "C" __global__ void __launch_bounds__(384, 1) gemm90_swiglu(
+    const bf16* A, long lda, const bf16* B, long ldb, bf16* C, long ldc, int M, int N, int K, float alpha) {
+    gemm90_body<bf16, bf16, false, true>(A, lda, 0, B, ldb, 0, C, ldc, 0, M, N, K, 1, alpha, 0.f, nullptr, nullptr,
+                                         nullptr);
+}
+
 // The grouped product of a fused gate/up weight (gate rows [0, N), up rows [N, 2N) per expert)
 // with SwiGLU applied as it stores: C [rows, N] bf16 = silu(A W_gate^T) * (A W_up^T).
 extern "C" __global__ void __launch_bounds__(384, 1) gemm90_grouped_swiglu(

@@ -291,6 +291,14 @@ extern "C" __global__ void __launch_bounds__(384, 1) gemm90_fp8_bf16_pipe(
 GEMM90_FP8_GROUPED_ENTRY(gemm90_fp8_grouped_f32, float)
 GEMM90_FP8_GROUPED_ENTRY(gemm90_fp8_grouped_bf16, bf16)
 
+// gemm90_swiglu over e4m3: the weight's 2N scales at sb (gate, then up).
+extern "C" __global__ void __launch_bounds__(384, 1) gemm90_fp8_swiglu(
+    const uint8_t* A, long lda, const float* sa, const uint8_t* B, long ldb, const float* sb, bf16* C, long ldc,
+    int M, int N, int K, float alpha) {
+    gemm90_body<uint8_t, bf16, false, true>(A, lda, 0, B, ldb, 0, C, ldc, 0, M, N, K, 1, alpha, 0.f, nullptr, nullptr,
+                                            nullptr, sa, sb);
+}
+
 // gemm90_grouped_swiglu over e4m3: expert e's gate/up scales at sb + e * 2N (gate, then up).
 extern "C" __global__ void __launch_bounds__(384, 1) gemm90_fp8_grouped_swiglu(
     const uint8_t* A, long lda, const float* sa, const uint8_t* B, long ldb, long sB, const float* sb, bf16* C,

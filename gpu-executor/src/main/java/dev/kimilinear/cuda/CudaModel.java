@@ -1234,8 +1234,13 @@ public final class CudaModel implements Backend {
     private void dense(Dense w, Operand x, int t) {
         int d = cfg.hiddenSize();
         int f = w.width();
-        product(x, d, w.wGateUp(), b.gu(), 2L * f, t, 0f);
-        ActivationKernel.siluMul(ctx, b.gu(), 2L * f, b.act().hi(), b.act().lo(), f, t, f);
+        if (x.lo() == null && w.wGateUp().fusesSwiglu(ctx, t, x.hi(), d)) {
+            // prefill-sized rows: SwiGLU as the gate/up product stores, no fp32 gate/up rows
+            w.wGateUp().matmulSwiglu(ctx, x.hi(), d, b.act().hi(), f, t);
+        } else {
+            product(x, d, w.wGateUp(), b.gu(), 2L * f, t, 0f);
+            ActivationKernel.siluMul(ctx, b.gu(), 2L * f, b.act().hi(), b.act().lo(), f, t, f);
+        }
         product(b.act(), f, w.wDown(), b.h(), d, t, 1f);
     }
 
@@ -1255,7 +1260,7 @@ public final class CudaModel implements Backend {
                 b.xn().hi(), b.xn().lo(), d, b.xperm().hi(), b.xperm().lo(), b.rowPos(), d);
         // the launch grid follows the tile size planned, not the buffer's bound for the smallest
         int maxTiles = MoeKernel.maxTiles(t * topK, e, tileRows);
-        if (b.xperm().lo() == null && w.w13().fusesSwiglu(ctx, tileRows, b.xperm().hi(), d)) {
+        if (b.xperm().lo() == null && w.w13().fusesGroupedSwiglu(ctx, tileRows, b.xperm().hi(), d)) {
             // prefill-sized steps: SwiGLU as the gate/up product stores, no fp32 gate/up rows
             w.w13().groupedSwiglu(ctx, b.xperm().hi(), d, b.act().hi(), inter, b.offsets(), b.tiles(), b.numTiles(),
                     maxTiles, tileRows);

@@ -63,7 +63,26 @@ record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int expe
     }
 
     @Override
-    public boolean fusesSwiglu(CudaContext ctx, int tileRows, CUdeviceptr a, long lda) {
+    public boolean fusesSwiglu(CudaContext ctx, int m, CUdeviceptr a, long lda) {
+        // rows the weight-only decode form takes stay there; the fused form quantises the rows first
+        return experts == 1 && rows % 2 == 0 && m > GemmFp8Kernel.DECODE_MAX_ROWS && direct(ctx, cols)
+                && 2L * Launch.ceilDiv(m, GemmKernel.GROUPED_PREFILL_TILE_ROWS) * Launch.ceilDiv(rows / 2, 128)
+                > ctx.device().multiprocessors();
+    }
+
+    @Override
+    public void matmulSwiglu(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr act, long ldo, int m) {
+        if (!fusesSwiglu(ctx, m, a, lda)) {
+            throw new CudaException("fp8 swiglu: no fused product for " + m + " rows of a " + rows + " x " + cols
+                    + " weight here");
+        }
+        CUdeviceptr aq = codes.codes(m, cols);
+        GemmFp8Kernel.quantize(ctx, a, lda, m, cols, aq, cols, codes.scales());
+        GemmFp8Kernel.swigluPrefill(ctx, aq, cols, codes.scales(), q, cols, scales, act, ldo, m, rows / 2, cols, 1f);
+    }
+
+    @Override
+    public boolean fusesGroupedSwiglu(CudaContext ctx, int tileRows, CUdeviceptr a, long lda) {
         // the activations are quantised into codes first, from rows of any alignment
         return rows % 2 == 0 && tileRows == GemmKernel.GROUPED_PREFILL_TILE_ROWS && direct(ctx, cols);
     }
@@ -71,7 +90,7 @@ record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int expe
     @Override
     public void groupedSwiglu(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr act, long ldo, CUdeviceptr offsets,
                               CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int tileRows) {
-        if (!fusesSwiglu(ctx, tileRows, a, lda)) {
+        if (!fusesGroupedSwiglu(ctx, tileRows, a, lda)) {
             throw new CudaException("fp8 grouped swiglu: no fused product for tiles of " + tileRows + " rows of a "
                     + rows + " x " + cols + " weight here");
         }

@@ -114,6 +114,19 @@ public final class GemmFp8Kernel {
                 q, ldq, sQ, sq, act, ldc, offsets, tiles, numTiles, n, k, alpha);
     }
 
+    /**
+     * {@link #prefill} of a fused gate/up weight (q [2n, k] codes, 2n scales, gate rows first)
+     * with SwiGLU applied as it stores: act [m, n] bf16 = silu(A W_gate^T) * (A W_up^T).
+     */
+    public static void swigluPrefill(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr sa, CUdeviceptr q, long ldq,
+                                     CUdeviceptr sq, CUdeviceptr act, long ldc, int m, int n, int k, float alpha) {
+        String shapes = "fp8 wgmma swiglu M=" + m + " N=" + n + " K=" + k;
+        checkBoth(k, lda, ldq, shapes);
+        long tiles = (long) Launch.ceilDiv(m, GemmKernel.GROUPED_PREFILL_TILE_ROWS) * Launch.ceilDiv(n, 128);
+        Launch.run(ctx, "gemm90_fp8_swiglu", shapes, (int) Math.max(1, Math.min(tiles, ctx.device().multiprocessors())),
+                1, 1, 384, GemmKernel.H_SMEM, a, lda, sa, q, ldq, sq, act, ldc, m, n, k, alpha);
+    }
+
     private static void checkBoth(int k, long lda, long ldq, String shapes) {
         if (k % 16 != 0 || lda % 16 != 0 || ldq % 16 != 0) {
             throw new CudaException("gemm fp8 [" + shapes + "]: K and both e4m3 row pitches must be multiples of 16");

@@ -384,23 +384,50 @@ public final class GemmKernel {
      * Whether {@link #groupedSwiglu} takes these rows: Hopper tiles of
      * {@link #GROUPED_PREFILL_TILE_ROWS} rows over operands of whole 16-byte loads.
      */
-    public static boolean fusesSwiglu(CudaContext ctx, int tileRows, CUdeviceptr a, long lda, CUdeviceptr b, long ldb,
+    public static boolean fusesGroupedSwiglu(CudaContext ctx, int tileRows, CUdeviceptr a, long lda, CUdeviceptr b, long ldb,
                                       long sB, int k) {
         return tileRows == H_BM && hopper(ctx) && aligned(a, lda, 0, b, ldb, sB, k);
+    }
+
+    /**
+     * Whether {@link #matmulSwiglu} pays for m rows of a gate/up weight of width n (gate plus up:
+     * 2n rows): a Hopper product over operands of whole 16-byte loads, with tiles enough to fill
+     * the machine (fewer go to the plain product, whose K may split; SwiGLU then runs apart).
+     */
+    public static boolean fusesSwiglu(CudaContext ctx, int m, int n, CUdeviceptr a, long lda, CUdeviceptr b, long ldb,
+                                      int k) {
+        return m > SKINNY_MAX_ROWS && hopper(ctx) && aligned(a, lda, 0, b, ldb, 0, k)
+                && 2L * Launch.ceilDiv(m, H_BM) * Launch.ceilDiv(n, H_BN / 2) > ctx.device().multiprocessors();
+    }
+
+    /**
+     * A fused gate/up weight's product b [2n, k] (gate rows, then up rows) with SwiGLU applied as
+     * it stores: act [m, n] bf16 (pitch ldc) = silu(alpha A W_gate^T) * (alpha A W_up^T).
+     */
+    public static void matmulSwiglu(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr b, long ldb, CUdeviceptr act,
+                                    long ldc, int m, int n, int k, float alpha) {
+        String shapes = "swiglu M=" + m + " N=" + n + " K=" + k;
+        if (!hopper(ctx) || !aligned(a, lda, 0, b, ldb, 0, k)) {
+            throw new CudaException("gemm90_swiglu [" + shapes + "]: needs an sm_90 device and K, the leading"
+                    + " dimensions multiples of 8 with 16-byte aligned operands");
+        }
+        long tiles = (long) Launch.ceilDiv(m, H_BM) * Launch.ceilDiv(n, H_BN / 2);
+        Launch.run(ctx, "gemm90_swiglu", shapes, (int) Math.max(1, Math.min(tiles, ctx.device().multiprocessors())), 1, 1,
+                384, H_SMEM, a, lda, b, ldb, act, ldc, m, n, k, alpha);
     }
 
     /**
      * The expert-grouped prefill product of a fused gate/up weight, expert e's [2n, k] at b + e * sB
      * (gate rows [0, n), then up rows), with SwiGLU applied as it stores: act [rows, n] bf16 (pitch
      * ldc) = silu(alpha A W_gate^T) * (alpha A W_up^T). Tiles as {@link #grouped} plans them for
-     * {@link #GROUPED_PREFILL_TILE_ROWS} rows ({@link #fusesSwiglu} says when this runs). It writes
+     * {@link #GROUPED_PREFILL_TILE_ROWS} rows ({@link #fusesGroupedSwiglu} says when this runs). It writes
      * no fp32 gate/up rows and needs no separate activation pass.
      */
     public static void groupedSwiglu(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr b, long ldb, long sB,
                                      CUdeviceptr act, long ldc, CUdeviceptr offsets, CUdeviceptr tiles,
                                      CUdeviceptr numTiles, int maxTiles, int n, int k, float alpha) {
         String shapes = "grouped swiglu N=" + n + " K=" + k + " maxTiles=" + maxTiles;
-        if (!fusesSwiglu(ctx, H_BM, a, lda, b, ldb, sB, k)) {
+        if (!fusesGroupedSwiglu(ctx, H_BM, a, lda, b, ldb, sB, k)) {
             throw new CudaException("gemm90_grouped_swiglu [" + shapes + "]: needs an sm_90 device and K, the leading"
                     + " dimensions and strides multiples of 8 with 16-byte aligned operands");
         }

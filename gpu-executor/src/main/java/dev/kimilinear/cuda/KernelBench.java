@@ -658,7 +658,7 @@ public final class KernelBench {
             int touched = Math.min(e, rows);
             double weightBytes = 2.0 * touched * 3L * inter * d;
             int planned = GemmKernel.groupedTileRows(ctx, rows);
-            boolean fusable = GemmKernel.fusesSwiglu(ctx, planned, xperm.ptr(), d, w13.ptr(), d, 2L * inter * d, d);
+            boolean fusable = GemmKernel.fusesGroupedSwiglu(ctx, planned, xperm.ptr(), d, w13.ptr(), d, 2L * inter * d, d);
             // prefill-sized steps on Hopper: SwiGLU in the gate/up product's stores (the forward's
             // form) beside the fp32 gate/up rows and a separate activation pass
             for (boolean fused : fusable ? new boolean[] {false, true} : new boolean[] {false}) {

@@ -24,7 +24,7 @@ sealed interface LinearWeight permits Bf16Weight, Fp8Weight {
      * Whether {@link #groupedSwiglu} runs here for tiles of tileRows rows of a (bf16, pitch lda):
      * where it does not, the forward runs {@link #grouped} into fp32 and the activation apart.
      */
-    boolean fusesSwiglu(CudaContext ctx, int tileRows, CUdeviceptr a, long lda);
+    boolean fusesGroupedSwiglu(CudaContext ctx, int tileRows, CUdeviceptr a, long lda);
 
     /**
      * For a fused gate/up weight (per expert: gate rows [0, rows / 2), then up rows), rows permuted
@@ -33,6 +33,18 @@ sealed interface LinearWeight permits Bf16Weight, Fp8Weight {
      */
     void groupedSwiglu(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr act, long ldo, CUdeviceptr offsets,
                        CUdeviceptr tiles, CUdeviceptr numTiles, int maxTiles, int tileRows);
+
+    /**
+     * Whether {@link #matmulSwiglu} runs, and pays, for m rows of a (bf16, pitch lda): where it
+     * does not, the forward runs {@link #matmul} into fp32 and the activation apart.
+     */
+    boolean fusesSwiglu(CudaContext ctx, int m, CUdeviceptr a, long lda);
+
+    /**
+     * For a fused gate/up weight (gate rows [0, rows / 2), then up rows): act [m, rows / 2] bf16
+     * (pitch ldo) = silu(A W_gate^T) * (A W_up^T), in one product.
+     */
+    void matmulSwiglu(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr act, long ldo, int m);
 
     /** Output channels of one expert (n). */
     int rows();

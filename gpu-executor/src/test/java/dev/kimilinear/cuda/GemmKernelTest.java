@@ -393,12 +393,63 @@ class GemmKernelTest {
             GemmKernel.grouped(ctx, da.ptr(), k, dw.ptr(), k, sB, c.ptr(), 2L * n, GemmKernel.Out.F32, doff.ptr(),
                     dtiles.ptr(), dnum.ptr(), g.maxTiles(), tileRows, 2 * n, k, 1f, 0f);
             assertClose(c.toFloats(), g.ref(), 1e-5, "hopper grouped " + shape);
-            assertTrue(GemmKernel.fusesSwiglu(ctx, tileRows, da.ptr(), k, dw.ptr(), k, sB, k), shape);
+            assertTrue(GemmKernel.fusesGroupedSwiglu(ctx, tileRows, da.ptr(), k, dw.ptr(), k, sB, k), shape);
             act.poisonBf16();
             GemmKernel.groupedSwiglu(ctx, da.ptr(), k, dw.ptr(), k, sB, act.ptr(), n, doff.ptr(), dtiles.ptr(),
                     dnum.ptr(), g.maxTiles(), n, k, 1f);
             assertClose(GpuTest.fromBf16(act.toShorts()), swiglu, 5e-3, "hopper grouped swiglu " + shape);
         }
+    }
+
+    /**
+     * The dense gate/up product with SwiGLU in its stores (prefill-sized rows, edges in both
+     * directions): bf16 against silu(gate) * up of the CPU product; e4m3 against SwiGLU applied
+     * to the plain e4m3 product's fp32 output.
+     */
+    @ParameterizedTest
+    @CsvSource({"1100,1000,200", "1300,1152,256"})
+    void denseSwigluMatchesTheProductThenTheActivation(int m, int n, int k) {
+        CudaContext ctx = GpuTest.context();
+        assumeTrue(GemmKernel.hopper(ctx), "the fused product runs on sm_90");
+        Random rnd = new Random(m * 3L + n + k);
+        float[] a = GpuTest.randomBf16(rnd, m * k, 1f);
+        float[] w = GpuTest.randomBf16(rnd, 2 * n * k, 0.05f);
+        float[] gu = new float[m * 2 * n];
+        CpuOps.matmul(a, m, k, w, 2 * n, gu);
+        String shape = m + "x" + n + "x" + k;
+        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
+             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
+             DeviceBuffer act = DeviceBuffer.allocate(ctx, 2L * m * n);
+             DeviceBuffer plain = DeviceBuffer.allocate(ctx, 8L * m * n);
+             DeviceBuffer aq = DeviceBuffer.allocate(ctx, (long) m * k);
+             DeviceBuffer sa = DeviceBuffer.allocate(ctx, 4L * m);
+             DeviceBuffer wq = DeviceBuffer.allocate(ctx, 2L * n * k);
+             DeviceBuffer sw = DeviceBuffer.allocate(ctx, 8L * n)) {
+            assertTrue(GemmKernel.fusesSwiglu(ctx, m, n, da.ptr(), k, dw.ptr(), k, k), shape);
+            act.poisonBf16();
+            GemmKernel.matmulSwiglu(ctx, da.ptr(), k, dw.ptr(), k, act.ptr(), n, m, n, k, 1f);
+            assertClose(GpuTest.fromBf16(act.toShorts()), swiglu(gu, m, n), 5e-3, "swiglu bf16 " + shape);
+            GemmFp8Kernel.quantize(ctx, da.ptr(), k, m, k, aq.ptr(), k, sa.ptr());
+            GemmFp8Kernel.quantize(ctx, dw.ptr(), k, 2 * n, k, wq.ptr(), k, sw.ptr());
+            plain.poison();
+            GemmFp8Kernel.prefill(ctx, aq.ptr(), k, sa.ptr(), wq.ptr(), k, sw.ptr(), plain.ptr(), 2L * n,
+                    GemmKernel.Out.F32, m, 2 * n, k, 1f, 0f);
+            act.poisonBf16();
+            GemmFp8Kernel.swigluPrefill(ctx, aq.ptr(), k, sa.ptr(), wq.ptr(), k, sw.ptr(), act.ptr(), n, m, n, k, 1f);
+            assertClose(GpuTest.fromBf16(act.toShorts()), swiglu(plain.toFloats(), m, n), 5e-3, "swiglu e4m3 " + shape);
+        }
+    }
+
+    /** silu(gate) * up of [m, 2n] rows holding gate then up. */
+    private static float[] swiglu(float[] gu, int m, int n) {
+        float[] out = new float[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double g = gu[i * 2 * n + j];
+                out[i * n + j] = (float) (g / (1 + Math.exp(-g)) * gu[i * 2 * n + n + j]);
+            }
+        }
+        return out;
     }
 
     /**
