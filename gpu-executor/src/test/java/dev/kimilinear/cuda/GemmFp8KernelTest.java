@@ -275,13 +275,7 @@ class GemmFp8KernelTest {
         int rows = java.util.Arrays.stream(counts).sum();
         float[] a = activations(rnd, rows, k);
         Experts x = Experts.of(rnd, counts, 2 * n, k, 128, dequantised(Fp8Quantizer.quantize(a, rows, k)));
-        float[] swiglu = new float[rows * n];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < n; j++) {
-                double gate = x.ref()[i * 2 * n + j];
-                swiglu[i * n + j] = (float) (gate / (1 + Math.exp(-gate)) * x.ref()[i * 2 * n + n + j]);
-            }
-        }
+        float[] swiglu = GemmKernelTest.swiglu(x.ref(), rows, n);
         int experts = counts.length;
         try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
              DeviceBuffer aq = DeviceBuffer.allocate(ctx, (long) rows * k);

@@ -373,14 +373,7 @@ class GemmKernelTest {
         Random rnd = new Random(k * 13L + n);
         // gate rows [0, n) over up rows [n, 2n) per expert: the plain product's N is 2n
         GroupedCase g = GroupedCase.of(rnd, counts, tileRows, 3, k, 2 * n);
-        int rows = g.offsets()[counts.length];
-        float[] swiglu = new float[rows * n];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < n; j++) {
-                double gate = g.ref()[i * 2 * n + j];
-                swiglu[i * n + j] = (float) (gate / (1 + Math.exp(-gate)) * g.ref()[i * 2 * n + n + j]);
-            }
-        }
+        float[] swiglu = swiglu(g.ref(), g.offsets()[counts.length], n);
         String shape = "128-row tiles K=" + k + " N=" + n;
         try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(g.a()));
              DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(g.w()));
@@ -441,7 +434,7 @@ class GemmKernelTest {
     }
 
     /** silu(gate) * up of [m, 2n] rows holding gate then up. */
-    private static float[] swiglu(float[] gu, int m, int n) {
+    static float[] swiglu(float[] gu, int m, int n) {
         float[] out = new float[m * n];
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
