@@ -65,12 +65,19 @@ public final class MoeKernel {
         jcuda.driver.JCudaDriver.cuMemsetD32Async(counts, 0, experts, ctx.rawStream());
         Launch.run(ctx, "moe_histogram", shapes, Launch.ceilDiv(rows, 256), 1, 1, 256, 0, ids, rows, counts);
         int tileRows = GemmKernel.groupedTileRows(ctx, rows);
-        Launch.run(ctx, "moe_plan", shapes, 1, 1, 1, 32, 0, counts, experts, tileRows, offsets, tiles, numTiles,
-                cursors);
+        plan(ctx, counts, experts, tileRows, offsets, tiles, numTiles, cursors, shapes);
         Launch.run(ctx, wholeRows(x, xLo, ldx, xperm, xpermLo, dim) ? "moe_dispatch" : "moe_dispatch_any", shapes, rows,
                 1, 1, 128, 0, ids, topK, offsets, cursors, x,
                 NormKernel.orNone(xLo), ldx, xperm, NormKernel.orNone(xpermLo), rowPos, dim);
         return tileRows;
+    }
+
+    /** offsets [E + 1], the tile list and its length from the counts [E]; cursors [E] zeroed (one block, a thread per expert). */
+    static void plan(CudaContext ctx, CUdeviceptr counts, int experts, int tileRows, CUdeviceptr offsets,
+                     CUdeviceptr tiles, CUdeviceptr numTiles, CUdeviceptr cursors, String shapes) {
+        int threads = Math.min(1024, Launch.ceilDiv(experts, 32) * 32);
+        Launch.run(ctx, "moe_plan", shapes, 1, 1, 1, threads, 0, counts, experts, tileRows, offsets, tiles, numTiles,
+                cursors);
     }
 
     /**

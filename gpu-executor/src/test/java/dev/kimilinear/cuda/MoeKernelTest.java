@@ -12,6 +12,7 @@ import java.util.Random;
 
 import static dev.kimilinear.cuda.GpuTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Router, then the whole routed-expert path (dispatch, grouped products, combine). */
 @Tag("gpu")
@@ -94,6 +95,37 @@ class MoeKernelTest {
      * float64, with tokens, experts and width off the 64-wide tiles and 32-wide chunks, rows at a
      * pitch wider than the width.
      */
+    /**
+     * The device's plan equals the host's (ExpertTiles) for expert counts from 1 to past one
+     * block's 1024 threads, empty experts among them, tiles of 8 to 128 rows; cursors zeroed.
+     */
+    @ParameterizedTest
+    @CsvSource({"256,16,2048", "256,128,65536", "3,8,5", "1,64,0", "40,8,300", "1500,16,9000", "2100,128,70000"})
+    void planEqualsTheHostPlan(int experts, int tileRows, int rows) {
+        CudaContext ctx = GpuTest.context();
+        Random rnd = new Random(experts * 31L + tileRows + rows);
+        int[] counts = new int[experts];
+        for (int i = 0; i < rows; i++) {
+            counts[rnd.nextInt(Math.max(1, experts - experts / 4))]++;   // the last quarter stays empty
+        }
+        ExpertTiles host = ExpertTiles.plan(counts, tileRows);
+        int maxTiles = MoeKernel.maxTiles(rows, experts, tileRows);
+        try (DeviceBuffer dc = DeviceBuffer.of(ctx, counts);
+             DeviceBuffer off = DeviceBuffer.allocate(ctx, 4L * (experts + 1));
+             DeviceBuffer tiles = DeviceBuffer.allocate(ctx, 8L * maxTiles);
+             DeviceBuffer nt = DeviceBuffer.allocate(ctx, 4);
+             DeviceBuffer cursors = DeviceBuffer.of(ctx, new Random(1).ints(experts, 1, 9).toArray())) {
+            off.poison();
+            tiles.poison();
+            MoeKernel.plan(ctx, dc.ptr(), experts, tileRows, off.ptr(), tiles.ptr(), nt.ptr(), cursors.ptr(), "test");
+            String what = experts + " experts, tiles of " + tileRows + ", " + rows + " rows";
+            assertArrayEquals(host.offsets(), off.toInts(), what + ": offsets");
+            assertEquals(host.numTiles(), nt.toInts()[0], what + ": tiles");
+            assertArrayEquals(host.tiles(), tiles.readInts(0, 2 * host.numTiles()), what + ": tile list");
+            assertArrayEquals(new int[experts], cursors.toInts(), what + ": cursors");
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"1,256,2304,false", "70,40,100,false", "70,40,100,true", "1100,256,2304,true", "130,67,33,true"})
     void routerLogitsMatchFloat64(int t, int experts, int dim, boolean tiled) {
