@@ -692,10 +692,7 @@ struct Gemm90Tile {
 // a tile's 256 columns are gate columns n0 .. n0+127 and the up columns beside them, so each
 // thread holds both halves of its outputs and stores silu(gate) * up, N columns of bf16, with
 // no fp32 gate/up rows written and read back.
-// PIPE 1 keeps one stage's products in flight while the next stage's are issued (the stage
-// goes back to the loader one step later; the loader then signals each stage one copy group
-// behind instead of two); PIPE 0 waits for each stage's products before the next.
-template <typename T, typename OutT, bool GROUPED, bool SWIGLU = false, int PIPE = 0>
+template <typename T, typename OutT, bool GROUPED, bool SWIGLU = false>
 __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, long sA,
                                             const T* __restrict__ B, long ldb, long sB,
                                             OutT* __restrict__ C, long ldc, long sC,
@@ -723,7 +720,7 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
     __syncthreads();
     static_assert(!SWIGLU || sizeof(OutT) == 2, "the SwiGLU epilogue stores bf16");
     constexpr int TILE_N = SWIGLU ? G90_BN / 2 : G90_BN;   // output columns per tile
-    constexpr int LAG = PIPE ? 1 : G90_LAG;
+    constexpr int LAG = G90_LAG;
     const int tilesN = (N + TILE_N - 1) / TILE_N;
     const int tilesM = GROUPED ? 0 : (M + G90_BM - 1) / G90_BM;
     const long perBatch = (long)tilesM * tilesN;
@@ -843,21 +840,9 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
                     else gemm90_mma_m64n256k16(acc, da + 2 * kk, db + 2 * kk, kt > 0 || kk > 0);
                 }
                 asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-                if constexpr (PIPE) {
-                    // the previous stage's products are done: that stage goes back to the loader
-                    asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
-                    gemm90_fence_acc(acc);
-                    if (t == 0 && kt > 0) hopper_bar_arrive(empty + 8 * ((it - 1) % G90_STAGES));
-                } else {
-                    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-                    gemm90_fence_acc(acc);
-                    if (t == 0) hopper_bar_arrive(empty + 8 * s);
-                }
-            }
-            if constexpr (PIPE) {
                 asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
                 gemm90_fence_acc(acc);
-                if (t == 0) hopper_bar_arrive(empty + 8 * ((it - 1) % G90_STAGES));
+                if (t == 0) hopper_bar_arrive(empty + 8 * s);
             }
             // accumulator layout: 8-column block j holds rows r and r + 8 of this warp's 16
             OutT* Cz = C + tl.c;
@@ -921,14 +906,6 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
     }
 GEMM90_ENTRY(gemm90_f32, float)
 GEMM90_ENTRY(gemm90_bf16, bf16)
-
-// The same product with one stage's products kept in flight (PIPE 1), measured beside it.
-extern "C" __global__ void __launch_bounds__(384, 1) gemm90_bf16_pipe(
-    const bf16* A, long lda, long sA, const bf16* B, long ldb, long sB, bf16* C, long ldc, long sC, int M, int N,
-    int K, int batch, float alpha, float beta) {
-    gemm90_body<bf16, bf16, false, false, 1>(A, lda, sA, B, ldb, sB, C, ldc, sC, M, N, K, batch, alpha, beta, nullptr,
-                                             nullptr, nullptr);
-}
 
 #define GEMM90_GROUPED_ENTRY(NAME, OUT)                                                                  \
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \

@@ -261,22 +261,7 @@ GEMM_GROUPED_FP8W_SPLIT_ENTRY(gemm_grouped_fp8w_split_m16_s2, 2)
 GEMM90_FP8_ENTRY(gemm90_fp8_f32, float)
 GEMM90_FP8_ENTRY(gemm90_fp8_bf16, bf16)
 
-// K split over batches (GemmFp8Kernel.prefill, decode-sized rows): batch z multiplies columns
-// z * sA (bytes) on of A and z * sB of B into fp32 partials at C + z * sC; the scales are shared.
-extern "C" __global__ void __launch_bounds__(384, 1) gemm90_fp8_f32_batched(
-    const uint8_t* A, long lda, long sA, const float* sa, const uint8_t* B, long ldb, long sB, const float* sb,
-    float* C, long ldc, long sC, int M, int N, int K, int batch) {
-    gemm90_body<uint8_t, float, false>(A, lda, sA, B, ldb, sB, C, ldc, sC, M, N, K, batch, 1.f, 0.f, nullptr, nullptr,
-                                       nullptr, sa, sb);
-}
 
-// gemm90_fp8_bf16 with one stage's products kept in flight (PIPE 1), measured beside it.
-extern "C" __global__ void __launch_bounds__(384, 1) gemm90_fp8_bf16_pipe(
-    const uint8_t* A, long lda, const float* sa, const uint8_t* B, long ldb, const float* sb, bf16* C, long ldc,
-    int M, int N, int K, float alpha, float beta) {
-    gemm90_body<uint8_t, bf16, false, false, 1>(A, lda, 0, B, ldb, 0, C, ldc, 0, M, N, K, 1, alpha, beta, nullptr,
-                                                nullptr, nullptr, sa, sb);
-}
 
 // Per expert (gemm90_grouped): expert e's codes at B + e * sB bytes, its scales at sb + e * N;
 // sa holds the permuted rows' scales.

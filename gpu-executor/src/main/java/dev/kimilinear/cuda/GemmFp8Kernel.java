@@ -62,21 +62,7 @@ public final class GemmFp8Kernel {
             return;
         }
         long tiles = (long) Launch.ceilDiv(m, GemmKernel.GROUPED_PREFILL_TILE_ROWS) * Launch.ceilDiv(n, 256);
-        int sms = ctx.device().multiprocessors();
-        DeviceBuffer scratch = ctx.gemmScratchIfAny();
-        // decode-sized rows (more than the weight-only form takes) over few tiles: K split, as
-        // the bf16 product does (GemmKernel.splitCount), 128 e4m3 columns a stage
-        int splits = scratch == null || m <= DECODE_MAX_ROWS || k % 128 != 0 ? 1
-                : GemmKernel.splitCount(tiles, k / 128, sms, (long) m * n, scratch.bytes() / 4);
-        if (splits > 1) {
-            int part = k / splits;
-            Launch.run(ctx, "gemm90_fp8_f32_batched", shapes + " splits=" + splits,
-                    (int) Math.min(tiles * splits, sms), 1, 1, 384, GemmKernel.H_SMEM, a, lda, (long) part, sa, q, ldq,
-                    (long) part, sq, scratch.ptr(), (long) n, (long) m * n, m, n, part, splits);
-            GemmKernel.reduceSplits(ctx, scratch.ptr(), splits, c, ldc, out, m, n, alpha, beta);
-            return;
-        }
-        int grid = (int) Math.min(tiles, sms);
+        int grid = (int) Math.min(tiles, ctx.device().multiprocessors());
         Launch.run(ctx, out == GemmKernel.Out.F32 ? "gemm90_fp8_f32" : "gemm90_fp8_bf16", shapes, grid, 1, 1, 384,
                 GemmKernel.H_SMEM, a, lda, sa, q, ldq, sq, c, ldc, m, n, k, alpha, beta);
     }

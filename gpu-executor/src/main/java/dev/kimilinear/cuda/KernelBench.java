@@ -261,9 +261,6 @@ public final class KernelBench {
                 case "hopper" -> GemmKernel.warpgroups(ctx, a.ptr(), k, 0, w.ptr(), k, 0, c.ptr(), n, 0, type, m, n, k, 1,
                         1f, 0f);
                 case "split" -> GemmKernel.skinnySplit(ctx, a.ptr(), k, w.ptr(), k, c.ptr(), n, type, m, n, k, 1f, 0f);
-                case "hopper-pipe" -> Launch.run(ctx, "gemm90_bf16_pipe", "pipe", (int) Math.min((long) Launch.ceilDiv(m,
-                        128) * Launch.ceilDiv(n, 256), ctx.device().multiprocessors()), 1, 1, 384, GemmKernel.H_SMEM,
-                        a.ptr(), (long) k, 0L, w.ptr(), (long) k, 0L, c.ptr(), (long) n, 0L, m, n, k, 1, 1f, 0f);
                 default -> GemmKernel.matmul(ctx, a.ptr(), w.ptr(), c.ptr(), type, m, n, k);
             }
         });
@@ -291,9 +288,6 @@ public final class KernelBench {
     private void gemms() {
         gemm("gemm", 16384, 4096, 2304);
         gemm("gemm bf16 out", 16384, 4096, 2304, GemmKernel.Out.BF16, "auto");
-        if (GemmKernel.hopper(ctx)) {
-            gemm("  products in flight", 16384, 4096, 2304, GemmKernel.Out.BF16, "hopper-pipe");
-        }
         boolean hopper = GemmKernel.hopper(ctx);
         if (hopper) {
             gemm("gemm tile kernel", 16384, 4096, 2304, GemmKernel.Out.F32, "tiled");
@@ -850,12 +844,6 @@ public final class KernelBench {
         double gemmMs = time(() -> GemmFp8Kernel.prefill(ctx, aq.ptr(), k, sa.ptr(), w[0].ptr(), k, w[1].ptr(), c.ptr(),
                 n, GemmKernel.Out.BF16, m, n, k, 1f, 0f));
         row("fp8 gemm (e4m3 wgmma)", m + "x" + n + "x" + k, gemmMs, 0, 2.0 * m * n * k);
-        // the same product keeping one stage's products in flight while the next are issued
-        int grid = (int) Math.min((long) Launch.ceilDiv(m, 128) * Launch.ceilDiv(n, 256), ctx.device().multiprocessors());
-        double pipeMs = time(() -> Launch.run(ctx, "gemm90_fp8_bf16_pipe", "fp8 pipe", grid, 1, 1, 384,
-                GemmKernel.H_SMEM, aq.ptr(), (long) k, sa.ptr(), w[0].ptr(), (long) k, w[1].ptr(), c.ptr(), (long) n, m,
-                n, k, 1f, 0f));
-        row("  fp8 gemm, products in flight", m + "x" + n + "x" + k, pipeMs, 0, 2.0 * m * n * k);
         row("fp8 quantize + gemm", m + "x" + n + "x" + k, quantMs + gemmMs, 0, 2.0 * m * n * k);
         DeviceBuffer wide = zeros(2L * n * k);
         double ms = time(() -> {

@@ -27,12 +27,12 @@ import java.util.stream.Collectors;
  * latent pages of its own layers under the engine's slot ids and page tables, so the engine
  * sees one backend whose capacity is what every device can hold.
  *
- * <p>A step of at least 2 x {@link #MICRO_BATCH_MIN_TOKENS} tokens runs as micro-batches (as
- * many as stages, by default): stage s computes part i while stage s + 1 computes part i - 1,
- * the residual stream handed over by {@link StageLink}s without stopping the host. Smaller
- * steps (decode) run whole, one stage after another: a decode step reads every weight once
- * whatever its rows, so cutting it would read each stage's weights once per part and gain
- * nothing. Each stage captures its own decode graphs; the copies between stages stay outside
+ * <p>With {@link #setMicroBatches} (off by default until measured on several GPUs), a step of
+ * at least 2 x {@link #MICRO_BATCH_MIN_TOKENS} tokens runs as micro-batches: stage s computes
+ * part i while stage s + 1 computes part i - 1, the residual stream handed over by {@link
+ * StageLink}s without stopping the host. Smaller steps (decode) run whole, one stage after
+ * another: a decode step reads every weight once whatever its rows, so cutting it would read
+ * each stage's weights once per part and gain nothing. Each stage captures its own decode graphs; the copies between stages stay outside
  * them. The same device may be named more than once (its stages then share its context and
  * stream).
  */
@@ -90,7 +90,7 @@ public final class PipelineModel implements Backend {
                 enablePeerAccess(stages.get(s).context(), stages.get(s + 1).context());
                 links.add(new StageLink(stages.get(s), stages.get(s + 1), rows));
             }
-            this.microBatches = stages.size();
+            this.microBatches = 1;
         } catch (RuntimeException e) {
             closeStages(e);
             throw e;
@@ -253,8 +253,8 @@ public final class PipelineModel implements Backend {
 
     /**
      * Cuts steps of at least {@code parts} x {@code minTokens} tokens into {@code parts}
-     * micro-batches (1: never); the default is one part per stage, of at least
-     * {@link #MICRO_BATCH_MIN_TOKENS} tokens.
+     * micro-batches (1, the default: never); one part per stage, of at least
+     * {@link #MICRO_BATCH_MIN_TOKENS} tokens, is the form meant for several GPUs.
      */
     public void setMicroBatches(int parts, int minTokens) {
         if (parts < 1 || minTokens < 1) {

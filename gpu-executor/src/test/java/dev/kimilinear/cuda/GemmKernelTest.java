@@ -422,6 +422,9 @@ class GemmKernelTest {
             act.poisonBf16();
             GemmKernel.matmulSwiglu(ctx, da.ptr(), k, dw.ptr(), k, act.ptr(), n, m, n, k, 1f);
             assertClose(GpuTest.fromBf16(act.toShorts()), swiglu(gu, m, n), 5e-3, "swiglu bf16 " + shape);
+            if (k % 16 != 0) {
+                return;   // the e4m3 products take K in 16-byte steps
+            }
             GemmFp8Kernel.quantize(ctx, da.ptr(), k, m, k, aq.ptr(), k, sa.ptr());
             GemmFp8Kernel.quantize(ctx, dw.ptr(), k, 2 * n, k, wq.ptr(), k, sw.ptr());
             plain.poison();
@@ -475,49 +478,6 @@ class GemmKernelTest {
             c.upload(c0);
             GemmKernel.matmul(ctx, da.ptr(), k, dw.ptr(), k, c.ptr(), n, GemmKernel.Out.F32, m, n, k, 0.5f, 1f);
             assertClose(c.toFloats(), halfPlus(ref, c0), 1e-5, "split-K accumulate " + shape);
-        }
-    }
-
-    /**
-     * The Hopper product that keeps one stage's products in flight (measured beside the plain
-     * one in `bench kernels gemm`, bf16 and e4m3) sums the same k-steps in the same order: the
-     * same bits, edges and a K off the stage included.
-     */
-    @ParameterizedTest
-    @CsvSource({"300,520,2304", "129,1000,200", "1000,300,1040"})
-    void productsKeptInFlightGiveTheSameBits(int m, int n, int k) {
-        CudaContext ctx = GpuTest.context();
-        assumeTrue(GemmKernel.hopper(ctx), "the wgmma products run on sm_90");
-        Random rnd = new Random(m + 3L * n + 7L * k);
-        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(GpuTest.randomBf16(rnd, m * k, 1f)));
-             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(GpuTest.randomBf16(rnd, n * k, 0.05f)));
-             DeviceBuffer plain = DeviceBuffer.allocate(ctx, 2L * m * n);
-             DeviceBuffer pipe = DeviceBuffer.allocate(ctx, 2L * m * n);
-             DeviceBuffer aq = DeviceBuffer.allocate(ctx, (long) m * k);
-             DeviceBuffer sa = DeviceBuffer.allocate(ctx, 4L * m);
-             DeviceBuffer wq = DeviceBuffer.allocate(ctx, (long) n * k);
-             DeviceBuffer sw = DeviceBuffer.allocate(ctx, 4L * n)) {
-            int grid = (int) Math.min((long) Launch.ceilDiv(m, 128) * Launch.ceilDiv(n, 256),
-                    ctx.device().multiprocessors());
-            plain.poisonBf16();
-            GemmKernel.warpgroups(ctx, da.ptr(), k, 0, dw.ptr(), k, 0, plain.ptr(), n, 0, GemmKernel.Out.BF16, m, n, k,
-                    1, 1f, 0f);
-            pipe.poisonBf16();
-            Launch.run(ctx, "gemm90_bf16_pipe", "test", grid, 1, 1, 384, GemmKernel.H_SMEM, da.ptr(), (long) k, 0L,
-                    dw.ptr(), (long) k, 0L, pipe.ptr(), (long) n, 0L, m, n, k, 1, 1f, 0f);
-            String shape = m + "x" + n + "x" + k;
-            assertArrayEquals(plain.toShorts(), pipe.toShorts(), "bf16 products in flight " + shape);
-            if (k % 16 == 0) {
-                GemmFp8Kernel.quantize(ctx, da.ptr(), k, m, k, aq.ptr(), k, sa.ptr());
-                GemmFp8Kernel.quantize(ctx, dw.ptr(), k, n, k, wq.ptr(), k, sw.ptr());
-                plain.poisonBf16();
-                GemmFp8Kernel.prefill(ctx, aq.ptr(), k, sa.ptr(), wq.ptr(), k, sw.ptr(), plain.ptr(), n,
-                        GemmKernel.Out.BF16, m, n, k, 1f, 0f);
-                pipe.poisonBf16();
-                Launch.run(ctx, "gemm90_fp8_bf16_pipe", "test", grid, 1, 1, 384, GemmKernel.H_SMEM, aq.ptr(), (long) k,
-                        sa.ptr(), wq.ptr(), (long) k, sw.ptr(), pipe.ptr(), (long) n, m, n, k, 1f, 0f);
-                assertArrayEquals(plain.toShorts(), pipe.toShorts(), "e4m3 products in flight " + shape);
-            }
         }
     }
 
