@@ -247,7 +247,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
                     double forwardMs = (after.decodeForwardNanos() - afterPrefill.decodeForwardNanos()) / 1e6
                             / decodeSteps;
                     int n = (int) Math.round((double) decodeTokens / decodeSteps);
-                    out.printf(Locale.ROOT, "decode steps: %d of %d sequences on average, %.2f ms each: %.2f ms in"
+                    out.printf(Locale.ROOT, "decode steps: %d, of %d sequences on average, %.2f ms each: %.2f ms in"
                                     + " the backend's forward, %.2f ms of host work around it%n", decodeSteps, n, stepMs,
                             forwardMs, stepMs - forwardMs);
                     if (ceilings != null) {
