@@ -104,6 +104,9 @@ public final class EngineBenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** When the command started: progress lines on stderr give the time since (where a run stalls, it shows). */
+    private final long started = System.nanoTime();
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -120,6 +123,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
             target.seed = seed;
             try (Backend b = target.open(ActivationPrecision.BF16, maxBatchTokens)) {
                 KimiLinearConfig cfg = b.config();
+                progress(err, "model loaded");
                 if (chooseOnHost) {
                     if (!(b instanceof CudaModel cuda)) {
                         throw new IllegalArgumentException("--choose-on-host is for the cuda backend");
@@ -197,7 +201,9 @@ public final class EngineBenchCommand implements Callable<Integer> {
             Pass prefill = new Pass();
             int meanLen = promptLen;
             if (doPrefill) {
+                progress(err, "prefill pass: " + requests + " prompts");
                 prefill = run(engine, fromFile != null ? fromFile : prompts(random, requests, promptLen, cfg), 1);
+                progress(err, "prefill pass done");
                 long prefillTokens = engine.stats().prefillTokens() - before.prefillTokens();
                 // a file's prompts differ in length: their mean stands for them
                 meanLen = (int) Math.round((double) prefillTokens / requests);
@@ -217,8 +223,10 @@ public final class EngineBenchCommand implements Callable<Integer> {
             Pass gen = new Pass();
             EngineStats after = afterPrefill;
             if (doGenerate) {
+                progress(err, "generate pass: " + requests + " requests of " + maxTokens + " tokens");
                 gen = run(engine, fromFile != null ? fromFile : prompts(random, requests, promptLen, cfg), maxTokens);
                 after = engine.stats();
+                progress(err, "generate pass done (" + (after.steps() - afterPrefill.steps()) + " steps)");
                 // which experts this model's tokens choose, from a few prompts after the timed pass: the
                 // floor's uniform routing overstates what a random model's steps read
                 RoutingSample routing = null;
@@ -389,8 +397,15 @@ public final class EngineBenchCommand implements Callable<Integer> {
                         done.countDown();
                     });
         }
-        if (!done.await(24, TimeUnit.HOURS)) {
-            throw new IllegalStateException("results did not arrive");
+        // every 10 s without all results: how many arrived and how many steps the engine took, so
+        // a slow pass and a stalled one read differently
+        long deadline = start + TimeUnit.HOURS.toNanos(24);
+        while (!done.await(10, TimeUnit.SECONDS)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("results did not arrive");
+            }
+            progress(spec.commandLine().getErr(), (n - done.getCount()) + " of " + n + " results, "
+                    + engine.stats().steps() + " steps");
         }
         Pass pass = new Pass();
         pass.seconds = (System.nanoTime() - start) / 1e9;
@@ -410,6 +425,11 @@ public final class EngineBenchCommand implements Callable<Integer> {
             pass.perToken[i] = r.outputTokens() > 1 ? r.decodeNanos() / 1e6 / (r.outputTokens() - 1) : 0;
         }
         return pass;
+    }
+
+    private void progress(PrintWriter err, String what) {
+        err.printf(Locale.ROOT, "[%.1f s] %s%n", (System.nanoTime() - started) / 1e9, what);
+        err.flush();
     }
 
     private static void printRow(PrintWriter out, String name, double[] values) {
