@@ -6,6 +6,16 @@
 #define SHORT_CONV_MAX 9    // widest kernel (ShortConvKernel.MAX_KERNEL)
 #define SHORT_CONV_RUN 16   // tokens a thread walks
 
+// One output: the window's K-1 inputs, oldest first, then the token's own, through SiLU (the
+// summation order every pass shares, so the one-pass decode equals the two-pass form).
+__device__ __forceinline__ float short_conv_out(const float* w, const float* win, float xt, int hist) {
+    float acc = 0.f;
+#pragma unroll
+    for (int j = 0; j < SHORT_CONV_MAX - 1; j++)
+        if (j < hist) acc = fmaf(w[j], win[j], acc);
+    return silu(fmaf(w[hist], xt, acc));
+}
+
 // seqOf [T]: the sequence of each token; x [T, ldx]; weight [C, K]; state [slots, C, K-1].
 // A thread per channel and run of SHORT_CONV_RUN tokens keeps the last K-1 inputs in registers,
 // so each input is read once (a thread per (token, channel) read it K times and divided 64-bit
@@ -39,12 +49,7 @@ extern "C" __global__ void short_conv_forward(const float* __restrict__ x, long 
             }
         }
         const float xt = x[(long)t * ldx + c];
-        float acc = 0.f;
-#pragma unroll
-        for (int j = 0; j < SHORT_CONV_MAX - 1; j++)
-            if (j < hist) acc = fmaf(w[j], win[j], acc);
-        acc = fmaf(w[hist], xt, acc);
-        out[(long)t * channels + c] = silu(acc);
+        out[(long)t * channels + c] = short_conv_out(w, win, xt, hist);
 #pragma unroll
         for (int j = 0; j < SHORT_CONV_MAX - 2; j++)
             if (j + 1 < hist) win[j] = win[j + 1];
@@ -83,13 +88,7 @@ extern "C" __global__ void short_conv_decode(const float* __restrict__ x, long l
 #pragma unroll
     for (int j = 0; j < SHORT_CONV_MAX - 1; j++) win[j] = j < hist ? st[j] : 0.f;
     const float xt = x[(long)s * ldx + c];
-    const float* w = weight + (long)c * kernel;
-    float acc = 0.f;
-#pragma unroll
-    for (int j = 0; j < SHORT_CONV_MAX - 1; j++)
-        if (j < hist) acc = fmaf(w[j], win[j], acc);
-    acc = fmaf(w[hist], xt, acc);
-    out[(long)s * channels + c] = silu(acc);
+    out[(long)s * channels + c] = short_conv_out(weight + (long)c * kernel, win, xt, hist);
 #pragma unroll
     for (int j = 0; j + 1 < SHORT_CONV_MAX - 1; j++)
         if (j + 1 < hist) st[j] = win[j + 1];

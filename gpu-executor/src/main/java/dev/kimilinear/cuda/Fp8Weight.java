@@ -66,8 +66,7 @@ record Fp8Weight(CUdeviceptr q, CUdeviceptr scales, int rows, int cols, int expe
     public boolean fusesSwiglu(CudaContext ctx, int m, CUdeviceptr a, long lda) {
         // rows the weight-only decode form takes stay there; the fused form quantises the rows first
         return experts == 1 && rows % 2 == 0 && m > GemmFp8Kernel.DECODE_MAX_ROWS && direct(ctx, cols)
-                && 2L * Launch.ceilDiv(m, GemmKernel.GROUPED_PREFILL_TILE_ROWS) * Launch.ceilDiv(rows / 2, 128)
-                > ctx.device().multiprocessors();
+                && GemmKernel.swigluTilesFill(ctx, m, rows / 2);
     }
 
     @Override

@@ -396,8 +396,15 @@ public final class GemmKernel {
      */
     public static boolean fusesSwiglu(CudaContext ctx, int m, int n, CUdeviceptr a, long lda, CUdeviceptr b, long ldb,
                                       int k) {
-        return m > SKINNY_MAX_ROWS && hopper(ctx) && aligned(a, lda, 0, b, ldb, 0, k)
-                && 2L * Launch.ceilDiv(m, H_BM) * Launch.ceilDiv(n, H_BN / 2) > ctx.device().multiprocessors();
+        return m > SKINNY_MAX_ROWS && hopper(ctx) && aligned(a, lda, 0, b, ldb, 0, k) && swigluTilesFill(ctx, m, n);
+    }
+
+    /**
+     * Whether the SwiGLU product of m rows by n outputs (128 x 128 output tiles) has tiles enough
+     * that a K split of the plain product would not pay ({@link #splitCount}'s threshold).
+     */
+    static boolean swigluTilesFill(CudaContext ctx, int m, int n) {
+        return 2L * Launch.ceilDiv(m, H_BM) * Launch.ceilDiv(n, H_BN / 2) > ctx.device().multiprocessors();
     }
 
     /**

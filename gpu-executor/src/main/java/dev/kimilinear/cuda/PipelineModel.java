@@ -342,10 +342,15 @@ public final class PipelineModel implements Backend {
     }
 
     private void closeStages(RuntimeException pending) {
+        List<Runnable> closing = new ArrayList<>();
+        links.forEach(l -> closing.add(l::close));
+        for (int i = stages.size() - 1; i >= 0; i--) {
+            closing.add(stages.get(i)::close);
+        }
         RuntimeException failure = pending;
-        for (StageLink l : links) {
+        for (Runnable close : closing) {
             try {
-                l.close();
+                close.run();
             } catch (RuntimeException e) {
                 if (failure == null) {
                     failure = e;
@@ -355,17 +360,6 @@ public final class PipelineModel implements Backend {
             }
         }
         links.clear();
-        for (int i = stages.size() - 1; i >= 0; i--) {
-            try {
-                stages.get(i).close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
         stages.clear();
         if (failure != null && pending == null) {
             throw failure;
