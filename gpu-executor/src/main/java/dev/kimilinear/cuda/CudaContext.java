@@ -21,6 +21,8 @@ public final class CudaContext {
     private volatile boolean syncCheck = Boolean.getBoolean("kimi.cuda.syncCheck");
     private volatile KernelProfile profile;
     private DeviceBuffer gemmScratch;
+    private final LaunchLog launchLog = new LaunchLog();
+    private volatile boolean capturing;
 
     private CudaContext(CudaDevice device) {
         this.device = device;
@@ -73,6 +75,20 @@ public final class CudaContext {
 
     KernelProfile profile() {
         return profile;
+    }
+
+    /** The last launches queued on this context's stream (not those a graph records: they run as its replays). */
+    LaunchLog launchLog() {
+        return launchLog;
+    }
+
+    /** Whether a {@link CudaGraph} is recording this context's stream (launches then queue nothing). */
+    boolean capturing() {
+        return capturing;
+    }
+
+    void setCapturing(boolean on) {
+        capturing = on;
     }
 
     public void synchronize() {

@@ -12,12 +12,14 @@ import jcuda.driver.JCudaDriver;
  */
 public final class CudaGraph implements AutoCloseable {
     private final CudaContext ctx;
+    private final String what;
     private final CUgraph graph = new CUgraph();
     private final CUgraphExec exec = new CUgraphExec();
     private boolean open = true;
 
-    private CudaGraph(CudaContext ctx) {
+    private CudaGraph(CudaContext ctx, String what) {
         this.ctx = ctx;
+        this.what = what;
     }
 
     /**
@@ -27,17 +29,19 @@ public final class CudaGraph implements AutoCloseable {
      */
     public static CudaGraph capture(CudaContext ctx, String what, Runnable body) {
         ctx.bind();
-        CudaGraph g = new CudaGraph(ctx);
+        CudaGraph g = new CudaGraph(ctx, what);
         boolean sync = ctx.syncCheck();
         ctx.setSyncCheck(false);
         CudaStatus.check(JCudaDriver.cuStreamBeginCapture(ctx.rawStream(),
                 CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture(" + what + ")");
         RuntimeException failure = null;
+        ctx.setCapturing(true);
         try {
             body.run();
         } catch (RuntimeException e) {
             failure = e;
         } finally {
+            ctx.setCapturing(false);
             ctx.setSyncCheck(sync);
             int rc = JCudaDriver.cuStreamEndCapture(ctx.rawStream(), g.graph);
             if (failure == null && rc != 0) {
@@ -64,6 +68,7 @@ public final class CudaGraph implements AutoCloseable {
         }
         ctx.bind();
         CudaStatus.check(JCudaDriver.cuGraphLaunch(exec, ctx.rawStream()), "cuGraphLaunch");
+        ctx.launchLog().add("graph", what);
         if (ctx.syncCheck()) {
             ctx.synchronize();
         }

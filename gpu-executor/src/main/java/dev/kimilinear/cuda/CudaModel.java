@@ -63,7 +63,8 @@ public final class CudaModel implements Backend {
     private float[] hostLogits = new float[0];
     private TokenChooser hostChooser;
     private LayerProbe probe;
-    private boolean decodeGraphs = true;
+    // diagnostic switch: -Dkimi.cuda.noDecodeGraphs=true runs every decode step kernel by kernel
+    private boolean decodeGraphs = !Boolean.getBoolean("kimi.cuda.noDecodeGraphs");
     /** Captured decode steps by batch shape (tokens, logit rows, block-table pitch), most recent last. */
     private final java.util.LinkedHashMap<Long, CudaGraph> graphs = new java.util.LinkedHashMap<>(16, 0.75f, true);
     private static final int MAX_GRAPHS = 32;
@@ -1231,10 +1232,13 @@ public final class CudaModel implements Backend {
                 (long) heads * dv, heads, r);
     }
 
+    /** Diagnostic switch: {@code -Dkimi.cuda.noFusedSwiglu=true} writes gate/up rows and applies SwiGLU apart. */
+    private static final boolean FUSED_SWIGLU = !Boolean.getBoolean("kimi.cuda.noFusedSwiglu");
+
     private void dense(Dense w, Operand x, int t) {
         int d = cfg.hiddenSize();
         int f = w.width();
-        if (x.lo() == null && w.wGateUp().fusesSwiglu(ctx, t, x.hi(), d)) {
+        if (FUSED_SWIGLU && x.lo() == null && w.wGateUp().fusesSwiglu(ctx, t, x.hi(), d)) {
             // prefill-sized rows: SwiGLU as the gate/up product stores, no fp32 gate/up rows
             w.wGateUp().matmulSwiglu(ctx, x.hi(), d, b.act().hi(), f, t);
         } else {
@@ -1260,7 +1264,7 @@ public final class CudaModel implements Backend {
                 b.xn().hi(), b.xn().lo(), d, b.xperm().hi(), b.xperm().lo(), b.rowPos(), d);
         // the launch grid follows the tile size planned, not the buffer's bound for the smallest
         int maxTiles = MoeKernel.maxTiles(t * topK, e, tileRows);
-        if (b.xperm().lo() == null && w.w13().fusesGroupedSwiglu(ctx, tileRows, b.xperm().hi(), d)) {
+        if (FUSED_SWIGLU && b.xperm().lo() == null && w.w13().fusesGroupedSwiglu(ctx, tileRows, b.xperm().hi(), d)) {
             // prefill-sized steps: SwiGLU as the gate/up product stores, no fp32 gate/up rows
             w.w13().groupedSwiglu(ctx, b.xperm().hi(), d, b.act().hi(), inter, b.offsets(), b.tiles(), b.numTiles(),
                     maxTiles, tileRows);

@@ -199,6 +199,9 @@ public final class GemmKernel {
      * decode-sized product (256 rows by 2304 columns: 18 tiles) otherwise leaves most
      * multiprocessors idle while 18 blocks walk all of K.
      */
+    /** Diagnostic switch: {@code -Dkimi.cuda.noSplitK=true} keeps K whole in every product. */
+    private static final boolean NO_SPLIT_K = Boolean.getBoolean("kimi.cuda.noSplitK");
+
     static int splitCount(long tiles, int stages, int sms, long partialFloats, long scratchFloats) {
         if (tiles * 2 > sms) {
             return 1;
@@ -226,7 +229,7 @@ public final class GemmKernel {
     private static boolean splitK(CudaContext ctx, CUdeviceptr a, long lda, CUdeviceptr b, long ldb, CUdeviceptr c,
                                   long ldc, Out out, int m, int n, int k, float alpha, float beta) {
         DeviceBuffer scratch = ctx.gemmScratchIfAny();
-        if (scratch == null || k % H_BK != 0 || m <= SKINNY_MAX_ROWS) {
+        if (NO_SPLIT_K || scratch == null || k % H_BK != 0 || m <= SKINNY_MAX_ROWS) {
             return false;
         }
         long tiles = (long) Launch.ceilDiv(m, H_BM) * Launch.ceilDiv(n, H_BN);

@@ -55,6 +55,9 @@ public final class Launch {
             JCudaDriver.cuEventRecord(start, ctx.rawStream());
         }
         int rc = JCudaDriver.cuLaunchKernel(f, gx, gy, gz, block, 1, 1, smem, ctx.rawStream(), Pointer.to(ptrs), null);
+        if (!ctx.capturing()) {
+            ctx.launchLog().add(kernel, shapes);
+        }
         if (profile != null && rc == 0) {
             jcuda.driver.CUevent end = profile.event();
             JCudaDriver.cuEventRecord(end, ctx.rawStream());

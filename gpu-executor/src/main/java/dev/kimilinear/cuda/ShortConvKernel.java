@@ -21,6 +21,9 @@ public final class ShortConvKernel {
      * @param cuSeqlens [N + 1], seqOf [T] the sequence of each token, slots [N]
      * @param weight    fp32 [C, K]; state fp32 [slots, C, K-1], oldest first; out fp32 [T, C]
      */
+    /** Diagnostic switch: {@code -Dkimi.cuda.noShortConvDecode=true} runs decode steps through both passes. */
+    private static final boolean NO_DECODE_PASS = Boolean.getBoolean("kimi.cuda.noShortConvDecode");
+
     public static void forward(CudaContext ctx, CUdeviceptr x, long ldx, CUdeviceptr cuSeqlens, CUdeviceptr seqOf,
                                CUdeviceptr slots, CUdeviceptr weight, CUdeviceptr state, CUdeviceptr out, int tokens,
                                int seqs, int channels, int kernel) {
@@ -28,7 +31,7 @@ public final class ShortConvKernel {
             throw new CudaException("short_conv: kernel width " + kernel + " not in 1.." + MAX_KERNEL);
         }
         String shapes = "T=" + tokens + " N=" + seqs + " C=" + channels + " K=" + kernel;
-        if (tokens == seqs) {
+        if (tokens == seqs && !NO_DECODE_PASS) {
             // a decode step, one token per sequence: output and state in one pass
             Launch.run(ctx, "short_conv_decode", shapes, Launch.ceilDiv(channels, 128), seqs, 1, 128, 0, x, ldx, slots,
                     weight, state, out, channels, kernel);
