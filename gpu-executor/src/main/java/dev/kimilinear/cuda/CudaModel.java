@@ -14,6 +14,7 @@ import dev.kimilinear.model.KimiLinearConfig;
 import dev.kimilinear.model.KimiLinearConfig.KdaConfig;
 import dev.kimilinear.model.KimiLinearConfig.MlaConfig;
 import dev.kimilinear.model.KimiLinearConfig.MoeConfig;
+import dev.kimilinear.model.LayerRange;
 import dev.kimilinear.model.ModelWeights;
 import dev.kimilinear.model.WeightPrecision;
 import jcuda.driver.CUdeviceptr;

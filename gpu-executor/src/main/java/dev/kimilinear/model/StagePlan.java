@@ -1,7 +1,6 @@
-package dev.kimilinear.cuda;
+package dev.kimilinear.model;
 
 import dev.kimilinear.checkpoint.Tensor;
-import dev.kimilinear.model.ModelWeights;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,15 +14,15 @@ import java.util.List;
  * @param stages     the ranges, stage 0 first
  * @param stageBytes weight bytes of each stage, embedding and head included
  */
-record StagePlan(List<LayerRange> stages, List<Long> stageBytes) {
+public record StagePlan(List<LayerRange> stages, List<Long> stageBytes) {
 
-    StagePlan {
+    public StagePlan {
         stages = List.copyOf(stages);
         stageBytes = List.copyOf(stageBytes);
     }
 
     /** The plan for {@code w}'s tensors at the bytes the checkpoint stores them in. */
-    static StagePlan of(ModelWeights w, int stages) {
+    public static StagePlan of(ModelWeights w, int stages) {
         long[] layers = new long[w.layers().size()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = layerBytes(w.layers().get(l));
@@ -35,7 +34,7 @@ record StagePlan(List<LayerRange> stages, List<Long> stageBytes) {
      * Splits layers of {@code layerBytes} into {@code count} contiguous stages minimising the
      * largest stage (an exact dynamic programme over the cut points: O(count * layers^2)).
      */
-    static StagePlan balance(long[] layerBytes, long embeddingBytes, long headBytes, int count) {
+    public static StagePlan balance(long[] layerBytes, long embeddingBytes, long headBytes, int count) {
         int n = layerBytes.length;
         if (count < 1 || count > n) {
             throw new IllegalArgumentException("pipeline of " + count + " stages over " + n
@@ -82,12 +81,12 @@ record StagePlan(List<LayerRange> stages, List<Long> stageBytes) {
         return new StagePlan(List.of(ranges), List.of(bytes));
     }
 
-    long largestStage() {
+    public long largestStage() {
         return stageBytes.stream().mapToLong(Long::longValue).max().orElse(0);
     }
 
     /** Bytes of every tensor of one decoder layer. */
-    static long layerBytes(ModelWeights.Layer l) {
+    public static long layerBytes(ModelWeights.Layer l) {
         List<Tensor> ts = new ArrayList<>(List.of(l.inputNorm(), l.postAttentionNorm()));
         if (l.kda() != null) {
             ModelWeights.Kda k = l.kda();

@@ -1,4 +1,4 @@
-package dev.kimilinear.cuda;
+package dev.kimilinear.model;
 
 import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.model.KimiLinearConfig;
