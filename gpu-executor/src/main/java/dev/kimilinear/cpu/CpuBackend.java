@@ -10,6 +10,7 @@ import dev.kimilinear.model.KimiLinearConfig;
 import dev.kimilinear.model.KimiLinearConfig.KdaConfig;
 import dev.kimilinear.model.KimiLinearConfig.MlaConfig;
 import dev.kimilinear.model.KimiLinearConfig.MoeConfig;
+import dev.kimilinear.model.LayerRange;
 import dev.kimilinear.model.ModelWeights;
 
 import java.nio.file.Path;
@@ -19,6 +20,11 @@ import java.util.Arrays;
  * The float32 reference forward of Kimi Linear on the CPU: the oracle for the CUDA kernels
  * and the backend of CI and the demo. Reads as the model spec, layer by layer. Buffers are
  * sized once for the largest step seen, so a steady decode loop allocates no arrays.
+ *
+ * <p>A backend may hold a contiguous range of the layers ({@link #stage}: a pipeline stage over
+ * the same weights): it then keeps the state of those layers only, starts from the residual
+ * stream of the stage before it unless it holds the embedding, and ends in that stream
+ * ({@link #hiddenAfter}) unless it holds the head.
  */
 public final class CpuBackend implements Backend {
     /** Chunk of the chunkwise KDA prefill, as in the reference implementation. */
@@ -30,6 +36,7 @@ public final class CpuBackend implements Backend {
     private final int maxBatchTokens;
     private final long budgetBytes;
     private final int[] ordinal; // layer -> index among the layers of its kind
+    private final LayerRange range;
 
     // per KDA layer: conv states [slots, H*D, K-1] of q, k, v; recurrent state [slots, H, D, D]
     private float[][] convQ;
@@ -45,7 +52,10 @@ public final class CpuBackend implements Backend {
     private float[] rowLogits = new float[0];
     private LayerProbe probe;
 
-    private CpuBackend(KimiLinearConfig cfg, CpuWeights w, int pageSize, int maxBatchTokens, long budgetBytes) {
+    private CpuBackend(KimiLinearConfig cfg, CpuWeights w, int pageSize, int maxBatchTokens, long budgetBytes,
+                       LayerRange range) {
+        range.check(cfg);
+        this.range = range;
         this.cfg = cfg;
         this.w = w;
         this.pageSize = pageSize;
@@ -83,7 +93,21 @@ public final class CpuBackend implements Backend {
             long used = rt.totalMemory() - rt.freeMemory();
             budgetBytes = Math.max(0, (long) ((rt.maxMemory() - used) * 0.6));
         }
-        return new CpuBackend(cfg, weights, pageSize, maxBatchTokens, budgetBytes);
+        return new CpuBackend(cfg, weights, pageSize, maxBatchTokens, budgetBytes, LayerRange.all(cfg));
+    }
+
+    /**
+     * A backend over these same weights (nothing copied) holding {@code range} of the layers,
+     * with its own state and a budget of {@code budgetBytes} for it: a replica when the range is
+     * the whole model, else a pipeline stage.
+     */
+    public CpuBackend stage(LayerRange range, long budgetBytes) {
+        return new CpuBackend(cfg, w, pageSize, maxBatchTokens, budgetBytes, range);
+    }
+
+    /** The layers this backend holds. */
+    public LayerRange range() {
+        return range;
     }
 
     /** A backend for a model directory with defaults fit for tests and tools. */
@@ -112,13 +136,21 @@ public final class CpuBackend implements Backend {
         if (k == null) {
             return 0;
         }
-        return k.stateFloats() * cfg.numKdaLayers() * Float.BYTES;
+        return k.stateFloats() * layersHeld(true) * Float.BYTES;
+    }
+
+    private int layersHeld(boolean kda) {
+        int n = 0;
+        for (int l = range.from(); l < range.to(); l++) {
+            n += cfg.isKda(l) == kda ? 1 : 0;
+        }
+        return n;
     }
 
     @Override
     public long bytesPerPage() {
         MlaConfig m = cfg.mla();
-        return m == null ? 0 : (long) pageSize * m.latentWidth() * cfg.numMlaLayers() * Float.BYTES;
+        return m == null ? 0 : (long) pageSize * m.latentWidth() * layersHeld(false) * Float.BYTES;
     }
 
     @Override
@@ -141,6 +173,9 @@ public final class CpuBackend implements Backend {
         convV = new float[kdaLayers][];
         recurrent = new float[kdaLayers][];
         for (int i = 0; i < kdaLayers; i++) {
+            if (!range.contains(layerOf(true, i))) {
+                continue;
+            }
             int conv = Math.multiplyExact(slots, k.width() * (k.convKernel() - 1));
             convQ[i] = new float[conv];
             convK[i] = new float[conv];
@@ -149,6 +184,9 @@ public final class CpuBackend implements Backend {
         }
         latent = new float[cfg.numMlaLayers()][];
         for (int i = 0; i < latent.length; i++) {
+            if (!range.contains(layerOf(false, i))) {
+                continue;
+            }
             latent[i] = new float[Math.multiplyExact(Math.multiplyExact(pages, pageSize), cfg.mla().latentWidth())];
         }
     }
@@ -165,10 +203,87 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void copyPage(int from, int to) {
+        if (cfg.mla() == null) {
+            return;
+        }
         int per = pageSize * cfg.mla().latentWidth();
         for (float[] pool : latent) {
-            System.arraycopy(pool, from * per, pool, to * per, per);
+            if (pool != null) {
+                System.arraycopy(pool, from * per, pool, to * per, per);
+            }
         }
+    }
+
+    /** The decoder layer that is the {@code i}-th of its kind (KDA or MLA). */
+    private int layerOf(boolean kda, int i) {
+        for (int l = 0; l < ordinal.length; l++) {
+            if (cfg.isKda(l) == kda && ordinal[l] == i) {
+                return l;
+            }
+        }
+        throw new IllegalArgumentException("no " + (kda ? "KDA" : "MLA") + " layer " + i);
+    }
+
+    /**
+     * A copy of one KDA layer's state in a slot: its short-convolution windows of q, k and v,
+     * then its recurrent state (for moving a sequence's state to another backend).
+     */
+    public float[] slotState(int layer, int slot) {
+        int i = heldLayer(layer, true);
+        float[][] parts = {convQ[i], convK[i], convV[i], recurrent[i]};
+        int total = 0;
+        for (float[] a : parts) {
+            total += a.length / slots;
+        }
+        float[] out = new float[total];
+        int o = 0;
+        for (float[] a : parts) {
+            int per = a.length / slots;
+            System.arraycopy(a, slot * per, out, o, per);
+            o += per;
+        }
+        return out;
+    }
+
+    /** Sets one KDA layer's state in a slot from {@link #slotState}'s layout. */
+    public void setSlotState(int layer, int slot, float[] state) {
+        int i = heldLayer(layer, true);
+        int o = 0;
+        for (float[] a : new float[][] {convQ[i], convK[i], convV[i], recurrent[i]}) {
+            int per = a.length / slots;
+            System.arraycopy(state, o, a, slot * per, per);
+            o += per;
+        }
+        if (o != state.length) {
+            throw new IllegalArgumentException("slot state of " + state.length + " floats; layer " + layer
+                    + " holds " + o);
+        }
+    }
+
+    /** A copy of one MLA layer's latent rows in a page. */
+    public float[] pageState(int layer, int page) {
+        int i = heldLayer(layer, false);
+        int per = pageSize * cfg.mla().latentWidth();
+        return Arrays.copyOfRange(latent[i], page * per, (page + 1) * per);
+    }
+
+    /** Sets one MLA layer's latent rows in a page. */
+    public void setPageState(int layer, int page, float[] rows) {
+        int i = heldLayer(layer, false);
+        int per = pageSize * cfg.mla().latentWidth();
+        if (rows.length != per) {
+            throw new IllegalArgumentException("page of " + rows.length + " floats; layer " + layer + " takes " + per);
+        }
+        System.arraycopy(rows, 0, latent[i], page * per, per);
+    }
+
+    private int heldLayer(int layer, boolean kda) {
+        requireReserved();
+        if (!range.contains(layer) || cfg.isKda(layer) != kda) {
+            throw new IllegalArgumentException("layer " + layer + " is not a " + (kda ? "KDA" : "MLA")
+                    + " layer of this backend's range " + range.from() + ".." + range.to());
+        }
+        return ordinal[layer];
     }
 
     private interface SlotAction {
@@ -178,6 +293,9 @@ public final class CpuBackend implements Backend {
     private void forEachSlotArray(SlotAction action) {
         requireReserved();
         for (int i = 0; i < recurrent.length; i++) {
+            if (recurrent[i] == null) {
+                continue;
+            }
             for (float[] conv : new float[][]{convQ[i], convK[i], convV[i]}) {
                 action.apply(conv, conv.length / slots);
             }
@@ -200,16 +318,53 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void forward(StepBatch b, RowChoices choices) {
-        int need = b.logitRows().length * cfg.vocabSize();
-        if (rowLogits.length < need) {
-            rowLogits = new float[need];
-        }
-        logits(b, rowLogits);
-        chooser.chooseAll(rowLogits, cfg.vocabSize(), choices);
+        forwardFrom(b, null, choices);
     }
 
     @Override
     public void logits(StepBatch b, float[] logits) {
+        logitsFrom(b, null, logits);
+    }
+
+    /**
+     * A stage's part of a forward: its layers over the batch, from the token ids where it holds
+     * the embedding, else from {@code in} [tokens, hidden] (the stage before it); a copy of the
+     * residual stream after its last layer.
+     */
+    public float[] hiddenAfter(StepBatch b, float[] in) {
+        layers(b, in);
+        return Arrays.copyOf(ws.x, b.totalTokens() * cfg.hiddenSize());
+    }
+
+    /** The last stage's part of a forward: its layers from {@code in} (null: the tokens), then the head and the choices. */
+    public void forwardFrom(StepBatch b, float[] in, RowChoices choices) {
+        int need = b.logitRows().length * cfg.vocabSize();
+        if (rowLogits.length < need) {
+            rowLogits = new float[need];
+        }
+        logitsFrom(b, in, rowLogits);
+        chooser.chooseAll(rowLogits, cfg.vocabSize(), choices);
+    }
+
+    /** The last stage's logits: its layers from {@code in} (null: the tokens), then the head. */
+    public void logitsFrom(StepBatch b, float[] in, float[] logits) {
+        if (!range.head()) {
+            throw new IllegalStateException("layers " + range.from() + ".." + range.to()
+                    + " end in the residual stream, not in logits (hiddenAfter)");
+        }
+        layers(b, in);
+        int d = cfg.hiddenSize();
+        float[] x = ws.x;
+        int[] rows = b.logitRows();
+        ws.ensureRows(rows.length);
+        for (int i = 0; i < rows.length; i++) {
+            CpuOps.rmsNormRow(x, rows[i] * d, w.finalNorm(), cfg.rmsNormEps(), ws.lastHidden, i * d, d);
+        }
+        CpuOps.matmulTransposed(ws.lastHidden, rows.length, d, w.lmHead(), cfg.vocabSize(), logits);
+    }
+
+    /** The held layers over the batch; the residual stream is left in ws.x. */
+    private void layers(StepBatch b, float[] in) {
         requireReserved();
         int t = b.totalTokens();
         if (t > maxBatchTokens) {
@@ -218,14 +373,24 @@ public final class CpuBackend implements Backend {
         int d = cfg.hiddenSize();
         ws.ensure(t);
         float[] x = ws.x;
-        for (int i = 0; i < t; i++) {
-            int id = b.tokens()[i];
-            if (id < 0 || id >= cfg.vocabSize()) {
-                throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + cfg.vocabSize() + ")");
+        if (range.embedding()) {
+            for (int i = 0; i < t; i++) {
+                int id = b.tokens()[i];
+                if (id < 0 || id >= cfg.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, "
+                            + cfg.vocabSize() + ")");
+                }
+                System.arraycopy(w.embed(), id * d, x, i * d, d);
             }
-            System.arraycopy(w.embed(), id * d, x, i * d, d);
+        } else {
+            if (in == null || in.length < t * d) {
+                throw new IllegalArgumentException("layers " + range.from() + ".." + range.to() + " start from the"
+                        + " residual stream of " + t + " tokens x " + d + "; got " + (in == null ? "none"
+                        : in.length + " floats"));
+            }
+            System.arraycopy(in, 0, x, 0, t * d);
         }
-        for (int l = 0; l < cfg.numLayers(); l++) {
+        for (int l = range.from(); l < range.to(); l++) {
             CpuWeights.Layer lw = w.layers().get(l);
             CpuOps.rmsNorm(x, t, d, lw.inputNorm(), cfg.rmsNormEps(), ws.h);
             if (cfg.isKda(l)) {
@@ -251,12 +416,6 @@ public final class CpuBackend implements Backend {
             add(x, ws.mlpOut, t * d);
             observe(l, LayerProbe.Block.MLP, x, t * d);
         }
-        int[] rows = b.logitRows();
-        ws.ensureRows(rows.length);
-        for (int i = 0; i < rows.length; i++) {
-            CpuOps.rmsNormRow(x, rows[i] * d, w.finalNorm(), cfg.rmsNormEps(), ws.lastHidden, i * d, d);
-        }
-        CpuOps.matmulTransposed(ws.lastHidden, rows.length, d, w.lmHead(), cfg.vocabSize(), logits);
     }
 
     /** Receives a copy of the residual stream after each block of later forwards (null: none). */

@@ -22,6 +22,8 @@ package dev.kimilinear.engine;
  * @param decodeSteps      steps that computed only decode tokens
  * @param decodeStepTokens the tokens of those steps (decodeTokens counts decode tokens of mixed
  *                         steps too)
+ * @param reliefs          times an elastic backend pooled its memory instead of preempting
+ * @param restores         times it went back to replicas
  * @param decodeForwardNanos the part of decodeNanos spent in the backend's forward (the device's
  *                         work and its launch and copies); the rest is the host's planning and
  *                         bookkeeping, during which the device waits
@@ -29,7 +31,8 @@ package dev.kimilinear.engine;
 public record EngineStats(long prompts, long promptTokens, long outputTokens, long prefillTokens, long decodeTokens,
                           long preemptions, long steps, long prefillNanos, long decodeNanos, long mixedNanos,
                           long results, int running, int waiting, int pagesInUse, int peakSequences, int peakPages,
-                          long decodeSteps, long decodeStepTokens, long decodeForwardNanos) {
+                          long decodeSteps, long decodeStepTokens, long decodeForwardNanos, long reliefs,
+                          long restores) {
 
-    static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

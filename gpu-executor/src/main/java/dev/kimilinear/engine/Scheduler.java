@@ -15,6 +15,12 @@ import java.util.List;
  * forward step: a token of every decoding sequence first, then prefill chunks under the token
  * budget. Pages are taken on demand; when none is left the most recently admitted sequence is
  * preempted (its slot and pages freed, itself sent to the front of the queue to recompute).
+ *
+ * <p>Over an {@link ElasticBackend} in its replicated layout each sequence draws its slot and
+ * pages from one replica's group (the one with most pages free when it is admitted). When pages
+ * run short, the scheduler first asks the backend to pool its memory (one pipeline, replicated
+ * weights dropped, the cache grown) and preempts only if it cannot; once the queue is empty and
+ * what runs fits half of the replicas, it moves the sequences back onto replicas.
  */
 final class Scheduler {
     private final Backend backend;
@@ -24,8 +30,10 @@ final class Scheduler {
     private final int maxBatchTokens;
     private final int rowsCapacity;
     private final RowChoices choices;
-    private final SlotPool slots;
-    private final PagePool pages;
+    private SlotPool slots;
+    private PagePool pages;
+    private final ElasticBackend elastic;
+    private long stepsSinceRelief;
     private final ResultSink sink;
 
     private final Deque<Sequence> waiting = new ArrayDeque<>();
@@ -62,6 +70,8 @@ final class Scheduler {
     private long results;
     private int peakSequences;
     private int peakPages;
+    private long reliefs;
+    private long restores;
 
     /** Where finished samples and scores go. */
     interface ResultSink {
@@ -82,8 +92,15 @@ final class Scheduler {
         int modelVocab = backend.config().vocabSize();
         int sampleVocab = tokenizer == null ? modelVocab : Math.min(modelVocab, tokenizer.vocabSize());
         this.choices = new RowChoices(sampleVocab);
-        this.slots = new SlotPool(plan.sequences());
-        this.pages = new PagePool(plan.pages());
+        this.elastic = backend instanceof ElasticBackend e ? e : null;
+        if (elastic != null) {
+            int g = elastic.groups();
+            this.slots = new SlotPool(new boolean[g * elastic.slotsPerGroup()], g);
+            this.pages = new PagePool(new int[g * elastic.pagesPerGroup()], g);
+        } else {
+            this.slots = new SlotPool(plan.sequences());
+            this.pages = new PagePool(plan.pages());
+        }
         this.sink = sink;
     }
 
@@ -98,13 +115,14 @@ final class Scheduler {
     EngineStats stats() {
         return new EngineStats(prompts, promptTokens, outputTokens, prefillTokens, decodeTokens, preemptions, steps,
                 prefillNanos, decodeNanos, mixedNanos, results, running.size(), waiting.size(), pages.inUse(),
-                peakSequences, peakPages, decodeSteps, decodeStepTokens, decodeForwardNanos);
+                peakSequences, peakPages, decodeSteps, decodeStepTokens, decodeForwardNanos, reliefs, restores);
     }
 
     // ------------------------------------------------------------------ one step
 
     void step() {
         long start = System.nanoTime();
+        maybeRestore();
         admit();
         planStep();
         if (planCount == 0) {
@@ -257,14 +275,16 @@ final class Scheduler {
             Sequence s = waiting.peekFirst();
             int first = Math.min(s.target(), prefillChunk);
             int need = plan.pagesFor(first);
-            // leave a page per running sequence for its next decode step, so admission does not
-            // set off preemption at once
-            int reserve = running.isEmpty() ? 0 : running.size();
-            if (pages.free() < need + Math.min(reserve, pages.capacity() / 4)) {
+            int g = admissionGroup(need);
+            if (g < 0) {
+                if (relieve()) {
+                    continue;
+                }
                 return;
             }
             waiting.pollFirst();
-            s.slot = slots.take();
+            s.group = g;
+            s.slot = slots.take(g);
             backend.resetSlot(s.slot);
             s.computed = 0;
             s.admitOrder = ++admissions;
@@ -280,6 +300,28 @@ final class Scheduler {
                 promptTokens += s.promptLength;
             }
         }
+    }
+
+    /**
+     * The group with a free slot and room for {@code need} pages beside a page per sequence
+     * running in it (for their next decode steps, so that admission does not set off preemption
+     * at once), most pages free first; -1 when none.
+     */
+    private int admissionGroup(int need) {
+        int groups = pages.groups();
+        int[] runningIn = new int[groups];
+        for (Sequence r : running) {
+            runningIn[r.group]++;
+        }
+        int best = -1;
+        for (int g = 0; g < groups; g++) {
+            int reserve = Math.min(runningIn[g], pages.capacity() / groups / 4);
+            if (slots.free(g) > 0 && pages.free(g) >= need + reserve
+                    && (best < 0 || pages.free(g) > pages.free(best))) {
+                best = g;
+            }
+        }
+        return best;
     }
 
     private void planStep() {
@@ -355,7 +397,10 @@ final class Scheduler {
      */
     private boolean ensurePages(Sequence s, int upTo) {
         int need = plan.pagesFor(upTo) - s.pages.length;
-        while (pages.free() < need) {
+        while (pages.free(s.group) < need) {
+            if (relieve()) {
+                continue;
+            }
             Sequence victim = newestAfter(s);
             if (victim == null) {
                 return false;
@@ -363,18 +408,23 @@ final class Scheduler {
             preempt(victim);
         }
         for (int i = 0; i < need; i++) {
-            s.addPage(pages.allocate());
+            s.addPage(pages.allocate(s.group));
         }
         return true;
     }
 
-    /** The most recently admitted running sequence, when it was admitted after s. */
+    /** The most recently admitted running sequence of s's group, when it was admitted after s. */
     private Sequence newestAfter(Sequence s) {
-        if (running.isEmpty()) {
-            return null;
+        for (int i = running.size() - 1; i >= 0; i--) {
+            Sequence r = running.get(i);
+            if (r.admitOrder <= s.admitOrder) {
+                return null;
+            }
+            if (r.group == s.group) {
+                return r;
+            }
         }
-        Sequence newest = running.get(running.size() - 1);
-        return newest.admitOrder > s.admitOrder ? newest : null;
+        return null;
     }
 
     private void preempt(Sequence s) {
@@ -402,6 +452,121 @@ final class Scheduler {
         }
         s.clearPages();
         running.remove(s);
+    }
+
+    // ------------------------------------------------------------------ memory relief
+
+    /** Steps after a relief before the replicas may come back (pressure comes in bursts). */
+    static final int RESTORE_AFTER_STEPS = 32;
+
+    /**
+     * Pools an elastic backend's memory (replicated weights dropped, the cache grown); every
+     * slot and page keeps its id, and every sequence then draws from the one group. False where
+     * there is nothing to pool.
+     */
+    private boolean relieve() {
+        if (elastic == null || elastic.groups() == 1) {
+            return false;
+        }
+        int total = elastic.relieve();
+        if (total < 0) {
+            return false;
+        }
+        if (total < pages.capacity()) {
+            throw new IllegalStateException(backend.name() + ": pooling left " + total + " pages of "
+                    + pages.capacity());
+        }
+        pages = new PagePool(Arrays.copyOf(pages.refs(), total), 1);
+        slots = new SlotPool(slots.used(), 1);
+        for (Sequence r : running) {
+            r.group = 0;
+        }
+        reliefs++;
+        stepsSinceRelief = 0;
+        return true;
+    }
+
+    /**
+     * Back to replicas once the queue is empty, a while after the relief, and what runs fits in
+     * half of the replicas' slots and pages: the sequences sharing pages (a request's samples)
+     * go together to the group with most room, largest first, and take ids there.
+     */
+    private void maybeRestore() {
+        if (elastic == null || elastic.groups() > 1 || reliefs == restores) {
+            return;
+        }
+        stepsSinceRelief++;
+        int groups = elastic.replicas();
+        int perSlots = elastic.replicaSlots();
+        int perPages = elastic.replicaPages();
+        if (!waiting.isEmpty() || stepsSinceRelief < RESTORE_AFTER_STEPS
+                || 2L * slots.inUse() > (long) groups * perSlots || 2L * pages.inUse() > (long) groups * perPages) {
+            return;
+        }
+        // units of sequences sharing pages: a request's samples (scores share nothing)
+        java.util.LinkedHashMap<Object, List<Sequence>> units = new java.util.LinkedHashMap<>();
+        for (Sequence r : running) {
+            units.computeIfAbsent(r.request != null ? r.request : r, k -> new ArrayList<>()).add(r);
+        }
+        List<List<Sequence>> order = new ArrayList<>(units.values());
+        order.sort((a, b) -> Integer.compare(unitPages(b), unitPages(a)));
+        int[] slotsUsed = new int[groups];
+        int[] pagesUsed = new int[groups];
+        int[] slotMoves = new int[slots.capacity()];
+        int[] pageMoves = new int[pages.capacity()];
+        Arrays.fill(slotMoves, -1);
+        Arrays.fill(pageMoves, -1);
+        for (List<Sequence> unit : order) {
+            int need = unitPages(unit);
+            int best = -1;
+            for (int g = 0; g < groups; g++) {
+                if (slotsUsed[g] + unit.size() <= perSlots && pagesUsed[g] + need <= perPages
+                        && (best < 0 || pagesUsed[g] < pagesUsed[best])) {
+                    best = g;
+                }
+            }
+            if (best < 0) {
+                return;   // no placement: stay pooled
+            }
+            for (Sequence r : unit) {
+                slotMoves[r.slot] = best * perSlots + slotsUsed[best]++;
+                for (int p : r.pages) {
+                    if (pageMoves[p] < 0) {
+                        pageMoves[p] = best * perPages + pagesUsed[best]++;
+                    }
+                }
+            }
+        }
+        elastic.restore(slotMoves, pageMoves);
+        int[] refs = new int[groups * perPages];
+        boolean[] used = new boolean[groups * perSlots];
+        for (int p = 0; p < pageMoves.length; p++) {
+            if (pageMoves[p] >= 0) {
+                refs[pageMoves[p]] = pages.refs(p);
+            }
+        }
+        for (Sequence r : running) {
+            r.slot = slotMoves[r.slot];
+            r.group = r.slot / perSlots;
+            used[r.slot] = true;
+            for (int i = 0; i < r.pages.length; i++) {
+                r.pages[i] = pageMoves[r.pages[i]];
+            }
+        }
+        pages = new PagePool(refs, groups);
+        slots = new SlotPool(used, groups);
+        restores++;
+    }
+
+    /** Distinct pages a unit of sequences holds. */
+    private static int unitPages(List<Sequence> unit) {
+        java.util.HashSet<Integer> distinct = new java.util.HashSet<>();
+        for (Sequence r : unit) {
+            for (int p : r.pages) {
+                distinct.add(p);
+            }
+        }
+        return distinct.size();
     }
 
     // ------------------------------------------------------------------ after the forward
@@ -448,10 +613,12 @@ final class Scheduler {
     /** A slot copied from the leader's, its full prompt pages shared and its partial last page copied. */
     private boolean giveForkResources(Sequence leader, Sequence c) {
         boolean partial = leader.promptLength % plan.pageSize() != 0;
-        if (slots.free() == 0 || (partial && pages.free() == 0)) {
+        int g = leader.group;   // the shared pages live in the leader's group
+        if (slots.free(g) == 0 || (partial && pages.free(g) == 0)) {
             return false;
         }
-        c.slot = slots.take();
+        c.group = g;
+        c.slot = slots.take(g);
         backend.copySlot(leader.slot, c.slot);
         int shared = partial ? leader.pages.length - 1 : leader.pages.length;
         for (int i = 0; i < shared; i++) {
@@ -459,7 +626,7 @@ final class Scheduler {
             c.addPage(leader.pages[i]);
         }
         if (partial) {
-            int page = pages.allocate();
+            int page = pages.allocate(g);
             backend.copyPage(leader.pages[shared], page);
             c.addPage(page);
         }

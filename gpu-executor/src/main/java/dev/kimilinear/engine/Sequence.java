@@ -27,6 +27,8 @@ final class Sequence {
     int sample;
 
     int slot = -1;
+    // the slot and page group it draws from (an elastic backend's replica), while admitted
+    int group;
     int[] pages = NO_PAGES;
     long admitOrder;
     /** Index of this sequence's entry in the step being planned, or -1. */

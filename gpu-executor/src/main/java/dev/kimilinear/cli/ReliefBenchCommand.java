@@ -1,0 +1,133 @@
+package dev.kimilinear.cli;
+
+import dev.kimilinear.checkpoint.Checkpoint;
+import dev.kimilinear.cpu.CpuElasticModel;
+import dev.kimilinear.engine.Engine;
+import dev.kimilinear.engine.EngineConfig;
+import dev.kimilinear.engine.EngineStats;
+import dev.kimilinear.engine.FinishReason;
+import dev.kimilinear.engine.GenerationRequest;
+import dev.kimilinear.engine.GenerationResult;
+import dev.kimilinear.engine.Prompt;
+import dev.kimilinear.engine.SamplingParams;
+import dev.kimilinear.model.KimiLinearConfig;
+import dev.kimilinear.model.ModelWeights;
+import dev.kimilinear.model.StagePlan;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bench relief}: a burst of long prompts on ranks serving as data-parallel replicas,
+ * once preempting when their caches run short and once pooling them KunServe's way (replicated
+ * weights dropped, one pipeline, the cache grown; replicas again when the burst drains): peak
+ * sequences held, preemptions, reliefs and time to first token, side by side. On the CPU
+ * reference of the elastic model, whose ranks are budgets over one copy of the weights.
+ */
+@Command(name = "relief", mixinStandardHelpOptions = true,
+        description = "A burst of long prompts on replicas: preemption against pooling memory (KunServe).")
+public final class ReliefBenchCommand implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "DIR", required = true, description = "model directory")
+    Path model;
+
+    @Option(names = "--ranks", paramLabel = "G", defaultValue = "2", description = "replicas (default: ${DEFAULT-VALUE})")
+    int ranks;
+
+    @Option(names = "--cache-per-rank", paramLabel = "BYTES", required = true,
+            description = "bytes each rank has for state slots and latent pages beside a whole model's weights")
+    long cachePerRank;
+
+    @Option(names = "--requests", paramLabel = "N", defaultValue = "16", description = "prompts of the burst (default: ${DEFAULT-VALUE})")
+    int requests;
+
+    @Option(names = "--prompt-len", paramLabel = "L", defaultValue = "512", description = "prompt tokens (default: ${DEFAULT-VALUE})")
+    int promptLen;
+
+    @Option(names = "--max-tokens", paramLabel = "M", defaultValue = "16", description = "output tokens (default: ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = "--max-sequences", paramLabel = "S", defaultValue = "64",
+            description = "most sequences holding a slot at once (default: ${DEFAULT-VALUE})")
+    int maxSequences;
+
+    @Option(names = "--page-size", paramLabel = "P", defaultValue = "16", description = "tokens per page (default: ${DEFAULT-VALUE})")
+    int pageSize;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "prompt seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (requests < 1 || promptLen < 1 || maxTokens < 1 || cachePerRank < 1 || pageSize < 1) {
+            throw new IllegalArgumentException("--requests, --prompt-len, --max-tokens, --cache-per-rank and"
+                    + " --page-size must be at least 1");
+        }
+        KimiLinearConfig cfg = KimiLinearConfig.load(model.resolve("config.json"));
+        Random random = new Random(seed);
+        List<GenerationRequest> burst = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+            int[] ids = random.ints(promptLen, 3, cfg.vocabSize()).toArray();
+            burst.add(new GenerationRequest("p" + i, new Prompt.Tokens(ids), SamplingParams.greedy(maxTokens)));
+        }
+        out.printf(Locale.ROOT, "burst: %d prompts of %d tokens + %d output tokens, %d ranks with %.1f MB of cache"
+                + " each beside the weights (CPU reference of the elastic model)%n", requests, promptLen, maxTokens,
+                ranks, cachePerRank / 1e6);
+        out.println("mode      wall s  output tok/s  peak seqs  preemptions  reliefs  restores  first token ms:"
+                + "    p50      p99");
+        for (boolean relief : new boolean[] {false, true}) {
+            try (Checkpoint ckpt = Checkpoint.open(model)) {
+                long weights = StagePlan.of(ModelWeights.bind(cfg, ckpt), 1).largestStage();
+                CpuElasticModel m = CpuElasticModel.of(cfg, ckpt, ranks, weights + cachePerRank, pageSize,
+                        Math.max(4096, promptLen));
+                m.setReliefAllowed(relief);
+                EngineConfig config = new EngineConfig(Math.max(4096, promptLen), Math.max(4096, promptLen),
+                        maxSequences, 0, promptLen + maxTokens);
+                try (Engine engine = new Engine(m, null, config)) {
+                    if (relief) {
+                        out.println("plan: " + engine.plan());
+                    }
+                    long start = System.nanoTime();
+                    List<GenerationResult> results = new ArrayList<>();
+                    engine.generate(burst).forEachRemaining(results::add);
+                    double wall = (System.nanoTime() - start) / 1e9;
+                    EngineStats s = engine.stats();
+                    double[] first = new double[results.size()];
+                    long output = 0;
+                    for (int i = 0; i < first.length; i++) {
+                        GenerationResult r = results.get(i);
+                        if (r.finishReason() == FinishReason.ERROR) {
+                            throw new IllegalStateException("request " + r.requestId() + " failed: " + r.error());
+                        }
+                        first[i] = (r.queuedNanos() + r.prefillNanos()) / 1e6;
+                        output += r.outputTokens();
+                    }
+                    Arrays.sort(first);
+                    out.printf(Locale.ROOT, "%-8s %7.2f %13.1f %10d %12d %8d %9d %21.1f %8.1f%n",
+                            relief ? "relief" : "preempt", wall, output / wall, s.peakSequences(), s.preemptions(),
+                            s.reliefs(), s.restores(), percentile(first, 50), percentile(first, 99));
+                }
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static double percentile(double[] sorted, double p) {
+        int index = (int) Math.ceil(p / 100 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+    }
+}
