@@ -175,6 +175,11 @@ public final class CpuElasticModel implements ElasticBackend {
     }
 
     @Override
+    public boolean reliefAllowed() {
+        return reliefAllowed;
+    }
+
+    @Override
     public int relieve() {
         requireReserved();
         if (stages != null || !reliefAllowed) {

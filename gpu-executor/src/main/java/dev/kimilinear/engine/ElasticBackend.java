@@ -31,6 +31,9 @@ public interface ElasticBackend extends Backend {
     /** Pages each group holds (after {@link #reserve}). */
     int pagesPerGroup();
 
+    /** Whether {@link #relieve} may pool the replicas (a sequence may then outgrow one replica's pages). */
+    boolean reliefAllowed();
+
     /**
      * Switches the replicas to one pipeline, keeping every slot and page id and its contents,
      * and grows the cache with the bytes the dropped weights held. Returns the pages there are

@@ -367,6 +367,12 @@ public final class Engine implements AutoCloseable {
                     + " pages (" + plan.tokenCapacity() + " tokens) within a memory budget of " + plan.budgetBytes()
                     + " bytes";
         }
+        // replicas that may not pool their memory hold a sequence in one replica's pages
+        if (backend instanceof ElasticBackend e && !e.reliefAllowed() && plan.pagesFor(cached) > e.replicaPages()) {
+            return "prompt of " + promptTokens + " tokens + " + outputTokens + " more needs " + plan.pagesFor(cached)
+                    + " latent pages of " + plan.pageSize() + " tokens, but each of the " + e.replicas()
+                    + " replicas holds " + e.replicaPages() + " and they may not pool their memory";
+        }
         return null;
     }
 

@@ -86,4 +86,30 @@ class ElasticReliefTest {
             }
         }
     }
+
+    @Test
+    void replicasThatMayNotPoolRefuseASequenceOneReplicaCannotHold() {
+        Path dir = TestModels.fixture();
+        KimiLinearConfig cfg = KimiLinearConfig.load(dir.resolve("config.json"));
+        CpuBackend probe = CpuBackend.load(dir, 1L << 20, PAGE, 256);
+        long budget = SLOTS * probe.bytesPerSlot() + PAGES * probe.bytesPerPage();
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            long weights = StagePlan.of(ModelWeights.bind(cfg, ckpt), 1).largestStage();
+            CpuElasticModel model = CpuElasticModel.of(cfg, ckpt, 2, weights + budget / 2, PAGE, 256);
+            model.setReliefAllowed(false);
+            try (Engine engine = new Engine(model, null, new EngineConfig(256, 32, SLOTS, budget, 128))) {
+                // 30 pages: within the 48 of both replicas, past the 24 of one
+                int[] prompt = TestModels.randomIds(new Random(2), 100, PreemptionTest.VOCAB);
+                GenerationResult r = TestModels.runAlone(engine,
+                        TestModels.tokens("long", prompt, TestModels.sampled(21, 0, 1, 0, 0, 1, -1)));
+                assertEquals(FinishReason.ERROR, r.finishReason());
+                assertTrue(r.error().contains("each of the 2 replicas holds 24"), r.error());
+                // 16 pages: one replica holds it
+                GenerationResult ok = TestModels.runAlone(engine, TestModels.tokens("short",
+                        java.util.Arrays.copyOf(prompt, 60), TestModels.sampled(4, 0, 1, 0, 0, 1, -1)));
+                assertEquals(4, ok.outputTokens(), String.valueOf(ok.error()));
+                assertEquals(0, engine.stats().reliefs());
+            }
+        }
+    }
 }
