@@ -2,15 +2,12 @@ package dev.kimilinear.engine;
 
 /**
  * The latent-cache pages: a reference count per page, since the samples of one prompt share
- * its full pages, and a free stack per group. Pages of group g are ids [g P, (g+1) P) (an
- * {@link ElasticBackend}'s replicas); one group when the backend has no such split.
+ * its full pages, and the free pages by group ({@link FreeIds}: an {@link ElasticBackend}'s
+ * replicas; one group when the backend has no such split).
  */
 final class PagePool {
     private final int[] refs;
-    private final int perGroup;
-    private final int[][] free;
-    private final int[] freeCount;
-    private int totalFree;
+    private final FreeIds free;
 
     PagePool(int pages) {
         this(new int[pages], 1);
@@ -18,23 +15,13 @@ final class PagePool {
 
     /** A pool whose page i is already held refs[i] times, in {@code groups} equal groups. */
     PagePool(int[] refs, int groups) {
-        if (groups < 1 || refs.length % groups != 0) {
-            throw new IllegalArgumentException(refs.length + " pages do not split into " + groups + " equal groups");
-        }
-        this.refs = refs.clone();
-        this.perGroup = refs.length / groups;
-        this.free = new int[groups][perGroup];
-        this.freeCount = new int[groups];
-        for (int p = refs.length - 1; p >= 0; p--) {   // lowest ids on top
+        for (int p = 0; p < refs.length; p++) {
             if (refs[p] < 0) {
                 throw new IllegalArgumentException("page " + p + " held " + refs[p] + " times");
             }
-            if (refs[p] == 0) {
-                int g = p / perGroup;
-                free[g][freeCount[g]++] = p;
-                totalFree++;
-            }
         }
+        this.refs = refs.clone();
+        this.free = new FreeIds(refs.length, groups, p -> refs[p] == 0, "page");
     }
 
     int capacity() {
@@ -42,23 +29,19 @@ final class PagePool {
     }
 
     int groups() {
-        return free.length;
-    }
-
-    int group(int page) {
-        return page / perGroup;
+        return free.groups();
     }
 
     int free() {
-        return totalFree;
+        return free.free();
     }
 
     int free(int group) {
-        return freeCount[group];
+        return free.free(group);
     }
 
     int inUse() {
-        return refs.length - totalFree;
+        return refs.length - free.free();
     }
 
     int refs(int page) {
@@ -71,11 +54,10 @@ final class PagePool {
     }
 
     int allocate(int group) {
-        if (freeCount[group] == 0) {
-            throw new IllegalStateException("no free latent page" + (free.length > 1 ? " in group " + group : ""));
+        int page = free.pop(group);
+        if (page < 0) {
+            throw new IllegalStateException("no free latent page" + (groups() > 1 ? " in group " + group : ""));
         }
-        int page = free[group][--freeCount[group]];
-        totalFree--;
         refs[page] = 1;
         return page;
     }
@@ -89,9 +71,7 @@ final class PagePool {
             throw new IllegalStateException("latent page " + page + " released more often than taken");
         }
         if (--refs[page] == 0) {
-            int g = page / perGroup;
-            free[g][freeCount[g]++] = page;
-            totalFree++;
+            free.push(page);
         }
     }
 }
