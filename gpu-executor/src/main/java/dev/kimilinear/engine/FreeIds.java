@@ -30,10 +30,6 @@ final class FreeIds {
         return stack.length;
     }
 
-    int group(int id) {
-        return id / perGroup;
-    }
-
     int free() {
         return total;
     }
