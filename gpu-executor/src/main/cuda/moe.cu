@@ -69,7 +69,14 @@ extern "C" __global__ void __launch_bounds__(32 * MOE_WARPS) moe_route(
             int oa = __shfl_xor_sync(0xffffffffu, arg, o);
             if (oa >= 0 && (arg < 0 || ob > best || (ob == best && oa < arg))) { best = ob; arg = oa; }
         }
-        float w = score[arg];
+        // a token whose every choice is NaN (non-finite activations) still names an expert that
+        // exists, with no weight: an index of -1 would count and copy rows outside the plan
+        float w = 0.f;
+        if (arg < 0) {
+            arg = n;
+        } else {
+            w = score[arg];
+        }
         sum += w;
         if (lane == 0) { ids[t * k + n] = arg; weights[t * k + n] = w; choice[arg] = NAN; }
         __syncwarp();

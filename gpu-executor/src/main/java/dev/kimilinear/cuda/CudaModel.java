@@ -1003,6 +1003,14 @@ public final class CudaModel implements Backend {
         int[] meta = new int[need];
         int o = 0;
         int oTokens = o;
+        for (int i = 0; i < t; i++) {
+            int id = batch.tokens()[i];
+            if (id < 0 || id >= cfg.vocabSize()) {
+                // the embedding would read outside its table
+                throw new IllegalArgumentException("token id " + id + " at position " + i + " of the step is"
+                        + " outside the vocabulary [0, " + cfg.vocabSize() + ")");
+            }
+        }
         System.arraycopy(batch.tokens(), 0, meta, o, t);
         o += t;
         int oSeqOf = o;

@@ -12,11 +12,16 @@ import java.util.concurrent.TimeUnit;
  * leaves a job blocked in the driver with nothing in its log. After {@code kimi.cuda.stallSeconds}
  * (120 by default; 0 turns the watch off) the report names the device, what the host is waiting
  * in, and the context's last launches ({@link LaunchLog}); when the wait ends at last, a second
- * line says after how long. The wait itself is left alone: a hung kernel cannot be taken back
- * from the host, but it can be named.
+ * line says after how long. A hung kernel cannot be taken back from the host, so the wait is
+ * left alone; but after {@code kimi.cuda.stallExitSeconds} (0 by default: never) the watch
+ * reports once more and halts the JVM with status {@value #EXIT_STATUS}, so that a Spark
+ * executor holding a hung device dies and its task runs elsewhere instead of holding the job.
  */
 final class StallWatch {
     static final long LIMIT_SECONDS = Long.getLong("kimi.cuda.stallSeconds", 120);
+    static final long EXIT_SECONDS = Long.getLong("kimi.cuda.stallExitSeconds", 0);
+    /** EX_SOFTWARE: the process gave up on its device. */
+    static final int EXIT_STATUS = 70;
 
     private static final ScheduledThreadPoolExecutor TIMER = timer();
 
@@ -33,24 +38,35 @@ final class StallWatch {
         return t;
     }
 
-    /** Runs {@code waitOnDevice}, reporting on stderr if it lasts longer than the limit. */
+    /** Runs {@code waitOnDevice}, reporting on stderr if it lasts longer than the limit (and halting past the exit limit). */
     static void run(String device, LaunchLog log, String waitingIn, Runnable waitOnDevice) {
-        run(device, log, waitingIn, waitOnDevice, TimeUnit.SECONDS.toNanos(LIMIT_SECONDS), System.err);
+        run(device, log, waitingIn, waitOnDevice, TimeUnit.SECONDS.toNanos(LIMIT_SECONDS),
+                TimeUnit.SECONDS.toNanos(EXIT_SECONDS), System.err, () -> Runtime.getRuntime().halt(EXIT_STATUS));
     }
 
-    static void run(String device, LaunchLog log, String waitingIn, Runnable waitOnDevice, long limitNanos,
-                    PrintStream out) {
-        if (limitNanos <= 0) {
+    /** @param reportNanos, exitNanos 0 or less: never; giveUp runs after the exit report */
+    static void run(String device, LaunchLog log, String waitingIn, Runnable waitOnDevice, long reportNanos,
+                    long exitNanos, PrintStream out, Runnable giveUp) {
+        if (reportNanos <= 0 && exitNanos <= 0) {
             waitOnDevice.run();
             return;
         }
         long start = System.nanoTime();
-        ScheduledFuture<?> report = TIMER.schedule(() -> out.print(report(device, waitingIn, log.recent(),
-                System.nanoTime() - start)), limitNanos, TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> report = reportNanos <= 0 ? null : TIMER.schedule(() -> out.print(report(device,
+                waitingIn, log.recent(), System.nanoTime() - start)), reportNanos, TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> exit = exitNanos <= 0 ? null : TIMER.schedule(() -> {
+            out.print(report(device, waitingIn, log.recent(), System.nanoTime() - start));
+            out.printf(Locale.ROOT, "%s: giving up on the device after %.0f s (kimi.cuda.stallExitSeconds): exit %d%n",
+                    device, (System.nanoTime() - start) / 1e9, EXIT_STATUS);
+            out.flush();
+            giveUp.run();
+        }, exitNanos, TimeUnit.NANOSECONDS);
         try {
             waitOnDevice.run();
         } finally {
-            if (!report.cancel(false)) {
+            boolean reported = report != null && !report.cancel(false);
+            reported |= exit != null && !exit.cancel(false);
+            if (reported) {
                 out.printf(Locale.ROOT, "%s: %s returned after %.1f s%n", device, waitingIn,
                         (System.nanoTime() - start) / 1e9);
             }

@@ -227,6 +227,10 @@ final class Scheduler {
                 prefillTokens += n;
             }
             if (s.score != null) {
+                if (noScore(s, n, firstChoice[i])) {
+                    fail(s, NO_TOKEN);
+                    continue;
+                }
                 scoreRows(s, n, firstChoice[i]);
                 s.computed += n;
                 if (s.computed == s.target()) {
@@ -237,6 +241,10 @@ final class Scheduler {
             }
             s.computed += n;
             if (s.computed == s.length) {
+                if (noToken(s, firstChoice[i])) {
+                    fail(s, NO_TOKEN);
+                    continue;
+                }
                 generated(s, firstChoice[i]);
             }
         }
@@ -715,6 +723,31 @@ final class Scheduler {
         } catch (IllegalArgumentException unassigned) {
             return null;
         }
+    }
+
+    static final String NO_TOKEN = "the model's logits for this sequence are NaN (its activations overflowed or"
+            + " went NaN), so no token can be chosen";
+
+    /** Whether a choice of the sequence (a leader's n) found no number in its logits row. */
+    private boolean noToken(Sequence s, int c) {
+        int n = s.leader ? s.request.params.n() : 1;
+        for (int i = 0; i < n; i++) {
+            if (choices.token(c + i) < 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a score row of this step found no number in its logits row. */
+    private boolean noScore(Sequence s, int n, int firstChoice) {
+        int rows = rowsOf(s, n);
+        for (int c = firstChoice; c < firstChoice + rows; c++) {
+            if (choices.token(c) < 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void scoreRows(Sequence s, int n, int firstChoice) {

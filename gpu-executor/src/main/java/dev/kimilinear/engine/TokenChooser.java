@@ -39,6 +39,12 @@ public final class TokenChooser {
     public void choose(float[] logits, int off, int vocab, RowChoices c, int i) {
         int n = Math.min(c.sampleVocab(), vocab);
         int best = argmax(logits, off, n);
+        if (best < 0) {
+            // a row of NaN (activations that overflowed): no token, as the CUDA chooser answers
+            c.setToken(i, -1);
+            c.setLogprob(i, Double.NaN);
+            return;
+        }
         int token = c.temperature(i) == 0 || c.topK(i) == 1 ? best : draw(logits, off, n, best, c, i);
         c.setToken(i, token);
         if (!c.wantsLogprob(i)) {
@@ -164,7 +170,7 @@ public final class TokenChooser {
         return (int) (0xFFFFFFFFL - (key & 0xFFFFFFFFL));
     }
 
-    /** The first index of the largest value; NaN never wins. */
+    /** The first index of the largest value; NaN never wins; -1 when every value is NaN. */
     public static int argmax(float[] x, int off, int n) {
         int best = 0;
         float bestValue = Float.NEGATIVE_INFINITY;
@@ -177,7 +183,7 @@ public final class TokenChooser {
                 any = true;
             }
         }
-        return best;
+        return any ? best : -1;
     }
 
     /** log Σ exp over a row of n logits, in double. */

@@ -34,7 +34,8 @@ class StallWatchTest {
         log.add("graph", "decode step N=64 pages<=32");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        StallWatch.run("cuda:0", log, "cuStreamSynchronize", () -> sleep(300), TimeUnit.MILLISECONDS.toNanos(50), out);
+        StallWatch.run("cuda:0", log, "cuStreamSynchronize", () -> sleep(300), TimeUnit.MILLISECONDS.toNanos(50), 0,
+                out, () -> { });
         String text = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(text.startsWith("cuda:0: cuStreamSynchronize has waited 0 s for the device; the last 2 launches"),
                 text);
@@ -48,10 +49,26 @@ class StallWatchTest {
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         int[] ran = {0};
         StallWatch.run("cuda:0", new LaunchLog(), "cuStreamSynchronize", () -> ran[0]++,
-                TimeUnit.SECONDS.toNanos(30), out);
-        StallWatch.run("cuda:0", new LaunchLog(), "cuStreamSynchronize", () -> ran[0]++, 0, out);
+                TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(60), out, () -> ran[0] += 100);
+        StallWatch.run("cuda:0", new LaunchLog(), "cuStreamSynchronize", () -> ran[0]++, 0, 0, out, () -> { });
         assertEquals(2, ran[0]);
         assertEquals("", bytes.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aWaitPastTheExitLimitGivesUpAfterItsReport() {
+        LaunchLog log = new LaunchLog();
+        log.add("gemm90_grouped_swiglu", "grouped swiglu N=1024 K=2304 maxTiles=320");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        java.util.concurrent.atomic.AtomicInteger gaveUp = new java.util.concurrent.atomic.AtomicInteger();
+        StallWatch.run("cuda:1", log, "cuStreamSynchronize", () -> sleep(300), 0, TimeUnit.MILLISECONDS.toNanos(50),
+                out, gaveUp::incrementAndGet);
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertEquals(1, gaveUp.get());
+        assertTrue(text.contains("  gemm90_grouped_swiglu [grouped swiglu N=1024 K=2304 maxTiles=320]\n"), text);
+        assertTrue(text.contains("cuda:1: giving up on the device after 0 s (kimi.cuda.stallExitSeconds): exit 70"),
+                text);
     }
 
     private static void sleep(long ms) {

@@ -111,4 +111,78 @@ class RequestErrorsTest {
         assertThrows(IllegalStateException.class, () -> e.score(new int[]{5}, new int[]{6}));
         e.close();
     }
+
+    /** The fixture, whose logits rows turn to NaN for the sequence in {@code slot} from its {@code after}-th forward. */
+    static final class NanLogits implements Backend {
+        private final CpuBackend inner;
+        private final int slot;
+        private final int after;
+        private int forwards;
+
+        NanLogits(CpuBackend inner, int slot, int after) {
+            this.inner = inner;
+            this.slot = slot;
+            this.after = after;
+        }
+
+        @Override
+        public void forward(StepBatch b, RowChoices choices) {
+            float[] logits = new float[b.logitRows().length * config().vocabSize()];
+            inner.logits(b, logits);
+            boolean poison = forwards++ >= after;
+            for (int s = 0; s < b.sequences() && poison; s++) {
+                if (b.slots()[s] != slot) {
+                    continue;
+                }
+                for (int r = 0; r < b.logitRows().length; r++) {
+                    int row = b.logitRows()[r];
+                    if (row >= b.cuSeqlens()[s] && row < b.cuSeqlens()[s + 1]) {
+                        java.util.Arrays.fill(logits, r * config().vocabSize(), (r + 1) * config().vocabSize(),
+                                Float.NaN);
+                    }
+                }
+            }
+            new TokenChooser(config().vocabSize()).chooseAll(logits, config().vocabSize(), choices);
+        }
+
+        @Override public dev.kimilinear.model.KimiLinearConfig config() { return inner.config(); }
+        @Override public String name() { return "nan " + inner.name(); }
+        @Override public int pageSize() { return inner.pageSize(); }
+        @Override public long bytesPerSlot() { return inner.bytesPerSlot(); }
+        @Override public long bytesPerPage() { return inner.bytesPerPage(); }
+        @Override public long freeBytes() { return inner.freeBytes(); }
+        @Override public int maxBatchTokens() { return inner.maxBatchTokens(); }
+        @Override public void reserve(int slots, int pages) { inner.reserve(slots, pages); }
+        @Override public void resetSlot(int s) { inner.resetSlot(s); }
+        @Override public void copySlot(int from, int to) { inner.copySlot(from, to); }
+        @Override public void copyPage(int from, int to) { inner.copyPage(from, to); }
+        @Override public void logits(StepBatch b, float[] logits) { inner.logits(b, logits); }
+        @Override public void close() { inner.close(); }
+    }
+
+    @Test
+    void aSequenceWhoseLogitsTurnNanEndsWithThatErrorAndTheOthersGoOn() {
+        Random random = new Random(8);
+        List<GenerationRequest> requests = List.of(
+                TestModels.tokens("a", TestModels.randomIds(random, 12, VOCAB), SamplingParams.greedy(10)),
+                TestModels.tokens("b", TestModels.randomIds(random, 15, VOCAB),
+                        TestModels.sampled(10, 0.8, 0.9, 0, 3, 1, 1)));
+        NanLogits backend = new NanLogits(CpuBackend.load(TestModels.fixture(), 1L << 20, 16, 256), 0, 3);
+        java.util.Map<String, GenerationResult> byId;
+        try (Engine e = new Engine(backend, null, new EngineConfig(256, 64, 2, 0, 200))) {
+            byId = BatchingTest.byId(TestModels.run(e, requests));
+        }
+        GenerationResult poisoned = byId.values().stream().filter(r -> r.finishReason() == FinishReason.ERROR)
+                .findFirst().orElseThrow();
+        assertError(poisoned, "logits for this sequence are NaN");
+        assertEquals(1, byId.values().stream().filter(r -> r.finishReason() == FinishReason.ERROR).count());
+        try (Engine roomy = engine(2, 0)) {
+            for (GenerationRequest r : requests) {
+                GenerationResult ok = byId.get(r.id() + "#0");
+                if (ok != poisoned) {
+                    BatchingTest.assertSameOutput(TestModels.runAlone(roomy, r), ok, 1e-4);
+                }
+            }
+        }
+    }
 }

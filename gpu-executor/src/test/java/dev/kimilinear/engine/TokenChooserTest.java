@@ -30,6 +30,18 @@ class TokenChooserTest {
     }
 
     @Test
+    void aRowOfNanChoosesNoToken() {
+        float[] row = {Float.NaN, Float.NaN, Float.NaN};
+        RowChoices c = new RowChoices(3);
+        c.add(0, params(0, 1, 0, 0, 2), 0, 0);
+        c.add(0, params(0.8, 0.9, 0, 4, -1), 0, 0);
+        assertArrayEquals(new int[] {-1, -1}, tokens(row, c));
+        assertTrue(Double.isNaN(c.logprob(0)));
+        assertEquals(-1, TokenChooser.argmax(row, 0, 3));
+        assertEquals(1, TokenChooser.argmax(new float[] {Float.NaN, 2, Float.NaN}, 0, 3), "NaN never wins");
+    }
+
+    @Test
     void drawsFollowTheTemperatureScaledDistributionCutByTopKAndTopP() {
         // weights 1 : 2 : 4 : 8
         float[] logits = {0, (float) Math.log(2), (float) Math.log(4), (float) Math.log(8)};
