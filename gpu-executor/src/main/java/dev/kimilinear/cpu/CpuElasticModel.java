@@ -2,6 +2,7 @@ package dev.kimilinear.cpu;
 
 import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.engine.ElasticBackend;
+import dev.kimilinear.engine.ReplicaParts;
 import dev.kimilinear.engine.RowChoices;
 import dev.kimilinear.engine.StepBatch;
 import dev.kimilinear.model.KimiLinearConfig;
@@ -9,9 +10,6 @@ import dev.kimilinear.model.LayerRange;
 import dev.kimilinear.model.ModelWeights;
 import dev.kimilinear.model.StagePlan;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * The reference of KunServe-style memory relief: {@code ranks} devices of {@code rankBytes}
@@ -180,7 +178,7 @@ public final class CpuElasticModel implements ElasticBackend {
     }
 
     @Override
-    public int relieve() {
+    public int relieve(boolean[] slotsHeld, boolean[] pagesHeld) {
         requireReserved();
         if (stages != null || !reliefAllowed) {
             return -1;
@@ -193,13 +191,17 @@ public final class CpuElasticModel implements ElasticBackend {
             pooled[s] = whole.stage(range, rankBytes - stageBytes(range));
             pooled[s].reserve(slots, pooledPages);
         }
-        // every replica's state to the stages holding its layers, under the same ids
+        // every held slot's and page's state to the stages holding its layers, under the same ids
         for (int g = 0; g < ranks; g++) {
             for (int i = 0; i < replicaSlots; i++) {
-                moveSlot(replicas[g], i, pooled, g * replicaSlots + i);
+                if (slotsHeld[g * replicaSlots + i]) {
+                    moveSlot(replicas[g], i, pooled, g * replicaSlots + i);
+                }
             }
             for (int p = 0; p < replicaPages; p++) {
-                movePage(replicas[g], p, pooled, g * replicaPages + p);
+                if (pagesHeld[g * replicaPages + p]) {
+                    movePage(replicas[g], p, pooled, g * replicaPages + p);
+                }
             }
         }
         stages = pooled;
@@ -327,103 +329,11 @@ public final class CpuElasticModel implements ElasticBackend {
             return;
         }
         // each replica computes its own sequences
-        int[] groupOf = groupsOf(batch);
         choices.prepareAnswers();
-        for (int g = 0; g < ranks; g++) {
-            Part part = part(batch, choices, groupOf, g);
-            if (part != null) {
-                replicas[g].forward(part.batch, part.choices);
-                for (int k = 0; k < part.choices.count(); k++) {
-                    choices.copyAnswer(part.origin[k], part.choices, k);
-                }
-            }
+        for (ReplicaParts.Part part : ReplicaParts.of(batch, choices, ranks, replicaSlots, replicaPages)) {
+            replicas[part.replica()].forward(part.batch(), part.choices());
+            part.answer(choices);
         }
-    }
-
-    /** @param origin the step's choice of each of the part's; rowOrigin the step's logits row of each of its rows */
-    /** Each sequence's replica, checked: its slot's and every page's. */
-    private int[] groupsOf(StepBatch batch) {
-        int n = batch.sequences();
-        int[] groupOf = new int[n];
-        for (int i = 0; i < n; i++) {
-            groupOf[i] = checkId(batch.slots()[i], ranks * replicaSlots, "slot") / replicaSlots;
-            for (int p : batch.blockTables()[i]) {
-                if (checkId(p, ranks * replicaPages, "page") / replicaPages != groupOf[i]) {
-                    throw new IllegalArgumentException("sequence " + i + " of the step: slot " + batch.slots()[i]
-                            + " and page " + p + " belong to different replicas");
-                }
-            }
-        }
-        return groupOf;
-    }
-
-    private record Part(StepBatch batch, RowChoices choices, int[] origin, int[] rowOrigin) {
-    }
-
-    /** Replica g's sequences of the step, with its own ids, and the choices that read their rows; null when none. */
-    private Part part(StepBatch batch, RowChoices choices, int[] groupOf, int g) {
-        int n = batch.sequences();
-        List<Integer> seqs = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            if (groupOf[i] == g) {
-                seqs.add(i);
-            }
-        }
-        if (seqs.isEmpty()) {
-            return null;
-        }
-        int m = seqs.size();
-        int[] cu = new int[m + 1];
-        int[] slots = new int[m];
-        int[] context = new int[m];
-        int[][] tables = new int[m][];
-        int[] localToken = new int[batch.totalTokens()];
-        Arrays.fill(localToken, -1);
-        int at = 0;
-        for (int k = 0; k < m; k++) {
-            int i = seqs.get(k);
-            cu[k] = at;
-            slots[k] = batch.slots()[i] % replicaSlots;
-            context[k] = batch.contextLengths()[i];
-            tables[k] = Arrays.stream(batch.blockTables()[i]).map(p -> p % replicaPages).toArray();
-            for (int tk = batch.cuSeqlens()[i]; tk < batch.cuSeqlens()[i + 1]; tk++) {
-                localToken[tk] = at++;
-            }
-        }
-        cu[m] = at;
-        int[] tokens = new int[at];
-        for (int tk = 0; tk < localToken.length; tk++) {
-            if (localToken[tk] >= 0) {
-                tokens[localToken[tk]] = batch.tokens()[tk];
-            }
-        }
-        int[] rowIndex = new int[batch.logitRows().length];
-        List<Integer> rows = new ArrayList<>();
-        List<Integer> rowOrigin = new ArrayList<>();
-        for (int r = 0; r < rowIndex.length; r++) {
-            int local = localToken[batch.logitRows()[r]];
-            rowIndex[r] = local >= 0 ? rows.size() : -1;
-            if (local >= 0) {
-                rows.add(local);
-                rowOrigin.add(r);
-            }
-        }
-        RowChoices sub = null;
-        int[] origin = null;
-        if (choices != null) {
-            sub = new RowChoices(choices.sampleVocab());
-            origin = new int[choices.count()];
-            for (int c = 0; c < choices.count(); c++) {
-                int local = rowIndex[choices.row(c)];
-                if (local >= 0) {
-                    origin[sub.addLike(choices, c, local)] = c;
-                }
-            }
-            origin = Arrays.copyOf(origin, sub.count());
-        }
-        StepBatch part = new StepBatch(tokens, cu, slots, context, tables,
-                rows.stream().mapToInt(Integer::intValue).toArray());
-        return new Part(part, sub, origin, rowOrigin.stream().mapToInt(Integer::intValue).toArray());
     }
 
     @Override
@@ -434,16 +344,10 @@ public final class CpuElasticModel implements ElasticBackend {
             return;
         }
         int vocab = config().vocabSize();
-        int[] groupOf = groupsOf(batch);
-        for (int g = 0; g < ranks; g++) {
-            Part part = part(batch, null, groupOf, g);
-            if (part != null) {
-                float[] rows = new float[part.rowOrigin.length * vocab];
-                replicas[g].logits(part.batch, rows);
-                for (int r = 0; r < part.rowOrigin.length; r++) {
-                    System.arraycopy(rows, r * vocab, logits, part.rowOrigin[r] * vocab, vocab);
-                }
-            }
+        for (ReplicaParts.Part part : ReplicaParts.of(batch, null, ranks, replicaSlots, replicaPages)) {
+            float[] rows = new float[part.rowOrigin().length * vocab];
+            replicas[part.replica()].logits(part.batch(), rows);
+            part.placeRows(rows, logits, vocab);
         }
     }
 

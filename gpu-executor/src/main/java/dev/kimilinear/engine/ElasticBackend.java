@@ -35,11 +35,12 @@ public interface ElasticBackend extends Backend {
     boolean reliefAllowed();
 
     /**
-     * Switches the replicas to one pipeline, keeping every slot and page id and its contents,
-     * and grows the cache with the bytes the dropped weights held. Returns the pages there are
-     * now (at least as many as before), or -1 when the layout is pooled already.
+     * Switches the replicas to one pipeline, keeping every held slot and page id and its
+     * contents (slotsHeld, pagesHeld by id: what the engine holds), and grows the cache with the
+     * bytes the dropped weights held. Returns the pages there are now (at least as many as
+     * before), or -1 when the layout is pooled already or relief is not allowed.
      */
-    int relieve();
+    int relieve(boolean[] slotsHeld, boolean[] pagesHeld);
 
     /**
      * Back to replicas. {@code slotMoves[i]} is the replicated-layout id that pooled slot i

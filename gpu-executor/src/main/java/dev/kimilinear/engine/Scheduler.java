@@ -476,7 +476,12 @@ final class Scheduler {
         if (elastic == null || elastic.groups() == 1) {
             return false;
         }
-        int total = elastic.relieve();
+        int[] refs = pages.refs();
+        boolean[] pagesHeld = new boolean[refs.length];
+        for (int p = 0; p < refs.length; p++) {
+            pagesHeld[p] = refs[p] > 0;
+        }
+        int total = elastic.relieve(slots.used(), pagesHeld);
         if (total < 0) {
             return false;
         }
@@ -484,7 +489,7 @@ final class Scheduler {
             throw new IllegalStateException(backend.name() + ": pooling left " + total + " pages of "
                     + pages.capacity());
         }
-        pages = new PagePool(Arrays.copyOf(pages.refs(), total), 1);
+        pages = new PagePool(Arrays.copyOf(refs, total), 1);
         slots = new SlotPool(slots.used(), 1);
         for (Sequence r : running) {
             r.group = 0;

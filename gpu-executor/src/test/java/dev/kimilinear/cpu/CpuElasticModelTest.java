@@ -63,11 +63,19 @@ class CpuElasticModelTest {
                     one[s] = new int[] {3 + rnd.nextInt(cfg.vocabSize() - 3)};
                 }
                 if (round == 1) {
-                    int pooled = elastic.relieve();
+                    boolean[] slotsHeld = new boolean[8];
+                    boolean[] pagesHeld = new boolean[64];
+                    for (int s = 0; s < 4; s++) {
+                        slotsHeld[slots[s]] = true;
+                        for (int p : tables[s]) {
+                            pagesHeld[p] = true;
+                        }
+                    }
+                    int pooled = elastic.relieve(slotsHeld, pagesHeld);
                     assertTrue(pooled >= 64, "pooled pages " + pooled);
                     assertEquals(1, elastic.groups());
                     assertEquals(pooled, elastic.pagesPerGroup());
-                    assertEquals(-1, elastic.relieve(), "pooled already");
+                    assertEquals(-1, elastic.relieve(slotsHeld, pagesHeld), "pooled already");
                 }
                 if (round == 3) {
                     // back to replicas, the first two sequences moved to replica 1 and the others to replica 0
