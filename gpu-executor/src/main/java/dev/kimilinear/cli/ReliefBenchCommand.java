@@ -2,6 +2,9 @@ package dev.kimilinear.cli;
 
 import dev.kimilinear.checkpoint.Checkpoint;
 import dev.kimilinear.cpu.CpuElasticModel;
+import dev.kimilinear.cuda.ActivationPrecision;
+import dev.kimilinear.cuda.CudaElasticModel;
+import dev.kimilinear.engine.ElasticBackend;
 import dev.kimilinear.engine.Engine;
 import dev.kimilinear.engine.EngineConfig;
 import dev.kimilinear.engine.EngineStats;
@@ -13,6 +16,7 @@ import dev.kimilinear.engine.SamplingParams;
 import dev.kimilinear.model.KimiLinearConfig;
 import dev.kimilinear.model.ModelWeights;
 import dev.kimilinear.model.StagePlan;
+import dev.kimilinear.model.WeightPrecision;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -32,7 +36,8 @@ import java.util.concurrent.Callable;
  * once preempting when their caches run short and once pooling them KunServe's way (replicated
  * weights dropped, one pipeline, the cache grown; replicas again when the burst drains): peak
  * sequences held, preemptions, reliefs and time to first token, side by side. On the CPU
- * reference of the elastic model, whose ranks are budgets over one copy of the weights.
+ * reference of the elastic model (ranks are budgets over one copy of the weights) or on GPUs
+ * ({@code --backend cuda --devices 0,1}; a device named twice holds two ranks).
  */
 @Command(name = "relief", mixinStandardHelpOptions = true,
         description = "A burst of long prompts on replicas: preemption against pooling memory (KunServe).")
@@ -40,8 +45,17 @@ public final class ReliefBenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", required = true, description = "model directory")
     Path model;
 
-    @Option(names = "--ranks", paramLabel = "G", defaultValue = "2", description = "replicas (default: ${DEFAULT-VALUE})")
+    @Option(names = "--ranks", paramLabel = "G", defaultValue = "2",
+            description = "replicas on the CPU (default: ${DEFAULT-VALUE}); on CUDA, one per --devices entry")
     int ranks;
+
+    @Option(names = "--backend", paramLabel = "cpu|cuda", defaultValue = "cpu",
+            description = "the elastic model's backend (default: ${DEFAULT-VALUE})")
+    String backend;
+
+    @Option(names = "--devices", paramLabel = "I,J,...", split = ",", defaultValue = "0,0",
+            description = "CUDA: a rank per device index, repeats allowed (default: ${DEFAULT-VALUE})")
+    int[] devices;
 
     @Option(names = "--cache-per-rank", paramLabel = "BYTES", required = true,
             description = "bytes each rank has for state slots and latent pages beside a whole model's weights")
@@ -84,42 +98,64 @@ public final class ReliefBenchCommand implements Callable<Integer> {
             burst.add(new GenerationRequest("p" + i, new Prompt.Tokens(ids), SamplingParams.greedy(maxTokens)));
         }
         out.printf(Locale.ROOT, "burst: %d prompts of %d tokens + %d output tokens, %d ranks with %.1f MB of cache"
-                + " each beside the weights (CPU reference of the elastic model)%n", requests, promptLen, maxTokens,
-                ranks, cachePerRank / 1e6);
+                + " each beside the weights (%s)%n", requests, promptLen, maxTokens,
+                backend.equals("cuda") ? devices.length : ranks, cachePerRank / 1e6,
+                backend.equals("cuda") ? "CUDA, devices " + Arrays.toString(devices) : "CPU reference");
         out.println("mode      wall s  output tok/s  peak seqs  preemptions  reliefs  restores  first token ms:"
                 + "    p50      p99");
+        boolean cuda = switch (backend) {
+            case "cpu" -> false;
+            case "cuda" -> true;
+            default -> throw new IllegalArgumentException("--backend: cpu or cuda, not " + backend);
+        };
+        int batchTokens = Math.max(4096, promptLen);
         for (boolean relief : new boolean[] {false, true}) {
-            try (Checkpoint ckpt = Checkpoint.open(model)) {
-                long weights = StagePlan.of(ModelWeights.bind(cfg, ckpt), 1).largestStage();
-                CpuElasticModel m = CpuElasticModel.of(cfg, ckpt, ranks, weights + cachePerRank, pageSize,
-                        Math.max(4096, promptLen));
-                m.setReliefAllowed(relief);
-                EngineConfig config = new EngineConfig(Math.max(4096, promptLen), Math.max(4096, promptLen),
-                        maxSequences, 0, promptLen + maxTokens);
-                try (Engine engine = new Engine(m, null, config)) {
-                    if (relief) {
-                        out.println("plan: " + engine.plan());
-                    }
-                    long start = System.nanoTime();
-                    List<GenerationResult> results = new ArrayList<>();
-                    engine.generate(burst).forEachRemaining(results::add);
-                    double wall = (System.nanoTime() - start) / 1e9;
-                    EngineStats s = engine.stats();
-                    double[] first = new double[results.size()];
-                    long output = 0;
-                    for (int i = 0; i < first.length; i++) {
-                        GenerationResult r = results.get(i);
-                        if (r.finishReason() == FinishReason.ERROR) {
-                            throw new IllegalStateException("request " + r.requestId() + " failed: " + r.error());
-                        }
-                        first[i] = (r.queuedNanos() + r.prefillNanos()) / 1e6;
-                        output += r.outputTokens();
-                    }
-                    Arrays.sort(first);
-                    out.printf(Locale.ROOT, "%-8s %7.2f %13.1f %10d %12d %8d %9d %21.1f %8.1f%n",
-                            relief ? "relief" : "preempt", wall, output / wall, s.peakSequences(), s.preemptions(),
-                            s.reliefs(), s.restores(), percentile(first, 50), percentile(first, 99));
+            Checkpoint ckpt = Checkpoint.open(model);
+            ElasticBackend m;
+            if (cuda) {
+                CudaElasticModel c;
+                try {
+                    c = CudaElasticModel.open(ckpt, cfg, devices, cachePerRank, pageSize, batchTokens, maxSequences,
+                            ActivationPrecision.BF16, WeightPrecision.BF16);
+                } catch (RuntimeException e) {
+                    ckpt.close();
+                    throw e;
                 }
+                c.setReliefAllowed(relief);
+                m = c;
+            } else {
+                try (ckpt) {
+                    long weights = StagePlan.of(ModelWeights.bind(cfg, ckpt), 1).largestStage();
+                    CpuElasticModel c = CpuElasticModel.of(cfg, ckpt, ranks, weights + cachePerRank, pageSize,
+                            batchTokens);
+                    c.setReliefAllowed(relief);
+                    m = c;
+                }
+            }
+            EngineConfig config = new EngineConfig(batchTokens, batchTokens, maxSequences, 0, promptLen + maxTokens);
+            try (ElasticBackend held = m; Engine engine = new Engine(held, null, config)) {
+                if (relief) {
+                    out.println("plan: " + engine.plan() + " on " + held.name());
+                }
+                long start = System.nanoTime();
+                List<GenerationResult> results = new ArrayList<>();
+                engine.generate(burst).forEachRemaining(results::add);
+                double wall = (System.nanoTime() - start) / 1e9;
+                EngineStats s = engine.stats();
+                double[] first = new double[results.size()];
+                long output = 0;
+                for (int i = 0; i < first.length; i++) {
+                    GenerationResult r = results.get(i);
+                    if (r.finishReason() == FinishReason.ERROR) {
+                        throw new IllegalStateException("request " + r.requestId() + " failed: " + r.error());
+                    }
+                    first[i] = (r.queuedNanos() + r.prefillNanos()) / 1e6;
+                    output += r.outputTokens();
+                }
+                Arrays.sort(first);
+                out.printf(Locale.ROOT, "%-8s %7.2f %13.1f %10d %12d %8d %9d %21.1f %8.1f%n",
+                        relief ? "relief" : "preempt", wall, output / wall, s.peakSequences(), s.preemptions(),
+                        s.reliefs(), s.restores(), percentile(first, 50), percentile(first, 99));
             }
         }
         out.flush();

@@ -633,6 +633,72 @@ public final class CudaModel implements Backend {
         }
     }
 
+    /**
+     * One held KDA layer's state in a slot, as bytes: its convolution windows, then its recurrent
+     * state (for moving a sequence to another model of the same shapes).
+     */
+    byte[] slotState(int layer, int slot) {
+        int i = heldOrdinal(layer, true);
+        checkSlot(slot);
+        long c = convState[i].bytes() / (slots + 1);
+        long s = kdaState[i].bytes() / (slots + 1);
+        byte[] out = new byte[Math.toIntExact(c + s)];
+        System.arraycopy(convState[i].readBytes(c * slot, (int) c), 0, out, 0, (int) c);
+        System.arraycopy(kdaState[i].readBytes(s * slot, (int) s), 0, out, (int) c, (int) s);
+        return out;
+    }
+
+    /** Sets one held KDA layer's state in a slot from {@link #slotState}'s bytes. */
+    void setSlotState(int layer, int slot, byte[] state) {
+        int i = heldOrdinal(layer, true);
+        checkSlot(slot);
+        long c = convState[i].bytes() / (slots + 1);
+        long s = kdaState[i].bytes() / (slots + 1);
+        if (state.length != c + s) {
+            throw new IllegalArgumentException("slot state of " + state.length + " bytes; layer " + layer + " holds "
+                    + (c + s));
+        }
+        convState[i].upload(java.util.Arrays.copyOfRange(state, 0, (int) c), c * slot);
+        kdaState[i].upload(java.util.Arrays.copyOfRange(state, (int) c, state.length), s * slot);
+    }
+
+    /** One held MLA layer's latent rows in a page, as bytes. */
+    byte[] pageState(int layer, int page) {
+        int i = heldOrdinal(layer, false);
+        checkPage(page);
+        long per = latent[i].bytes() / (pages + 1);
+        return latent[i].readBytes(per * page, (int) per);
+    }
+
+    /** Sets one held MLA layer's latent rows in a page from {@link #pageState}'s bytes. */
+    void setPageState(int layer, int page, byte[] rows) {
+        int i = heldOrdinal(layer, false);
+        checkPage(page);
+        long per = latent[i].bytes() / (pages + 1);
+        if (rows.length != per) {
+            throw new IllegalArgumentException("page of " + rows.length + " bytes; layer " + layer + " takes " + per);
+        }
+        latent[i].upload(rows, per * page);
+    }
+
+    private void checkPage(int page) {
+        if (page < 0 || page >= pages) {
+            throw new IllegalArgumentException("page " + page + " outside the " + pages + " reserved");
+        }
+    }
+
+    /** Index of a held layer among the held layers of its kind (KDA or MLA). */
+    private int heldOrdinal(int layer, boolean kda) {
+        if (convState == null) {
+            throw new IllegalStateException("reserve(slots, pages) must come before the state is read");
+        }
+        if (!range.contains(layer) || cfg.isKda(layer) != kda) {
+            throw new IllegalArgumentException("layer " + layer + " is not a " + (kda ? "KDA" : "MLA")
+                    + " layer of this model's range " + range.from() + ".." + range.to());
+        }
+        return ordinal[layer];
+    }
+
     @Override
     public void copyPage(int from, int to) {
         if (from < 0 || from >= pages || to < 0 || to >= pages) {

@@ -115,6 +115,12 @@ public final class DeviceBuffer implements AutoCloseable {
         return out;
     }
 
+    public byte[] readBytes(long byteOffset, int count) {
+        byte[] out = new byte[count];
+        copyOut(Pointer.to(out), count, byteOffset);
+        return out;
+    }
+
     public short[] toShorts() {
         short[] out = new short[(int) (bytes / Sizeof.SHORT)];
         copyOut(Pointer.to(out), (long) out.length * Sizeof.SHORT, 0);

@@ -174,7 +174,7 @@ public final class PipelineModel implements Backend {
     record DeviceShare(long slotBytes, long pageBytes, long free) {
     }
 
-    private List<DeviceShare> perDevice() {
+    List<DeviceShare> perDevice() {
         Map<CudaContext, List<CudaModel>> byDevice = new LinkedHashMap<>();
         for (CudaModel s : stages) {
             byDevice.computeIfAbsent(s.context(), c -> new ArrayList<>()).add(s);
