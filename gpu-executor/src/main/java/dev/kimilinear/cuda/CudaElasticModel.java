@@ -1,10 +1,7 @@
 package dev.kimilinear.cuda;
 
 import dev.kimilinear.checkpoint.Checkpoint;
-import dev.kimilinear.engine.ElasticBackend;
-import dev.kimilinear.engine.ReplicaParts;
-import dev.kimilinear.engine.RowChoices;
-import dev.kimilinear.engine.StepBatch;
+import dev.kimilinear.engine.ElasticModel;
 import dev.kimilinear.model.KimiLinearConfig;
 import dev.kimilinear.model.LayerRange;
 import dev.kimilinear.model.ModelWeights;
@@ -20,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.IntConsumer;
 
 /**
  * KunServe-style memory relief on GPUs ({@link ElasticBackend}): one rank per device index
@@ -35,11 +33,10 @@ import java.util.concurrent.Future;
  * the same rank bytes less its stage's weights, within what each GPU has free. Replicas on
  * different GPUs compute their parts of a step at once; on one GPU, one after another.
  */
-public final class CudaElasticModel implements ElasticBackend {
+public final class CudaElasticModel extends ElasticModel<CudaModel, PipelineModel> {
     /** Share of a GPU's free bytes the pooled layout's cache may take (the rest absorbs fragmentation). */
     private static final double FREE_SHARE = 0.9;
 
-    private final KimiLinearConfig cfg;
     private final Checkpoint ckpt;
     private final ModelWeights weights;
     private final int[] devices;
@@ -50,14 +47,7 @@ public final class CudaElasticModel implements ElasticBackend {
     private final ActivationPrecision precision;
     private final WeightPrecision weightPrecision;
     private final ExecutorService parallel;
-
-    private CudaModel[] replicas;
-    private PipelineModel pooled;
-    private long replicaWeightBytes;
-    private int replicaSlots;
-    private int replicaPages;
-    private int pooledPages;
-    private boolean reliefAllowed = true;
+    private final long replicaWeightBytes;
 
     /**
      * Loads a replica on each device. The model owns {@code ckpt} from here on (its layouts are
@@ -67,6 +57,10 @@ public final class CudaElasticModel implements ElasticBackend {
                                         int pageSize, int maxBatchTokens, int maxSeqs, ActivationPrecision precision,
                                         WeightPrecision weightPrecision) {
         CudaAvailability.require();
+        if (cacheBytesPerRank < 0) {
+            throw new IllegalArgumentException("cache bytes per rank must be >= 0 (0: what the GPU has free), got "
+                    + cacheBytesPerRank);
+        }
         return new CudaElasticModel(ckpt, cfg, devices, cacheBytesPerRank, pageSize, maxBatchTokens, maxSeqs,
                 precision, weightPrecision);
     }
@@ -74,15 +68,7 @@ public final class CudaElasticModel implements ElasticBackend {
     private CudaElasticModel(Checkpoint ckpt, KimiLinearConfig cfg, int[] devices, long cacheBytesPerRank,
                              int pageSize, int maxBatchTokens, int maxSeqs, ActivationPrecision precision,
                              WeightPrecision weightPrecision) {
-        if (devices.length < 2 || devices.length > cfg.numLayers()) {
-            throw new IllegalArgumentException("elastic model over " + devices.length + " ranks: expected 2 to "
-                    + cfg.numLayers() + " (a stage holds a layer at least)");
-        }
-        if (cacheBytesPerRank < 0) {
-            throw new IllegalArgumentException("cache bytes per rank must be >= 0 (0: what the GPU has free), got "
-                    + cacheBytesPerRank);
-        }
-        this.cfg = cfg;
+        super(cfg, devices.length, null);
         this.ckpt = ckpt;
         this.weights = ModelWeights.bind(cfg, ckpt);
         this.devices = devices.clone();
@@ -103,40 +89,21 @@ public final class CudaElasticModel implements ElasticBackend {
             return t;
         }) : null;
         this.replicas = buildReplicas();
-        this.replicaWeightBytes = replicas[0].weightBytes();
+        this.replicaWeightBytes = replicas.get(0).weightBytes();
     }
 
-    private CudaModel[] buildReplicas() {
-        CudaModel[] out = new CudaModel[devices.length];
+    private List<CudaModel> buildReplicas() {
+        List<CudaModel> out = new ArrayList<>();
         try {
-            for (int r = 0; r < devices.length; r++) {
-                out[r] = new CudaModel(CudaContext.forDevice(devices[r]), weights, pageSize, maxBatchTokens, maxSeqs,
-                        precision, true, weightPrecision);
+            for (int d : devices) {
+                out.add(new CudaModel(CudaContext.forDevice(d), weights, pageSize, maxBatchTokens, maxSeqs, precision,
+                        true, weightPrecision));
             }
         } catch (RuntimeException e) {
-            for (CudaModel m : out) {
-                if (m != null) {
-                    m.close();
-                }
-            }
+            out.forEach(CudaModel::close);
             throw e;
         }
         return out;
-    }
-
-    /** Whether {@link #relieve} may pool the replicas (on by default); off, the engine preempts as over plain replicas. */
-    public void setReliefAllowed(boolean allowed) {
-        reliefAllowed = allowed;
-    }
-
-    @Override
-    public boolean reliefAllowed() {
-        return reliefAllowed;
-    }
-
-    @Override
-    public KimiLinearConfig config() {
-        return cfg;
     }
 
     @Override
@@ -144,28 +111,9 @@ public final class CudaElasticModel implements ElasticBackend {
         return "cuda elastic over devices " + java.util.Arrays.toString(devices) + (pooled != null ? ", pooled" : "");
     }
 
-    @Override
-    public int pageSize() {
-        return pageSize;
-    }
-
-    @Override
-    public long bytesPerSlot() {
-        return first().bytesPerSlot();
-    }
-
-    @Override
-    public long bytesPerPage() {
-        return first().bytesPerPage();
-    }
-
-    private dev.kimilinear.engine.Backend first() {
-        return pooled != null ? pooled : replicas[0];
-    }
-
     /**
-     * The replicas' room for slots and pages: per rank, its cache bytes (or its GPU's free bytes),
-     * within what each GPU has free for the ranks it holds.
+     * The room for slots and pages: the pipeline's when pooled; else per rank, its cache bytes
+     * (or its GPU's free bytes) within its share of what its GPU has free.
      */
     @Override
     public long freeBytes() {
@@ -187,116 +135,41 @@ public final class CudaElasticModel implements ElasticBackend {
     }
 
     @Override
-    public int maxBatchTokens() {
-        return first().maxBatchTokens();
-    }
-
-    @Override
-    public int maxLogitRows() {
-        return first().maxLogitRows();
-    }
-
-    @Override
-    public int maxSequences() {
-        return first().maxSequences();
-    }
-
-    @Override
-    public void reserve(int slots, int pages) {
-        int g = devices.length;
-        if (slots < g || pages < g) {
-            throw new IllegalArgumentException(slots + " slots and " + pages + " pages cannot be shared by " + g
-                    + " replicas (one of each at least)");
-        }
-        if (pooled != null) {
-            throw new IllegalStateException(name() + ": reserve comes before any relief");
-        }
-        replicaSlots = slots / g;
-        replicaPages = pages / g;
-        for (CudaModel m : replicas) {
-            m.reserve(replicaSlots, replicaPages);
-        }
-    }
-
-    @Override
-    public int replicas() {
-        return devices.length;
-    }
-
-    @Override
-    public int replicaSlots() {
-        return replicaSlots;
-    }
-
-    @Override
-    public int replicaPages() {
-        return replicaPages;
-    }
-
-    @Override
-    public int groups() {
-        return pooled != null ? 1 : devices.length;
-    }
-
-    @Override
-    public int slotsPerGroup() {
-        return pooled != null ? devices.length * replicaSlots : replicaSlots;
-    }
-
-    @Override
-    public int pagesPerGroup() {
-        return pooled != null ? pooledPages : replicaPages;
-    }
-
-    // ------------------------------------------------------------------ relief and restore
-
-    @Override
-    public int relieve(boolean[] slotsHeld, boolean[] pagesHeld) {
-        if (pooled != null || !reliefAllowed) {
-            return -1;
-        }
-        int g = devices.length;
-        int slots = g * replicaSlots;
-        int replicated = g * replicaPages;
+    protected int pool(boolean[] slotsHeld, boolean[] pagesHeld) {
+        int slots = ranks * replicaSlots;
+        int replicated = ranks * replicaPages;
         // what the held slots and pages hold, layer by layer, while the replicas still do
         Map<Integer, Map<Integer, byte[]>> slotState = new HashMap<>();
         Map<Integer, Map<Integer, byte[]>> pageState = new HashMap<>();
         for (int id = 0; id < slots; id++) {
             if (slotsHeld[id]) {
-                slotState.put(id, slotLayers(replicas[id / replicaSlots], id % replicaSlots));
+                slotState.put(id, slotLayers(replicas.get(id / replicaSlots), id % replicaSlots));
             }
         }
         for (int id = 0; id < replicated; id++) {
             if (pagesHeld[id]) {
-                pageState.put(id, pageLayers(replicas[id / replicaPages], id % replicaPages));
+                pageState.put(id, pageLayers(replicas.get(id / replicaPages), id % replicaPages));
             }
         }
-        long rankWeights = replicaWeightBytes;
-        for (CudaModel m : replicas) {
-            m.close();
-        }
+        replicas.forEach(CudaModel::close);
         replicas = null;
-        pooled = new PipelineModel(weights, devices, pageSize, maxBatchTokens, maxSeqs, precision, true,
+        PipelineModel pipeline = new PipelineModel(weights, devices, pageSize, maxBatchTokens, maxSeqs, precision, true,
                 weightPrecision);
-        pooledPages = Math.max(replicated, pooledCapacity(slots, rankWeights));
-        int fits = realCapacity(slots);
+        int pages = Math.max(replicated, pooledCapacity(pipeline, slots));
+        int fits = realCapacity(pipeline, slots);
         if (fits < replicated) {
+            pipeline.close();
             throw new IllegalStateException(name() + ": the pipeline's GPUs have room for " + fits
                     + " pages beside its weights, fewer than the " + replicated + " the replicas held");
         }
-        pooledPages = Math.min(pooledPages, fits);
-        pooled.reserve(slots, pooledPages);
-        for (Map.Entry<Integer, Map<Integer, byte[]>> e : slotState.entrySet()) {
-            for (CudaModel stage : pooled.stages()) {
-                setSlotLayers(stage, e.getKey(), e.getValue());
-            }
+        pages = Math.min(pages, fits);
+        pipeline.reserve(slots, pages);
+        for (CudaModel stage : pipeline.stages()) {
+            slotState.forEach((id, layers) -> setSlotLayers(stage, id, layers));
+            pageState.forEach((id, layers) -> setPageLayers(stage, id, layers));
         }
-        for (Map.Entry<Integer, Map<Integer, byte[]>> e : pageState.entrySet()) {
-            for (CudaModel stage : pooled.stages()) {
-                setPageLayers(stage, e.getKey(), e.getValue());
-            }
-        }
-        return pooledPages;
+        pooled = pipeline;
+        return pages;
     }
 
     /**
@@ -304,14 +177,14 @@ public final class CudaElasticModel implements ElasticBackend {
      * each rank's bytes (a replica's weights plus its cache bytes; unbounded where none were set,
      * the GPUs' free bytes then bound it) less its stage's, the least of them.
      */
-    private int pooledCapacity(int slots, long rankWeights) {
+    private int pooledCapacity(PipelineModel pipeline, int slots) {
         if (cacheBytesPerRank == 0) {
             return Integer.MAX_VALUE / Math.max(1, pageSize);
         }
         long most = Long.MAX_VALUE;
-        for (CudaModel stage : pooled.stages()) {
+        for (CudaModel stage : pipeline.stages()) {
             if (stage.bytesPerPage() > 0) {
-                long left = rankWeights + cacheBytesPerRank - stage.weightBytes() - slots * stage.bytesPerSlot();
+                long left = replicaWeightBytes + cacheBytesPerRank - stage.weightBytes() - slots * stage.bytesPerSlot();
                 most = Math.min(most, Math.max(0, left) / stage.bytesPerPage());
             }
         }
@@ -319,24 +192,19 @@ public final class CudaElasticModel implements ElasticBackend {
     }
 
     /** Pages every GPU has room for beside its stages' weights and every slot (a share of its free bytes). */
-    private int realCapacity(int slots) {
+    private int realCapacity(PipelineModel pipeline, int slots) {
         long most = Long.MAX_VALUE;
-        for (PipelineModel.DeviceShare d : pooled.perDevice()) {
-            if (d.pageBytes() == 0) {
-                continue;
+        for (PipelineModel.DeviceShare d : pipeline.perDevice()) {
+            if (d.pageBytes() > 0) {
+                long room = (long) (d.free() * FREE_SHARE) - (long) slots * d.slotBytes();
+                most = Math.min(most, Math.max(0, room) / d.pageBytes());
             }
-            long room = (long) (d.free() * FREE_SHARE) - (long) slots * d.slotBytes();
-            most = Math.min(most, Math.max(0, room) / d.pageBytes());
         }
         return (int) Math.min(most, Integer.MAX_VALUE / Math.max(1, pageSize));
     }
 
     @Override
-    public void restore(int[] slotMoves, int[] pageMoves) {
-        if (pooled == null) {
-            throw new IllegalStateException(name() + ": restore needs the pooled layout");
-        }
-        int g = devices.length;
+    protected void unpool(int[] slotMoves, int[] pageMoves) {
         Map<Integer, Map<Integer, byte[]>> slotState = new HashMap<>();
         Map<Integer, Map<Integer, byte[]>> pageState = new HashMap<>();
         for (int id = 0; id < slotMoves.length; id++) {
@@ -345,7 +213,7 @@ public final class CudaElasticModel implements ElasticBackend {
                 for (CudaModel stage : pooled.stages()) {
                     layers.putAll(slotLayers(stage, id));
                 }
-                slotState.put(check(slotMoves[id], g * replicaSlots, "slot"), layers);
+                slotState.put(slotMoves[id], layers);
             }
         }
         for (int id = 0; id < pageMoves.length; id++) {
@@ -354,24 +222,18 @@ public final class CudaElasticModel implements ElasticBackend {
                 for (CudaModel stage : pooled.stages()) {
                     layers.putAll(pageLayers(stage, id));
                 }
-                pageState.put(check(pageMoves[id], g * replicaPages, "page"), layers);
+                pageState.put(pageMoves[id], layers);
             }
         }
         pooled.close();
         pooled = null;
-        replicas = buildReplicas();
-        for (CudaModel m : replicas) {
+        List<CudaModel> back = buildReplicas();
+        for (CudaModel m : back) {
             m.reserve(replicaSlots, replicaPages);
         }
-        slotState.forEach((to, layers) -> setSlotLayers(replicas[to / replicaSlots], to % replicaSlots, layers));
-        pageState.forEach((to, layers) -> setPageLayers(replicas[to / replicaPages], to % replicaPages, layers));
-    }
-
-    private static int check(int id, int capacity, String what) {
-        if (id >= capacity) {
-            throw new IllegalArgumentException(what + " " + id + " outside the replicas' " + capacity);
-        }
-        return id;
+        slotState.forEach((to, layers) -> setSlotLayers(back.get(to / replicaSlots), to % replicaSlots, layers));
+        pageState.forEach((to, layers) -> setPageLayers(back.get(to / replicaPages), to % replicaPages, layers));
+        replicas = back;
     }
 
     /** The KDA state of every layer {@code m} holds in a slot, by layer. */
@@ -397,7 +259,7 @@ public final class CudaElasticModel implements ElasticBackend {
         return out;
     }
 
-    private void setSlotLayers(CudaModel m, int slot, Map<Integer, byte[]> layers) {
+    private static void setSlotLayers(CudaModel m, int slot, Map<Integer, byte[]> layers) {
         layers.forEach((l, bytes) -> {
             if (m.range().contains(l)) {
                 m.setSlotState(l, slot, bytes);
@@ -405,7 +267,7 @@ public final class CudaElasticModel implements ElasticBackend {
         });
     }
 
-    private void setPageLayers(CudaModel m, int page, Map<Integer, byte[]> layers) {
+    private static void setPageLayers(CudaModel m, int page, Map<Integer, byte[]> layers) {
         layers.forEach((l, bytes) -> {
             if (m.range().contains(l)) {
                 m.setPageState(l, page, bytes);
@@ -413,82 +275,11 @@ public final class CudaElasticModel implements ElasticBackend {
         });
     }
 
-    // ------------------------------------------------------------------ state and forwards
-
+    /** Parts at once where the replicas' GPUs differ (each thread binds its replica's context), else in turn. */
     @Override
-    public void resetSlot(int slot) {
-        if (pooled != null) {
-            pooled.resetSlot(slot);
-        } else {
-            replicas[slot / replicaSlots].resetSlot(slot % replicaSlots);
-        }
-    }
-
-    @Override
-    public void copySlot(int from, int to) {
-        if (pooled != null) {
-            pooled.copySlot(from, to);
-        } else {
-            sameReplica(from, to, replicaSlots, "slot").copySlot(from % replicaSlots, to % replicaSlots);
-        }
-    }
-
-    @Override
-    public void copyPage(int from, int to) {
-        if (pooled != null) {
-            pooled.copyPage(from, to);
-        } else {
-            sameReplica(from, to, replicaPages, "page").copyPage(from % replicaPages, to % replicaPages);
-        }
-    }
-
-    private CudaModel sameReplica(int a, int b, int per, String what) {
-        if (a / per != b / per) {
-            throw new IllegalArgumentException(what + "s " + a + " and " + b + " belong to different replicas");
-        }
-        return replicas[a / per];
-    }
-
-    @Override
-    public void forward(StepBatch batch, RowChoices choices) {
-        if (pooled != null) {
-            pooled.forward(batch, choices);
-            return;
-        }
-        choices.prepareAnswers();
-        List<ReplicaParts.Part> parts = ReplicaParts.of(batch, choices, devices.length, replicaSlots, replicaPages);
-        runParts(parts.size(), i -> replicas[parts.get(i).replica()].forward(parts.get(i).batch(),
-                parts.get(i).choices()));
-        for (ReplicaParts.Part p : parts) {
-            p.answer(choices);
-        }
-    }
-
-    @Override
-    public void logits(StepBatch batch, float[] logits) {
-        if (pooled != null) {
-            pooled.logits(batch, logits);
-            return;
-        }
-        int vocab = cfg.vocabSize();
-        List<ReplicaParts.Part> parts = ReplicaParts.of(batch, null, devices.length, replicaSlots, replicaPages);
-        float[][] rows = new float[parts.size()][];
-        runParts(parts.size(), i -> {
-            ReplicaParts.Part p = parts.get(i);
-            rows[i] = new float[p.rowOrigin().length * vocab];
-            replicas[p.replica()].logits(p.batch(), rows[i]);
-        });
-        for (int i = 0; i < parts.size(); i++) {
-            parts.get(i).placeRows(rows[i], logits, vocab);
-        }
-    }
-
-    /** Parts 0 .. n-1 each on its replica: at once where the replicas' GPUs differ, else in turn. */
-    private void runParts(int n, java.util.function.IntConsumer work) {
+    protected void runParts(int n, IntConsumer work) {
         if (parallel == null || n < 2) {
-            for (int i = 0; i < n; i++) {
-                work.accept(i);
-            }
+            super.runParts(n, work);
             return;
         }
         List<Future<?>> running = new ArrayList<>();
@@ -522,16 +313,7 @@ public final class CudaElasticModel implements ElasticBackend {
         if (parallel != null) {
             parallel.shutdownNow();
         }
-        if (replicas != null) {
-            for (CudaModel m : replicas) {
-                m.close();
-            }
-            replicas = null;
-        }
-        if (pooled != null) {
-            pooled.close();
-            pooled = null;
-        }
+        super.close();
         ckpt.close();
     }
 }
