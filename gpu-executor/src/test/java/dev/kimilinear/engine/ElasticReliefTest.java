@@ -28,6 +28,8 @@ class ElasticReliefTest {
     private static final int PAGE = 4;
     private static final int SLOTS = 6;
     private static final int PAGES = 48;
+    private static final int[] SCORED_PROMPT = TestModels.randomIds(new Random(4), 30, PreemptionTest.VOCAB);
+    private static final int[] SCORED_CONTINUATION = TestModels.randomIds(new Random(6), 12, PreemptionTest.VOCAB);
 
     @Test
     void aBurstPoolsTheReplicasInsteadOfPreemptingAndTheyComeBack() {
@@ -58,6 +60,7 @@ class ElasticReliefTest {
         }
         Map<String, GenerationResult> elastic;
         Map<String, GenerationResult> elasticAfter;
+        Engine.ScoreResult elasticScore;
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             long weights = StagePlan.of(ModelWeights.bind(cfg, ckpt), 1).largestStage();
             CpuElasticModel model = CpuElasticModel.of(cfg, ckpt, 2, weights + budget / 2, PAGE, 256);
@@ -68,7 +71,17 @@ class ElasticReliefTest {
                 EngineStats s = engine.stats();
                 assertTrue(s.reliefs() >= 1, "expected a relief: " + s);
                 assertEquals(0, s.preemptions(), "pooled memory holds the burst: " + s);
+                // a score submitted with a burst: computed in whichever layout runs it
+                Engine.ScoreResult[] scores = new Engine.ScoreResult[1];
+                Thread scorer = new Thread(() -> scores[0] = engine.score(SCORED_PROMPT, SCORED_CONTINUATION));
+                scorer.start();
                 elasticAfter = BatchingTest.byId(TestModels.run(engine, after));
+                try {
+                    scorer.join();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                elasticScore = scores[0];
                 EngineStats t = engine.stats();
                 assertTrue(t.restores() >= 1, "expected the replicas back: " + t);
                 // the layout the stats tell of: replicated after as many restores as reliefs
@@ -79,6 +92,11 @@ class ElasticReliefTest {
         try (Engine roomy = PreemptionTest.roomy()) {
             for (GenerationRequest r : burst) {
                 BatchingTest.assertSameOutput(TestModels.runAlone(roomy, r), elastic.get(r.id() + "#0"), 1e-4);
+            }
+            Engine.ScoreResult score = roomy.score(SCORED_PROMPT, SCORED_CONTINUATION);
+            assertEquals(score.greedy(), elasticScore.greedy());
+            for (int i = 0; i < SCORED_CONTINUATION.length; i++) {
+                assertEquals(score.tokenLogprobs()[i], elasticScore.tokenLogprobs()[i], 1e-4, "scored token " + i);
             }
             Map<String, GenerationResult> expected = BatchingTest.byId(TestModels.run(roomy, after));
             for (Map.Entry<String, GenerationResult> e : expected.entrySet()) {
