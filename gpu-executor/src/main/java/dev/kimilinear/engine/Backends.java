@@ -5,6 +5,7 @@ import dev.kimilinear.cpu.CpuBackend;
 import dev.kimilinear.cuda.ActivationPrecision;
 import dev.kimilinear.cuda.CudaAvailability;
 import dev.kimilinear.cuda.CudaContext;
+import dev.kimilinear.cuda.CudaElasticModel;
 import dev.kimilinear.cuda.CudaModel;
 import dev.kimilinear.cuda.PipelineModel;
 import dev.kimilinear.model.KimiLinearConfig;
@@ -82,6 +83,33 @@ public final class Backends {
                     ? CudaModel.load(modelDir, devices[0], PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision, held)
                     : PipelineModel.load(modelDir, devices, PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision, held);
         };
+    }
+
+    /**
+     * The model on CUDA {@code devices} as data-parallel replicas that pool into one pipeline
+     * when the cache runs short ({@link CudaElasticModel}, KunServe): for a model one GPU holds,
+     * served by several. Each replica's cache takes what its GPU has free.
+     */
+    public static Backend openElastic(Path modelDir, int[] devices, ActivationPrecision precision, int maxBatchTokens,
+                                      WeightPrecision weights) {
+        checkDevices(BackendKind.CUDA, devices);
+        if (devices.length < 2) {
+            throw new IllegalArgumentException("devices: elastic replicas need 2 GPUs or more, got " + devices.length);
+        }
+        if (!Files.isRegularFile(modelDir.resolve("config.json"))) {
+            throw new IllegalArgumentException(modelDir + ": no config.json in the model directory");
+        }
+        CudaAvailability.require();
+        KimiLinearConfig cfg = KimiLinearConfig.load(modelDir.resolve("config.json"));
+        WeightPrecision held = weights != null ? weights : WeightPrecision.stored(modelDir);
+        Checkpoint ckpt = Checkpoint.open(modelDir);
+        try {
+            return CudaElasticModel.open(ckpt, cfg, devices, 0, PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision,
+                    held);
+        } catch (RuntimeException e) {
+            ckpt.close();
+            throw e;
+        }
     }
 
     private static void checkDevices(BackendKind kind, int[] devices) {

@@ -491,7 +491,7 @@ public final class EvalJob {
                 sc.sc().longAccumulator("output tokens (live)"));
         LiveCounters live = LiveCounters.of(List.of(counters.promptsLive(), counters.outputTokensLive()));
         GenerationTask task = new GenerationTask(modelDir, config.model().backend(), config.model().weights(),
-                config.engine(), config.model().gpusPerEngine(),
+                config.engine(), config.model().gpusPerEngine(), config.model().elastic(),
                 run.generations(), run.staging(), pass, config.faults(), counters);
         JavaPairRDD<Integer, PromptWork> keyed = todoRows
                 .map(resolver::resolve)

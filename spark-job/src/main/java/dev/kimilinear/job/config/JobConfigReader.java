@@ -157,6 +157,14 @@ public final class JobConfigReader {
             m.problem("gpus_per_engine", "is " + gpus + " with backend cpu; several GPUs per engine need backend cuda"
                     + " or auto");
         }
+        // several GPUs: one pipeline (a model larger than one GPU), or replicas that pool under pressure
+        boolean elastic = "elastic".equals(m.choice("multi_gpu", "pipeline", List.of("pipeline", "elastic")));
+        if (elastic && gpus < 2) {
+            m.problem("multi_gpu", "is elastic with gpus_per_engine " + gpus + "; replicas need 2 GPUs or more");
+        }
+        if (elastic && backend == ModelSpec.Backend.CPU) {
+            m.problem("multi_gpu", "is elastic with backend cpu; replicas on GPUs need backend cuda or auto");
+        }
         ModelSpec.PrepareSpec prepare = null;
         if (m.has("prepare")) {
             ConfigNode p = m.child("prepare");
@@ -167,7 +175,7 @@ public final class JobConfigReader {
             m.child("prepare");
         }
         m.rejectUnknown();
-        return new ModelSpec(dir, backend, precision, gpus, prepare);
+        return new ModelSpec(dir, backend, precision, gpus, elastic, prepare);
     }
 
     private static EngineSpec engine(ConfigNode e) {

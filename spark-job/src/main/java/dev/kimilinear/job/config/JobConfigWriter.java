@@ -31,6 +31,9 @@ public final class JobConfigWriter {
         if (c.model().gpusPerEngine() != 1) {
             model.put("gpus_per_engine", c.model().gpusPerEngine());
         }
+        if (c.model().elastic()) {
+            model.put("multi_gpu", "elastic");
+        }
         if (c.model().prepare() != null) {
             ModelSpec.PrepareSpec p = c.model().prepare();
             ObjectNode prepare = model.putObject("prepare");

@@ -12,8 +12,12 @@ import java.nio.file.Path;
  *
  * @param precision how the CUDA backend holds the linear layers' weights; null for what the
  *                  checkpoint stores (fp8 for an FP8 checkpoint, else bf16)
+ * @param elastic   with several GPUs per engine: each holds a whole replica and the replicas
+ *                  pool into one pipeline when the cache runs short ({@code multi_gpu: elastic},
+ *                  a model that fits one GPU), instead of one pipeline throughout
  */
-public record ModelSpec(Path dir, Backend backend, WeightPrecision precision, int gpusPerEngine, PrepareSpec prepare) {
+public record ModelSpec(Path dir, Backend backend, WeightPrecision precision, int gpusPerEngine, boolean elastic,
+                        PrepareSpec prepare) {
 
     /**
      * The weight precision the run uses: the one configured, else the checkpoint's (bf16 while

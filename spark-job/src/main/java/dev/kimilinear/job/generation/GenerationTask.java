@@ -60,6 +60,7 @@ public final class GenerationTask
     private final WeightPrecision weights;
     private final EngineSpec engineSpec;
     private final int gpusPerEngine;
+    private final boolean elastic;
     private final String generations;
     private final String staging;
     private final String pass;
@@ -67,13 +68,14 @@ public final class GenerationTask
     private final Counters counters;
 
     public GenerationTask(String modelDir, ModelSpec.Backend backend, WeightPrecision weights, EngineSpec engineSpec,
-                          int gpusPerEngine, Path generations, Path staging, String pass, FaultSpec faults,
-                          Counters counters) {
+                          int gpusPerEngine, boolean elastic, Path generations, Path staging, String pass,
+                          FaultSpec faults, Counters counters) {
         this.modelDir = modelDir;
         this.backend = backend;
         this.weights = weights;
         this.engineSpec = engineSpec;
         this.gpusPerEngine = gpusPerEngine;
+        this.elastic = elastic;
         this.generations = generations.toString();
         this.staging = staging.toString();
         this.pass = pass;
@@ -98,7 +100,8 @@ public final class GenerationTask
         LOG.info("generation partition {} attempt {}: {} prompts into the resident engine of pid {}", partition,
                 attempt, works.size(), ProcessHandle.current().pid());
         long loadStart = System.nanoTime();
-        EngineKey key = ResidentEngines.keyForTask(modelDir, backend, weights, engineSpec, gpusPerEngine);
+        EngineKey key = ResidentEngines.keyForTask(modelDir, backend, weights, engineSpec, gpusPerEngine,
+                elastic);
         Engine engine = ResidentEngines.get(key);
         long engineLoadNanos = System.nanoTime() - loadStart;
         List<GenerationRecord> rows = generate(engine, works, task, counters,

@@ -50,7 +50,7 @@ public final class ResidentEngines {
      */
     public static EngineKey keyForTask(String modelDir, ModelSpec.Backend backend, WeightPrecision weights,
                                        EngineSpec engine) {
-        return keyForTask(modelDir, backend, weights, engine, 1);
+        return keyForTask(modelDir, backend, weights, engine, 1, false);
     }
 
     /**
@@ -60,6 +60,12 @@ public final class ResidentEngines {
      */
     public static EngineKey keyForTask(String modelDir, ModelSpec.Backend backend, WeightPrecision weights,
                                        EngineSpec engine, int gpus) {
+        return keyForTask(modelDir, backend, weights, engine, gpus, false);
+    }
+
+    /** As above; {@code elastic}: the GPUs hold replicas that pool into a pipeline under memory pressure. */
+    public static EngineKey keyForTask(String modelDir, ModelSpec.Backend backend, WeightPrecision weights,
+                                       EngineSpec engine, int gpus, boolean elastic) {
         List<Integer> devices = List.of();
         TaskContext task = TaskContext.get();
         if (backend != ModelSpec.Backend.CPU && task != null) {
@@ -78,7 +84,8 @@ public final class ResidentEngines {
         }
         devices = devices.size() > gpus ? devices.subList(0, gpus) : devices;
         ModelSpec.Backend resolved = devices.isEmpty() ? ModelSpec.Backend.CPU : ModelSpec.Backend.CUDA;
-        return new EngineKey(modelDir, resolved, devices, weights, engine);
+        return new EngineKey(modelDir, resolved, devices, weights, engine,
+                elastic && resolved == ModelSpec.Backend.CUDA && devices.size() > 1);
     }
 
     private static List<Integer> addresses(scala.Option<ResourceInformation> gpu) {
@@ -114,6 +121,9 @@ public final class ResidentEngines {
             EngineSpec spec = key.engine();
             Backend backend = key.backend() == ModelSpec.Backend.CPU
                     ? CpuBackend.load(dir, spec.memoryBudgetBytes(), spec.pageSize(), spec.maxBatchTokens())
+                    : key.elastic()
+                    ? Backends.openElastic(dir, key.deviceArray(), ActivationPrecision.BF16, spec.maxBatchTokens(),
+                            key.weights())
                     : Backends.open(BackendKind.CUDA, dir, key.deviceArray(), ActivationPrecision.BF16,
                             spec.maxBatchTokens(), key.weights());
             EngineConfig config = new EngineConfig(spec.maxBatchTokens(), spec.prefillChunk(), spec.maxSequences(),
@@ -122,8 +132,9 @@ public final class ResidentEngines {
             ENGINES.put(key, engine);
             created++;
             // one line per engine in the executor's log: a JVM that loads a model twice shows it here
-            LOG.info("resident engine created: model {}, backend {}, devices {}, {} weights (engine {} of pid {})",
-                    key.modelDir(), key.backend(), key.devices(), key.weights().label(), created,
+            LOG.info("resident engine created: model {}, backend {}, devices {}{}, {} weights (engine {} of pid {})",
+                    key.modelDir(), key.backend(), key.devices(), key.elastic() ? " (elastic replicas)" : "",
+                    key.weights().label(), created,
                     ProcessHandle.current().pid());
         }
         return engine;

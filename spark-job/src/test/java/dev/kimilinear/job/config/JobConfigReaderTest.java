@@ -165,6 +165,25 @@ class JobConfigReaderTest {
     }
 
     @Test
+    void elasticReplicasAreReadWrittenAndChecked() {
+        assertEquals(false, JobConfigReader.parse("t", MINIMAL, List.of()).model().elastic());
+        JobConfig elastic = JobConfigReader.parse("t", MINIMAL,
+                List.of("model.gpus_per_engine=2", "model.backend=cuda", "model.multi_gpu=elastic"));
+        assertTrue(elastic.model().elastic());
+        String yaml = JobConfigWriter.toYaml(JobConfigWriter.toTree(elastic));
+        assertTrue(yaml.contains("multi_gpu: \"elastic\""), yaml);
+        assertEquals(elastic, JobConfigReader.parse("t", yaml, List.of()));
+        JobConfigException one = assertThrows(JobConfigException.class, () -> JobConfigReader.parse("job.yaml",
+                MINIMAL, List.of("model.backend=cuda", "model.multi_gpu=elastic")));
+        assertTrue(one.problems().stream().anyMatch(s -> s.startsWith("model.multi_gpu: is elastic with"
+                + " gpus_per_engine 1")), one.problems().toString());
+        JobConfigException other = assertThrows(JobConfigException.class, () -> JobConfigReader.parse("job.yaml",
+                MINIMAL, List.of("model.gpus_per_engine=2", "model.backend=cuda", "model.multi_gpu=replicas")));
+        assertTrue(other.problems().stream().anyMatch(s -> s.startsWith("model.multi_gpu: expected one of pipeline,"
+                + " elastic")), other.problems().toString());
+    }
+
+    @Test
     void writtenConfigReadsBackTheSame() {
         for (Path file : List.of(Path.of("../conf/jobs/demo.yaml"), Path.of("../conf/jobs/nightly.yaml"),
                 Path.of("../conf/jobs/generate-demo.yaml"), Path.of("../conf/jobs/ruler-long.yaml"))) {
