@@ -39,6 +39,11 @@ public final class ModelOptions {
                     + " each, in order (an index may repeat)")
     String devices;
 
+    @Option(names = "--multi-gpu", paramLabel = "pipeline|elastic", defaultValue = "pipeline",
+            description = "with --devices: one pipeline over the GPUs (a model larger than one), or elastic: a"
+                    + " replica on each that pool into a pipeline when the cache runs short (default: ${DEFAULT-VALUE})")
+    String multiGpu;
+
     @Option(names = "--weights", paramLabel = "bf16|fp8",
             description = "how cuda holds the linear layers' weights (default: what the checkpoint stores, "
                     + "fp8 for an FP8 checkpoint, else bf16); bf16 on an FP8 checkpoint widens its weights to bf16, "
@@ -110,10 +115,22 @@ public final class ModelOptions {
         if ((model == null) == (randomConfig == null)) {
             throw new IllegalArgumentException("name a model: --model DIR or --random-config CONFIG.json (one of them)");
         }
-        if (randomConfig != null) {
-            return Backends.openRandom(kind(), randomConfig, seed, devices(), precision, maxBatchTokens, weights());
+        boolean elastic = switch (multiGpu == null ? "pipeline" : multiGpu) {
+            case "pipeline" -> false;
+            case "elastic" -> true;
+            default -> throw new IllegalArgumentException("--multi-gpu: pipeline or elastic, not " + multiGpu);
+        };
+        if (elastic && (kind() != BackendKind.CUDA || devices == null)) {
+            throw new IllegalArgumentException("--multi-gpu elastic: replicas on GPUs need --backend cuda and"
+                    + " --devices I,J,...");
         }
-        return Backends.open(kind(), model, devices(), precision, maxBatchTokens, weights());
+        if (randomConfig != null) {
+            return elastic
+                    ? Backends.openRandomElastic(randomConfig, seed, devices(), precision, maxBatchTokens, weights())
+                    : Backends.openRandom(kind(), randomConfig, seed, devices(), precision, maxBatchTokens, weights());
+        }
+        return elastic ? Backends.openElastic(model, devices(), precision, maxBatchTokens, weights())
+                : Backends.open(kind(), model, devices(), precision, maxBatchTokens, weights());
     }
 
     /** The model directory, for what only a directory has (its tokenizer); an error naming {@code what} otherwise. */

@@ -100,9 +100,23 @@ public final class Backends {
             throw new IllegalArgumentException(modelDir + ": no config.json in the model directory");
         }
         CudaAvailability.require();
-        KimiLinearConfig cfg = KimiLinearConfig.load(modelDir.resolve("config.json"));
-        WeightPrecision held = weights != null ? weights : WeightPrecision.stored(modelDir);
-        Checkpoint ckpt = Checkpoint.open(modelDir);
+        return elastic(Checkpoint.open(modelDir), KimiLinearConfig.load(modelDir.resolve("config.json")), devices,
+                precision, maxBatchTokens, weights != null ? weights : WeightPrecision.stored(modelDir));
+    }
+
+    /** As {@link #openElastic}, over a seeded random model of {@code config} ({@link #openRandom}); bf16 when weights is null. */
+    public static Backend openRandomElastic(Path config, long seed, int[] devices, ActivationPrecision precision,
+                                            int maxBatchTokens, WeightPrecision weights) {
+        checkDevices(BackendKind.CUDA, devices);
+        CudaAvailability.require();
+        KimiLinearConfig cfg = KimiLinearConfig.load(config);
+        return elastic(RandomCheckpoint.open(cfg, seed), cfg, devices, precision, maxBatchTokens,
+                weights == null ? WeightPrecision.BF16 : weights);
+    }
+
+    /** The elastic model owns ckpt (its layouts load from it), or closes it when it cannot be made. */
+    private static Backend elastic(Checkpoint ckpt, KimiLinearConfig cfg, int[] devices, ActivationPrecision precision,
+                                   int maxBatchTokens, WeightPrecision held) {
         try {
             return CudaElasticModel.open(ckpt, cfg, devices, 0, PAGE_SIZE, maxBatchTokens, MAX_SEQUENCES, precision,
                     held);

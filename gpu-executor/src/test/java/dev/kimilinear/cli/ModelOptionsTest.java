@@ -60,4 +60,19 @@ class ModelOptionsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, o::open);
         assertTrue(e.getMessage().contains("only the cuda backend"), e.getMessage());
     }
+
+    @Test
+    void elasticReplicasNeedCudaAndSeveralDevicesAndTheLayoutIsNamed() {
+        String dir = Path.of("..", "conf", "models").toString();
+        for (String[] args : new String[][] {{"--model", dir, "--multi-gpu", "elastic"},
+                {"--model", dir, "--multi-gpu", "elastic", "--devices", "0,1"},
+                {"--model", dir, "--multi-gpu", "elastic", "--backend", "cuda"}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(args).open());
+            assertTrue(e.getMessage().startsWith("--multi-gpu elastic: replicas on GPUs need --backend cuda and"
+                    + " --devices"), e.getMessage());
+        }
+        IllegalArgumentException ring = assertThrows(IllegalArgumentException.class,
+                () -> parse("--model", dir, "--multi-gpu", "ring").open());
+        assertTrue(ring.getMessage().equals("--multi-gpu: pipeline or elastic, not ring"), ring.getMessage());
+    }
 }
