@@ -292,8 +292,11 @@ public final class EngineBenchCommand implements Callable<Integer> {
                     after.peakSequences(), stateBytes / 1e6, after.peakPages(), latentBytes / 1e6,
                     (stateBytes + latentBytes) / 1e6, plan.reservedBytes() / 1e6, plan.budgetBytes() / 1e6,
                     (rt.totalMemory() - rt.freeMemory()) / 1e6);
-            out.printf(Locale.ROOT, "steps %d, preemptions %d, errors %d%n", after.steps() - before.steps(),
-                    after.preemptions() - before.preemptions(), prefill.errors + gen.errors);
+            out.printf(Locale.ROOT, "steps %d, preemptions %d, errors %d%s%n", after.steps() - before.steps(),
+                    after.preemptions() - before.preemptions(), prefill.errors + gen.errors,
+                    b instanceof dev.kimilinear.engine.ElasticBackend
+                            ? String.format(Locale.ROOT, "; memory reliefs %d, restores %d",
+                            after.reliefs() - before.reliefs(), after.restores() - before.restores()) : "");
             if (prefill.errors + gen.errors > 0) {
                 err.println("bench engine: " + (prefill.errors + gen.errors) + " requests failed: " + (prefill.firstError != null ? prefill.firstError : gen.firstError));
                 return 1;
