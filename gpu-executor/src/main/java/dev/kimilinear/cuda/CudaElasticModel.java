@@ -134,6 +134,12 @@ public final class CudaElasticModel extends ElasticModel<CudaModel, PipelineMode
         return total;
     }
 
+    /** Every replica's most sequences: the pipeline a relief builds takes them all in one step. */
+    @Override
+    public int maxSequences() {
+        return pooled != null ? pooled.maxSequences() : ranks * replicas.get(0).maxSequences();
+    }
+
     @Override
     protected int pool(boolean[] slotsHeld, boolean[] pagesHeld) {
         int slots = ranks * replicaSlots;
@@ -153,8 +159,9 @@ public final class CudaElasticModel extends ElasticModel<CudaModel, PipelineMode
         }
         replicas.forEach(CudaModel::close);
         replicas = null;
-        PipelineModel pipeline = new PipelineModel(weights, devices, pageSize, maxBatchTokens, maxSeqs, precision, true,
-                weightPrecision);
+        // the pipeline computes every replica's sequences in one step
+        PipelineModel pipeline = new PipelineModel(weights, devices, pageSize, maxBatchTokens, ranks * maxSeqs,
+                precision, true, weightPrecision);
         int pages = Math.max(replicated, pooledCapacity(pipeline, slots));
         int fits = realCapacity(pipeline, slots);
         if (fits < replicated) {
