@@ -73,13 +73,13 @@ public final class CpuElasticModel extends ElasticModel<CpuBackend, CpuPipeline>
     }
 
     /** The pages the pooled layout holds: what each stage's bytes leave after its weights and slots, the least of them. */
-    private int pooledCapacity(int slots) {
+    private int pooledCapacity(List<CpuBackend> stages, int slots) {
         long most = Integer.MAX_VALUE;
         for (int s = 0; s < ranks; s++) {
-            CpuBackend probe = whole.stage(stagePlan.stages().get(s), 0);
-            long left = rankBytes - stagePlan.stageBytes().get(s) - slots * probe.bytesPerSlot();
-            if (probe.bytesPerPage() > 0) {
-                most = Math.min(most, Math.max(0, left) / probe.bytesPerPage());
+            CpuBackend stage = stages.get(s);
+            long left = rankBytes - stagePlan.stageBytes().get(s) - slots * stage.bytesPerSlot();
+            if (stage.bytesPerPage() > 0) {
+                most = Math.min(most, Math.max(0, left) / stage.bytesPerPage());
             }
         }
         return (int) Math.max(ranks * replicaPages, Math.min(most, Integer.MAX_VALUE / pageSize()));
@@ -88,11 +88,11 @@ public final class CpuElasticModel extends ElasticModel<CpuBackend, CpuPipeline>
     @Override
     protected int pool(boolean[] slotsHeld, boolean[] pagesHeld) {
         int slots = ranks * replicaSlots;
-        int pages = pooledCapacity(slots);
         List<CpuBackend> stages = new ArrayList<>();
         for (int s = 0; s < ranks; s++) {
             stages.add(whole.stage(stagePlan.stages().get(s), rankBytes - stagePlan.stageBytes().get(s)));
         }
+        int pages = pooledCapacity(stages, slots);
         CpuPipeline pipeline = new CpuPipeline(stages);
         pipeline.reserve(slots, pages);
         // every held slot's and page's state to the stages holding its layers, under the same ids

@@ -149,12 +149,12 @@ public final class CudaElasticModel extends ElasticModel<CudaModel, PipelineMode
         Map<Integer, Map<Integer, byte[]>> pageState = new HashMap<>();
         for (int id = 0; id < slots; id++) {
             if (slotsHeld[id]) {
-                slotState.put(id, slotLayers(replicas.get(id / replicaSlots), id % replicaSlots));
+                slotState.put(id, layers(replicas.get(id / replicaSlots), id % replicaSlots, true));
             }
         }
         for (int id = 0; id < replicated; id++) {
             if (pagesHeld[id]) {
-                pageState.put(id, pageLayers(replicas.get(id / replicaPages), id % replicaPages));
+                pageState.put(id, layers(replicas.get(id / replicaPages), id % replicaPages, false));
             }
         }
         replicas.forEach(CudaModel::close);
@@ -172,8 +172,8 @@ public final class CudaElasticModel extends ElasticModel<CudaModel, PipelineMode
         pages = Math.min(pages, fits);
         pipeline.reserve(slots, pages);
         for (CudaModel stage : pipeline.stages()) {
-            slotState.forEach((id, layers) -> setSlotLayers(stage, id, layers));
-            pageState.forEach((id, layers) -> setPageLayers(stage, id, layers));
+            slotState.forEach((id, layers) -> setLayers(stage, id, layers, true));
+            pageState.forEach((id, layers) -> setLayers(stage, id, layers, false));
         }
         pooled = pipeline;
         return pages;
@@ -212,72 +212,55 @@ public final class CudaElasticModel extends ElasticModel<CudaModel, PipelineMode
 
     @Override
     protected void unpool(int[] slotMoves, int[] pageMoves) {
-        Map<Integer, Map<Integer, byte[]>> slotState = new HashMap<>();
-        Map<Integer, Map<Integer, byte[]>> pageState = new HashMap<>();
-        for (int id = 0; id < slotMoves.length; id++) {
-            if (slotMoves[id] >= 0) {
-                Map<Integer, byte[]> layers = new HashMap<>();
-                for (CudaModel stage : pooled.stages()) {
-                    layers.putAll(slotLayers(stage, id));
-                }
-                slotState.put(slotMoves[id], layers);
-            }
-        }
-        for (int id = 0; id < pageMoves.length; id++) {
-            if (pageMoves[id] >= 0) {
-                Map<Integer, byte[]> layers = new HashMap<>();
-                for (CudaModel stage : pooled.stages()) {
-                    layers.putAll(pageLayers(stage, id));
-                }
-                pageState.put(pageMoves[id], layers);
-            }
-        }
+        Map<Integer, Map<Integer, byte[]>> slotState = pooledState(slotMoves, true);
+        Map<Integer, Map<Integer, byte[]>> pageState = pooledState(pageMoves, false);
         pooled.close();
         pooled = null;
         List<CudaModel> back = buildReplicas();
         for (CudaModel m : back) {
             m.reserve(replicaSlots, replicaPages);
         }
-        slotState.forEach((to, layers) -> setSlotLayers(back.get(to / replicaSlots), to % replicaSlots, layers));
-        pageState.forEach((to, layers) -> setPageLayers(back.get(to / replicaPages), to % replicaPages, layers));
+        slotState.forEach((to, layers) -> setLayers(back.get(to / replicaSlots), to % replicaSlots, layers, true));
+        pageState.forEach((to, layers) -> setLayers(back.get(to / replicaPages), to % replicaPages, layers, false));
         replicas = back;
     }
 
-    /** The KDA state of every layer {@code m} holds in a slot, by layer. */
-    private Map<Integer, byte[]> slotLayers(CudaModel m, int slot) {
-        Map<Integer, byte[]> out = new HashMap<>();
-        LayerRange r = m.range();
-        for (int l = r.from(); l < r.to(); l++) {
-            if (cfg.isKda(l)) {
-                out.put(l, m.slotState(l, slot));
+    /** What the pipeline's stages hold of every moved slot (kda) or page, by layer, keyed by where it moves. */
+    private Map<Integer, Map<Integer, byte[]>> pooledState(int[] moves, boolean kda) {
+        Map<Integer, Map<Integer, byte[]>> out = new HashMap<>();
+        for (int id = 0; id < moves.length; id++) {
+            if (moves[id] >= 0) {
+                Map<Integer, byte[]> layers = new HashMap<>();
+                for (CudaModel stage : pooled.stages()) {
+                    layers.putAll(layers(stage, id, kda));
+                }
+                out.put(moves[id], layers);
             }
         }
         return out;
     }
 
-    private Map<Integer, byte[]> pageLayers(CudaModel m, int page) {
+    /** What {@code m} holds of a slot (kda: every KDA layer's state) or a page (every MLA layer's latent rows), by layer. */
+    private Map<Integer, byte[]> layers(CudaModel m, int id, boolean kda) {
         Map<Integer, byte[]> out = new HashMap<>();
         LayerRange r = m.range();
         for (int l = r.from(); l < r.to(); l++) {
-            if (!cfg.isKda(l)) {
-                out.put(l, m.pageState(l, page));
+            if (cfg.isKda(l) == kda) {
+                out.put(l, kda ? m.slotState(l, id) : m.pageState(l, id));
             }
         }
         return out;
     }
 
-    private static void setSlotLayers(CudaModel m, int slot, Map<Integer, byte[]> layers) {
+    /** Sets what {@link #layers} read into the layers {@code m} holds. */
+    private static void setLayers(CudaModel m, int id, Map<Integer, byte[]> layers, boolean kda) {
         layers.forEach((l, bytes) -> {
             if (m.range().contains(l)) {
-                m.setSlotState(l, slot, bytes);
-            }
-        });
-    }
-
-    private static void setPageLayers(CudaModel m, int page, Map<Integer, byte[]> layers) {
-        layers.forEach((l, bytes) -> {
-            if (m.range().contains(l)) {
-                m.setPageState(l, page, bytes);
+                if (kda) {
+                    m.setSlotState(l, id, bytes);
+                } else {
+                    m.setPageState(l, id, bytes);
+                }
             }
         });
     }

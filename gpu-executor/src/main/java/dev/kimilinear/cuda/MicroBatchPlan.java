@@ -12,13 +12,13 @@ import dev.kimilinear.engine.StepBatch;
  */
 final class MicroBatchPlan {
     private final StepBatch[] parts;
-    private final RowChoices[] choices;
-    private final int[][] origin;   // per part: the step's index of each of its choices
+    private final RowChoices step;        // the step's own table, where the parts share it (one part)
+    private final RowChoices.Split split;  // else each part's table, or null for logits only
 
-    private MicroBatchPlan(StepBatch[] parts, RowChoices[] choices, int[][] origin) {
+    private MicroBatchPlan(StepBatch[] parts, RowChoices step, RowChoices.Split split) {
         this.parts = parts;
-        this.choices = choices;
-        this.origin = origin;
+        this.step = step;
+        this.split = split;
     }
 
     /**
@@ -42,11 +42,8 @@ final class MicroBatchPlan {
         for (int i = 0; i < p; i++) {
             out[i] = p == 1 ? batch : batch.tokens(from[i], from[i + 1]);
         }
-        if (choices == null) {
-            return new MicroBatchPlan(out, null, null);
-        }
-        if (p == 1) {
-            return new MicroBatchPlan(out, new RowChoices[] {choices}, null);
+        if (choices == null || p == 1) {
+            return new MicroBatchPlan(out, choices, null);
         }
         // logits row j of the step: its part and its row there
         int[] logitRows = batch.logitRows();
@@ -61,31 +58,7 @@ final class MicroBatchPlan {
             partOf[j] = part;
             localRow[j] = rowsIn[part]++;
         }
-        RowChoices[] sub = new RowChoices[p];
-        int[] counts = new int[p];
-        for (int c = 0; c < choices.count(); c++) {
-            counts[partOf[checkRow(choices, c, logitRows.length)]]++;
-        }
-        int[][] origin = new int[p][];
-        for (int i = 0; i < p; i++) {
-            sub[i] = new RowChoices(choices.sampleVocab());
-            origin[i] = new int[counts[i]];
-        }
-        for (int c = 0; c < choices.count(); c++) {
-            int j = choices.row(c);
-            int part = partOf[j];
-            origin[part][sub[part].addLike(choices, c, localRow[j])] = c;
-        }
-        return new MicroBatchPlan(out, sub, origin);
-    }
-
-    private static int checkRow(RowChoices choices, int c, int rows) {
-        int j = choices.row(c);
-        if (j >= rows) {
-            throw new IllegalArgumentException("choice " + c + " reads logits row " + j + " of a step that computes "
-                    + rows);
-        }
-        return j;
+        return new MicroBatchPlan(out, null, choices.split(partOf, localRow, p));
     }
 
     int size() {
@@ -98,17 +71,13 @@ final class MicroBatchPlan {
 
     /** Part i's choices (the step's own table where there is one part), or null for logits only. */
     RowChoices choices(int i) {
-        return choices == null ? null : choices[i];
+        return split != null ? split.tables()[i] : step;
     }
 
     /** Copies part i's answers into the step's table (nothing to do where the part's table is the step's). */
-    void answer(int i, RowChoices step) {
-        if (origin == null) {
-            return;
-        }
-        RowChoices sub = choices[i];
-        for (int k = 0; k < sub.count(); k++) {
-            step.copyAnswer(origin[i][k], sub, k);
+    void answer(int i, RowChoices stepTable) {
+        if (split != null) {
+            split.answer(i, stepTable);
         }
     }
 }

@@ -14,19 +14,22 @@ public final class ReplicaParts {
     }
 
     /**
-     * @param replica      which replica computes it
-     * @param batch        its sequences, in the replica's ids
-     * @param choices      the choices reading its rows (null when none were given)
-     * @param choiceOrigin the step's choice of each of its choices
-     * @param rowOrigin    the step's logits row of each of its rows
+     * @param replica   which replica computes it
+     * @param batch     its sequences, in the replica's ids
+     * @param rowOrigin the step's logits row of each of its rows
+     * @param split     the step's choices split among the parts (null when none were given)
+     * @param index     this part's place in the split
      */
-    public record Part(int replica, StepBatch batch, RowChoices choices, int[] choiceOrigin, int[] rowOrigin) {
+    public record Part(int replica, StepBatch batch, int[] rowOrigin, RowChoices.Split split, int index) {
+
+        /** The choices reading its rows, or null when the step gave none. */
+        public RowChoices choices() {
+            return split == null ? null : split.tables()[index];
+        }
 
         /** Copies this part's answers into the step's table (answers prepared there). */
         public void answer(RowChoices step) {
-            for (int k = 0; k < choices.count(); k++) {
-                step.copyAnswer(choiceOrigin[k], choices, k);
-            }
+            split.answer(index, step);
         }
 
         /** Copies this part's logits rows [rows, vocab] into the step's. */
@@ -53,12 +56,25 @@ public final class ReplicaParts {
                 }
             }
         }
-        List<Part> parts = new ArrayList<>();
+        int rows = batch.logitRows().length;
+        int[] partOf = new int[rows];
+        int[] localRow = new int[rows];
+        List<StepBatch> batches = new ArrayList<>();
+        List<int[]> origins = new ArrayList<>();
+        List<Integer> owners = new ArrayList<>();
         for (int g = 0; g < replicas; g++) {
-            Part p = part(batch, choices, groupOf, g, slotsPer, pagesPer);
-            if (p != null) {
-                parts.add(p);
+            List<Integer> origin = new ArrayList<>();
+            StepBatch b = part(batch, groupOf, g, slotsPer, pagesPer, batches.size(), partOf, localRow, origin);
+            if (b != null) {
+                batches.add(b);
+                origins.add(origin.stream().mapToInt(Integer::intValue).toArray());
+                owners.add(g);
             }
+        }
+        RowChoices.Split split = choices == null ? null : choices.split(partOf, localRow, batches.size());
+        List<Part> parts = new ArrayList<>();
+        for (int i = 0; i < batches.size(); i++) {
+            parts.add(new Part(owners.get(i), batches.get(i), origins.get(i), split, i));
         }
         return parts;
     }
@@ -70,7 +86,13 @@ public final class ReplicaParts {
         return id;
     }
 
-    private static Part part(StepBatch batch, RowChoices choices, int[] groupOf, int g, int slotsPer, int pagesPer) {
+    /**
+     * Replica g's sequences in its own ids, with the logits rows that fall in them: step row r
+     * becomes its row localRow[r] (partOf[r] = index), and origin lists the step rows it took.
+     * Null when it has no sequence.
+     */
+    private static StepBatch part(StepBatch batch, int[] groupOf, int g, int slotsPer, int pagesPer, int index,
+                                  int[] partOf, int[] localRow, List<Integer> origin) {
         List<Integer> seqs = new ArrayList<>();
         for (int i = 0; i < groupOf.length; i++) {
             if (groupOf[i] == g) {
@@ -105,32 +127,16 @@ public final class ReplicaParts {
                 tokens[localToken[tk]] = batch.tokens()[tk];
             }
         }
-        int[] rowIndex = new int[batch.logitRows().length];
         List<Integer> rows = new ArrayList<>();
-        List<Integer> rowOrigin = new ArrayList<>();
-        for (int r = 0; r < rowIndex.length; r++) {
+        for (int r = 0; r < batch.logitRows().length; r++) {
             int local = localToken[batch.logitRows()[r]];
-            rowIndex[r] = local >= 0 ? rows.size() : -1;
             if (local >= 0) {
+                partOf[r] = index;
+                localRow[r] = rows.size();
                 rows.add(local);
-                rowOrigin.add(r);
+                origin.add(r);
             }
         }
-        RowChoices sub = null;
-        int[] origin = null;
-        if (choices != null) {
-            sub = new RowChoices(choices.sampleVocab());
-            origin = new int[choices.count()];
-            for (int c = 0; c < choices.count(); c++) {
-                int local = rowIndex[choices.row(c)];
-                if (local >= 0) {
-                    origin[sub.addLike(choices, c, local)] = c;
-                }
-            }
-            origin = Arrays.copyOf(origin, sub.count());
-        }
-        StepBatch part = new StepBatch(tokens, cu, slots, context, tables,
-                rows.stream().mapToInt(Integer::intValue).toArray());
-        return new Part(g, part, sub, origin, rowOrigin.stream().mapToInt(Integer::intValue).toArray());
+        return new StepBatch(tokens, cu, slots, context, tables, rows.stream().mapToInt(Integer::intValue).toArray());
     }
 }

@@ -141,6 +141,45 @@ public final class RowChoices {
         }
     }
 
+    /**
+     * This table's choices split among {@code parts} sub-steps: the step's logits row j went to
+     * part {@code partOf[j]} (-1: to none) as its row {@code localRow[j]}. Each part's table asks
+     * what the choices reading its rows ask; {@link Split#answer} brings its answers back.
+     */
+    public Split split(int[] partOf, int[] localRow, int parts) {
+        RowChoices[] tables = new RowChoices[parts];
+        int[][] origin = new int[parts][count];
+        for (int p = 0; p < parts; p++) {
+            tables[p] = new RowChoices(sampleVocab);
+        }
+        for (int c = 0; c < count; c++) {
+            int j = row[c];
+            if (j >= partOf.length) {
+                throw new IllegalArgumentException("choice " + c + " reads logits row " + j
+                        + " of a step that computes " + partOf.length);
+            }
+            int p = partOf[j];
+            if (p >= 0) {
+                origin[p][tables[p].addLike(this, c, localRow[j])] = c;
+            }
+        }
+        for (int p = 0; p < parts; p++) {
+            origin[p] = Arrays.copyOf(origin[p], tables[p].count());
+        }
+        return new Split(tables, origin);
+    }
+
+    /** @param tables each part's choices; origin the step's choice of each of them */
+    public record Split(RowChoices[] tables, int[][] origin) {
+
+        /** Copies part p's answers into the step's table (answers prepared there). */
+        public void answer(int p, RowChoices step) {
+            for (int k = 0; k < tables[p].count(); k++) {
+                step.copyAnswer(origin[p][k], tables[p], k);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ the questions
 
     public int row(int i) {

@@ -24,27 +24,32 @@ class GemmKernelTest {
             "64,200,512", "65,130,96", "100,130,96", "257,520,2304", "300,8,128",
             "130,1000,264", "260,1300,72"})
     void matchesTheCpuProductInBothOutputTypes(int m, int n, int k) {
-        CudaContext ctx = GpuTest.context();
-        Random rnd = new Random(m * 31L + n * 7L + k);
+        productsMatchTheCpu(GpuTest.context(), m, n, k, m * 31L + n * 7L + k, "gemm");
+    }
+
+    /** f32 and bf16 outputs, then C = 0.5 A W^T + C, each against the CPU product; labels name what failed. */
+    private static void productsMatchTheCpu(CudaContext ctx, int m, int n, int k, long seed, String what) {
+        Random rnd = new Random(seed);
         float[] a = GpuTest.randomBf16(rnd, m * k, 1f);
         float[] w = GpuTest.randomBf16(rnd, n * k, 0.05f);
         float[] ref = new float[m * n];
         CpuOps.matmul(a, m, k, w, n, ref);
+        String shape = m + "x" + n + "x" + k;
         try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
              DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
              DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * m * n);
              DeviceBuffer cb = DeviceBuffer.allocate(ctx, 2L * m * n)) {
             c.poison();
             GemmKernel.matmul(ctx, da.ptr(), dw.ptr(), c.ptr(), GemmKernel.Out.F32, m, n, k);
-            assertClose(c.toFloats(), ref, 1e-5, "gemm f32 " + m + "x" + n + "x" + k);
+            assertClose(c.toFloats(), ref, 1e-5, what + " f32 " + shape);
             cb.poisonBf16();
             GemmKernel.matmul(ctx, da.ptr(), dw.ptr(), cb.ptr(), GemmKernel.Out.BF16, m, n, k);
-            assertClose(GpuTest.fromBf16(cb.toShorts()), ref, 5e-3, "gemm bf16 " + m + "x" + n + "x" + k);
+            assertClose(GpuTest.fromBf16(cb.toShorts()), ref, 5e-3, what + " bf16 " + shape);
             // accumulate: C = 0.5 * A W^T + C
             float[] c0 = GpuTest.random(rnd, m * n, 1f);
             c.upload(c0);
             GemmKernel.matmul(ctx, da.ptr(), k, dw.ptr(), k, c.ptr(), n, GemmKernel.Out.F32, m, n, k, 0.5f, 1f);
-            assertClose(c.toFloats(), halfPlus(ref, c0), 1e-5, "gemm accumulate " + m + "x" + n + "x" + k);
+            assertClose(c.toFloats(), halfPlus(ref, c0), 1e-5, what + " accumulate " + shape);
         }
     }
 
@@ -458,27 +463,7 @@ class GemmKernelTest {
     void splitKProductsMatchTheCpuProduct(int m, int n, int k) {
         CudaContext ctx = GpuTest.context();
         assumeTrue(GemmKernel.hopper(ctx), "the K split runs on the sm_90 product");
-        Random rnd = new Random(m * 5L + n * 11L + k);
-        float[] a = GpuTest.randomBf16(rnd, m * k, 1f);
-        float[] w = GpuTest.randomBf16(rnd, n * k, 0.05f);
-        float[] ref = new float[m * n];
-        CpuOps.matmul(a, m, k, w, n, ref);
-        try (DeviceBuffer da = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(a));
-             DeviceBuffer dw = DeviceBuffer.ofBf16(ctx, GpuTest.bf16(w));
-             DeviceBuffer c = DeviceBuffer.allocate(ctx, 4L * m * n);
-             DeviceBuffer cb = DeviceBuffer.allocate(ctx, 2L * m * n)) {
-            String shape = m + "x" + n + "x" + k;
-            c.poison();
-            GemmKernel.matmul(ctx, da.ptr(), dw.ptr(), c.ptr(), GemmKernel.Out.F32, m, n, k);
-            assertClose(c.toFloats(), ref, 1e-5, "split-K f32 " + shape);
-            cb.poisonBf16();
-            GemmKernel.matmul(ctx, da.ptr(), dw.ptr(), cb.ptr(), GemmKernel.Out.BF16, m, n, k);
-            assertClose(GpuTest.fromBf16(cb.toShorts()), ref, 5e-3, "split-K bf16 " + shape);
-            float[] c0 = GpuTest.random(rnd, m * n, 1f);
-            c.upload(c0);
-            GemmKernel.matmul(ctx, da.ptr(), k, dw.ptr(), k, c.ptr(), n, GemmKernel.Out.F32, m, n, k, 0.5f, 1f);
-            assertClose(c.toFloats(), halfPlus(ref, c0), 1e-5, "split-K accumulate " + shape);
-        }
+        productsMatchTheCpu(ctx, m, n, k, m * 5L + n * 11L + k, "split-K");
     }
 
     /**
