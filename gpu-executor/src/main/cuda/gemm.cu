@@ -599,7 +599,8 @@ GEMM_GROUPED_SPLIT_ENTRY(gemm_grouped_split_m16_s4, 4)
 #define G90_LAG 2    // stages a loader keeps in flight before it signals the oldest
 #define G90_A_BYTES (G90_BM * G90_BK * 2)
 #define G90_STAGE_BYTES (G90_A_BYTES + G90_BN * G90_BK * 2)
-#define G90_SMEM (G90_STAGES * G90_STAGE_BYTES + 1024 + 2 * G90_STAGES * 8)
+// stages, then the full and empty mbarriers and (128 bytes on) two tensor maps being built
+#define G90_SMEM (G90_STAGES * G90_STAGE_BYTES + 1024 + 128 + 256)
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 // Keeps the compiler from moving accumulator reads or writes across wgmma issue and wait.
@@ -679,6 +680,7 @@ struct Gemm90Tile {
     const T* B;
     long c;       // element offset of the tile's operand block in C
     int M, m0, n0;
+    int ra, rb;   // the tile's first row of A and of B as the tensor maps count them
     const float* sa;
     const float* sb;
 };
@@ -688,6 +690,13 @@ struct Gemm90Tile {
 // A (sa) and per column of B (sb) as they are stored.
 // GROUPED: tiles come from the device-built list (expert, first row) over rows permuted per
 // expert (offsets [E + 1]), as gemm_grouped; otherwise batches of plain products with strides.
+// TMAPS (not null): the loads are tensor copies (TMA) issued by one thread, through two maps per
+// block built at TMAPS + blockIdx.x * 256 bytes, over A [M, K] and B [N or 2N, K]; grouped, over
+// the permuted rows up to the last listed expert's end and the weight rows of the experts up to
+// it (expert e's from row e * sB / ldb). Else 16-byte cp.async by the whole loading warpgroup.
+// Both fill the same swizzled stages with zeros past the operands' ends, so the sums are the same
+// bit for bit; rows a map reads past a tile's expert feed only outputs that are not stored. Plain
+// products use maps only in batches of one.
 // SWIGLU: B stacks gate rows [0, N) over up rows [N, 2N) (a fused gate/up weight of width N);
 // a tile's 256 columns are gate columns n0 .. n0+127 and the up columns beside them, so each
 // thread holds both halves of its outputs and stores silu(gate) * up, N columns of bf16, with
@@ -700,7 +709,8 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
                                             const int* __restrict__ offsets, const int* __restrict__ tiles,
                                             const int* __restrict__ numTiles,
                                             const float* __restrict__ sa = nullptr,
-                                            const float* __restrict__ sb = nullptr) {
+                                            const float* __restrict__ sb = nullptr,
+                                            unsigned char* __restrict__ tmaps = nullptr) {
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
     constexpr bool E4M3 = sizeof(T) == 1;
     constexpr int BKE = 128 / sizeof(T);   // k per stage row
@@ -709,10 +719,12 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
     const unsigned raw = (unsigned)__cvta_generic_to_shared(gemm90_smem);
     const unsigned base = (raw + 1023u) & ~1023u;   // the swizzle repeats every 1024 bytes
     const unsigned full = base + G90_STAGES * G90_STAGE_BYTES, empty = full + 8 * G90_STAGES;
+    const unsigned mapScratch = full + 128;   // two tensor maps being built (128-byte aligned)
     const int wg = threadIdx.x >> 7, t = threadIdx.x & 127;
+    const bool tma = tmaps != nullptr && (GROUPED || batch == 1);
     if (threadIdx.x == 0) {
         for (int s = 0; s < G90_STAGES; s++) {
-            hopper_bar_init(full + 8 * s, 128);
+            hopper_bar_init(full + 8 * s, tma ? 1 : 128);   // the copies' issuer, or every loader
             hopper_bar_init(empty + 8 * s, 2);
         }
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
@@ -740,6 +752,8 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
             r.M = offsets[e + 1] - r0;
             r.m0 = tiles[2 * lt + 1];
             r.n0 = (int)(tile - (long)lt * tilesN) * TILE_N;
+            r.ra = r0 + r.m0;
+            r.rb = (int)((long)e * (sB / ldb)) + r.n0;
             if constexpr (E4M3) {
                 r.sa = sa + r0;
                 r.sb = sb + (long)e * (SWIGLU ? 2 * N : N);
@@ -753,6 +767,8 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
             r.M = M;
             r.m0 = (rowsFastest ? rem % tilesM : rem / tilesN) * G90_BM;
             r.n0 = (rowsFastest ? rem / tilesM : rem % tilesN) * TILE_N;
+            r.ra = r.m0;
+            r.rb = r.n0;
             if constexpr (E4M3) {   // one product (batch 1)
                 r.sa = sa;
                 r.sb = sb;
@@ -762,7 +778,40 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
     };
     const int ktiles = (K + BKE - 1) / BKE;
 
-    if (wg == 0) {
+    if (wg == 0 && tma) {
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+        if (t >= 32 || total == 0) return;
+        int aRows = M, bRows = SWIGLU ? 2 * N : N;
+        if constexpr (GROUPED) {   // the list is in expert order: its last tile names the last expert with rows
+            const int last = tiles[2 * (*numTiles - 1)];
+            aRows = offsets[last + 1];
+            bRows = (int)((long)(last + 1) * (sB / ldb));
+        }
+        unsigned char* mapA = tmaps + blockIdx.x * 256;
+        unsigned char* mapB = mapA + 128;
+        constexpr int ELEM = E4M3 ? TMA_ELEM_U8 : TMA_ELEM_BF16;
+        tma_map_build<ELEM>(mapScratch, mapA, A, K, aRows, (unsigned long long)lda * sizeof(T), BKE, 128);
+        tma_map_build<ELEM>(mapScratch + 128, mapB, B, K, bRows, (unsigned long long)ldb * sizeof(T), BKE, 128);
+        if (t != 0) return;
+        tma_acquire(mapA);
+        tma_acquire(mapB);
+        // B's second 128 rows: the next 128 columns, or the up rows of the same ones (SwiGLU)
+        const int secondB = SWIGLU ? N : G90_BN / 2;
+        int it = 0;
+        for (long tile = blockIdx.x; tile < total; tile += gridDim.x) {
+            const Gemm90Tile<T> tl = locate(tile);
+            for (int kt = 0; kt < ktiles; kt++, it++) {
+                const int s = it % G90_STAGES;
+                hopper_bar_wait(empty + 8 * s, ((it / G90_STAGES) & 1) ^ 1);
+                const unsigned sa = base + s * G90_STAGE_BYTES, sb = sa + G90_A_BYTES, bar = full + 8 * s;
+                tma_expect(bar, G90_STAGE_BYTES);
+                const int k0 = kt * BKE;
+                tma_load_2d(sa, mapA, k0, tl.ra, bar);
+                tma_load_2d(sb, mapB, k0, tl.rb, bar);
+                tma_load_2d(sb + G90_BN / 2 * 128, mapB, k0, tl.rb + secondB, bar);
+            }
+        }
+    } else if (wg == 0) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
         // thread t copies 16-byte chunk t % 8 of rows t / 8 + 16 i: 8 consecutive threads read a
         // row's 128 contiguous bytes, and the chunk's swizzled place is the same in every row it copies
@@ -900,9 +949,9 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
 #define GEMM90_ENTRY(NAME, OUT)                                                                          \
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
         const bf16* A, long lda, long sA, const bf16* B, long ldb, long sB, OUT* C, long ldc, long sC,     \
-        int M, int N, int K, int batch, float alpha, float beta) {                                        \
+        int M, int N, int K, int batch, float alpha, float beta, unsigned char* tmaps) {                                                                                      \
         gemm90_body<bf16, OUT, false>(A, lda, sA, B, ldb, sB, C, ldc, sC, M, N, K, batch, alpha, beta,    \
-                                nullptr, nullptr, nullptr);                                               \
+                                      nullptr, nullptr, nullptr, nullptr, nullptr, tmaps);  \
     }
 GEMM90_ENTRY(gemm90_f32, float)
 GEMM90_ENTRY(gemm90_bf16, bf16)
@@ -910,9 +959,10 @@ GEMM90_ENTRY(gemm90_bf16, bf16)
 #define GEMM90_GROUPED_ENTRY(NAME, OUT)                                                                  \
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
         const bf16* A, long lda, const bf16* B, long ldb, long sB, OUT* C, long ldc, const int* offsets,   \
-        const int* tiles, const int* numTiles, int N, int K, float alpha, float beta) {                   \
+        const int* tiles, const int* numTiles, int N, int K, float alpha, float beta,                     \
+        unsigned char* tmaps) {                                                     \
         gemm90_body<bf16, OUT, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, beta,           \
-                               offsets, tiles, numTiles);                                                 \
+                                     offsets, tiles, numTiles, nullptr, nullptr, tmaps);    \
     }
 GEMM90_GROUPED_ENTRY(gemm90_grouped_f32, float)
 GEMM90_GROUPED_ENTRY(gemm90_grouped_bf16, bf16)
@@ -920,18 +970,49 @@ GEMM90_GROUPED_ENTRY(gemm90_grouped_bf16, bf16)
 // A fused gate/up weight's product (gate rows [0, N), up rows [N, 2N)) with SwiGLU applied as
 // it stores: C [M, N] bf16 = silu(A W_gate^T) * (A W_up^T), for prefill-sized rows.
 extern "C" __global__ void __launch_bounds__(384, 1) gemm90_swiglu(
-    const bf16* A, long lda, const bf16* B, long ldb, bf16* C, long ldc, int M, int N, int K, float alpha) {
+    const bf16* A, long lda, const bf16* B, long ldb, bf16* C, long ldc, int M, int N, int K, float alpha,
+    unsigned char* tmaps) {
     gemm90_body<bf16, bf16, false, true>(A, lda, 0, B, ldb, 0, C, ldc, 0, M, N, K, 1, alpha, 0.f, nullptr, nullptr,
-                                         nullptr);
+                                         nullptr, nullptr, nullptr, tmaps);
 }
 
 // The grouped product of a fused gate/up weight (gate rows [0, N), up rows [N, 2N) per expert)
 // with SwiGLU applied as it stores: C [rows, N] bf16 = silu(A W_gate^T) * (A W_up^T).
 extern "C" __global__ void __launch_bounds__(384, 1) gemm90_grouped_swiglu(
     const bf16* A, long lda, const bf16* B, long ldb, long sB, bf16* C, long ldc, const int* offsets,
-    const int* tiles, const int* numTiles, int N, int K, float alpha) {
+    const int* tiles, const int* numTiles, int N, int K, float alpha, unsigned char* tmaps) {
     gemm90_body<bf16, bf16, true, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, 0.f, offsets, tiles,
-                                        numTiles);
+                                        numTiles, nullptr, nullptr, tmaps);
+}
+
+// The Hopper product's loads by tensor copy, alone: one block builds the map of a bf16 matrix
+// [rows, cols] (pitch ld elements) as gemm90_body does, copies the box of 64 columns x 128 rows
+// at (col, row) into shared memory, and writes those 16 KB out as they lie there (the swizzled
+// layout, zeros past the matrix), so a test can hold the map's encoding apart from the pipeline.
+extern "C" __global__ void __launch_bounds__(128) gemm90_tensor_copy_probe(const bf16* A, long ld, int rows, int cols,
+                                                                         int col, int row, unsigned char* map,
+                                                                         uint4* out) {
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    extern __shared__ __align__(1024) unsigned char probe_smem[];
+    const unsigned raw = (unsigned)__cvta_generic_to_shared(probe_smem);
+    const unsigned base = (raw + 1023u) & ~1023u, bar = base + 16384, scratch = base + 16384 + 128;
+    if (threadIdx.x < 32) {
+        tma_map_build<TMA_ELEM_BF16>(scratch, map, A, cols, rows, (unsigned long long)ld * 2, 64, 128);
+        if (threadIdx.x == 0) {
+            hopper_bar_init(bar, 1);
+            asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+            tma_acquire(map);
+            tma_expect(bar, 16384);
+            tma_load_2d(base, map, col, row, bar);
+        }
+    }
+    __syncthreads();
+    hopper_bar_wait(bar, 0);
+    const uint4* src = reinterpret_cast<const uint4*>(probe_smem + (base - raw));
+    for (int i = threadIdx.x; i < 1024; i += blockDim.x) out[i] = src[i];
+#else
+    __trap();   // launched only on sm_90 devices
+#endif
 }
 
 // ---------------------------------------------------------------------------------------------

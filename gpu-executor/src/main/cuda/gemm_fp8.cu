@@ -254,14 +254,12 @@ GEMM_GROUPED_FP8W_SPLIT_ENTRY(gemm_grouped_fp8w_split_m16_s2, 2)
 #define GEMM90_FP8_ENTRY(NAME, OUT)                                                                      \
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
         const uint8_t* A, long lda, const float* sa, const uint8_t* B, long ldb, const float* sb, OUT* C,  \
-        long ldc, int M, int N, int K, float alpha, float beta) {                                         \
+        long ldc, int M, int N, int K, float alpha, float beta, unsigned char* tmaps) { \
         gemm90_body<uint8_t, OUT, false>(A, lda, 0, B, ldb, 0, C, ldc, 0, M, N, K, 1, alpha, beta,        \
-                                         nullptr, nullptr, nullptr, sa, sb);                              \
+                                         nullptr, nullptr, nullptr, sa, sb, tmaps);         \
     }
 GEMM90_FP8_ENTRY(gemm90_fp8_f32, float)
 GEMM90_FP8_ENTRY(gemm90_fp8_bf16, bf16)
-
-
 
 // Per expert (gemm90_grouped): expert e's codes at B + e * sB bytes, its scales at sb + e * N;
 // sa holds the permuted rows' scales.
@@ -269,9 +267,9 @@ GEMM90_FP8_ENTRY(gemm90_fp8_bf16, bf16)
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
         const uint8_t* A, long lda, const float* sa, const uint8_t* B, long ldb, long sB, const float* sb, \
         OUT* C, long ldc, const int* offsets, const int* tiles, const int* numTiles, int N, int K,         \
-        float alpha, float beta) {                                                                        \
+        float alpha, float beta, unsigned char* tmaps) {                            \
         gemm90_body<uint8_t, OUT, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, beta,        \
-                                        offsets, tiles, numTiles, sa, sb);                                \
+                                        offsets, tiles, numTiles, sa, sb, tmaps);           \
     }
 GEMM90_FP8_GROUPED_ENTRY(gemm90_fp8_grouped_f32, float)
 GEMM90_FP8_GROUPED_ENTRY(gemm90_fp8_grouped_bf16, bf16)
@@ -279,15 +277,16 @@ GEMM90_FP8_GROUPED_ENTRY(gemm90_fp8_grouped_bf16, bf16)
 // gemm90_swiglu over e4m3: the weight's 2N scales at sb (gate, then up).
 extern "C" __global__ void __launch_bounds__(384, 1) gemm90_fp8_swiglu(
     const uint8_t* A, long lda, const float* sa, const uint8_t* B, long ldb, const float* sb, bf16* C, long ldc,
-    int M, int N, int K, float alpha) {
+    int M, int N, int K, float alpha, unsigned char* tmaps) {
     gemm90_body<uint8_t, bf16, false, true>(A, lda, 0, B, ldb, 0, C, ldc, 0, M, N, K, 1, alpha, 0.f, nullptr, nullptr,
-                                            nullptr, sa, sb);
+                                            nullptr, sa, sb, tmaps);
 }
 
 // gemm90_grouped_swiglu over e4m3: expert e's gate/up scales at sb + e * 2N (gate, then up).
 extern "C" __global__ void __launch_bounds__(384, 1) gemm90_fp8_grouped_swiglu(
     const uint8_t* A, long lda, const float* sa, const uint8_t* B, long ldb, long sB, const float* sb, bf16* C,
-    long ldc, const int* offsets, const int* tiles, const int* numTiles, int N, int K, float alpha) {
+    long ldc, const int* offsets, const int* tiles, const int* numTiles, int N, int K, float alpha,
+    unsigned char* tmaps) {
     gemm90_body<uint8_t, bf16, true, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, 0.f, offsets,
-                                           tiles, numTiles, sa, sb);
+                                           tiles, numTiles, sa, sb, tmaps);
 }

@@ -1,6 +1,7 @@
 package dev.kimilinear.cuda;
 
 import jcuda.driver.CUcontext;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 
@@ -21,6 +22,9 @@ public final class CudaContext {
     private volatile boolean syncCheck = Boolean.getBoolean("kimi.cuda.syncCheck");
     private volatile KernelProfile profile;
     private DeviceBuffer gemmScratch;
+    /** Two tensor maps per block of a Hopper product (one block per multiprocessor), built by the blocks. */
+    private final DeviceBuffer tensorMaps;
+    private volatile boolean tensorCopies = Boolean.getBoolean("kimi.cuda.tmaLoads");
     private final LaunchLog launchLog = new LaunchLog();
     private volatile boolean capturing;
 
@@ -32,7 +36,11 @@ public final class CudaContext {
         bind();
         this.stream = new CudaStream(this);
         this.module = KernelModule.load(this);
+        this.tensorMaps = DeviceBuffer.allocate(this, (long) TENSOR_MAP_BYTES_PER_BLOCK * device.multiprocessors());
     }
+
+    /** Bytes of tensor maps one block of a Hopper product builds (two maps of 128 bytes). */
+    static final int TENSOR_MAP_BYTES_PER_BLOCK = 256;
 
     /** The context of device {@code index}, created on first use. */
     public static synchronized CudaContext forDevice(int index) {
@@ -120,6 +128,34 @@ public final class CudaContext {
     /** The K-split scratch if a model has asked for it, else null (the products then run unsplit). */
     synchronized DeviceBuffer gemmScratchIfAny() {
         return gemmScratch;
+    }
+
+    /**
+     * Whether the Hopper products load their stages by tensor copies (TMA, through maps each block
+     * builds on the device) instead of 16-byte cp.async by a warpgroup. The sums are the same bit
+     * for bit either way. Off by default ({@code -Dkimi.cuda.tmaLoads=true} turns it on) until
+     * measured faster.
+     */
+    public void setTensorCopies(boolean on) {
+        tensorCopies = on;
+    }
+
+    public boolean tensorCopies() {
+        return tensorCopies;
+    }
+
+    /**
+     * Where a Hopper product of {@code grid} blocks builds its tensor maps, or a null address (the
+     * kernel then loads by cp.async) where tensor copies are off or the grid has more blocks
+     * than maps were set aside for.
+     */
+    CUdeviceptr tensorMapsFor(int grid) {
+        return tensorCopies && grid <= device.multiprocessors() ? tensorMaps.ptr() : new CUdeviceptr();
+    }
+
+    /** The maps' room itself, whether or not the products use it (the tensor-copy probe's). */
+    CUdeviceptr tensorMapRoom() {
+        return tensorMaps.ptr();
     }
 
     CUstream rawStream() {

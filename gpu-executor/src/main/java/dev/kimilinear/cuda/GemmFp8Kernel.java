@@ -64,7 +64,7 @@ public final class GemmFp8Kernel {
         long tiles = (long) Launch.ceilDiv(m, GemmKernel.GROUPED_PREFILL_TILE_ROWS) * Launch.ceilDiv(n, 256);
         int grid = (int) Math.min(tiles, ctx.device().multiprocessors());
         Launch.run(ctx, out == GemmKernel.Out.F32 ? "gemm90_fp8_f32" : "gemm90_fp8_bf16", shapes, grid, 1, 1, 384,
-                GemmKernel.H_SMEM, a, lda, sa, q, ldq, sq, c, ldc, m, n, k, alpha, beta);
+                GemmKernel.H_SMEM, a, lda, sa, q, ldq, sq, c, ldc, m, n, k, alpha, beta, ctx.tensorMapsFor(grid));
     }
 
     /**
@@ -78,10 +78,10 @@ public final class GemmFp8Kernel {
                                       int k, float alpha, float beta) {
         String shapes = "fp8 wgmma grouped N=" + n + " K=" + k + " maxTiles=" + maxTiles;
         checkBoth(k, lda, ldq, shapes);
-        int grid = (int) Math.min((long) maxTiles * Launch.ceilDiv(n, 256), ctx.device().multiprocessors());
+        int grid = Math.max(1, (int) Math.min((long) maxTiles * Launch.ceilDiv(n, 256), ctx.device().multiprocessors()));
         Launch.run(ctx, out == GemmKernel.Out.F32 ? "gemm90_fp8_grouped_f32" : "gemm90_fp8_grouped_bf16", shapes,
-                Math.max(grid, 1), 1, 1, 384, GemmKernel.H_SMEM, a, lda, sa, q, ldq, sQ, sq, c, ldc, offsets, tiles,
-                numTiles, n, k, alpha, beta);
+                grid, 1, 1, 384, GemmKernel.H_SMEM, a, lda, sa, q, ldq, sQ, sq, c, ldc, offsets, tiles,
+                numTiles, n, k, alpha, beta, ctx.tensorMapsFor(grid));
     }
 
     /**
@@ -95,9 +95,9 @@ public final class GemmFp8Kernel {
                                             int n, int k, float alpha) {
         String shapes = "fp8 wgmma grouped swiglu N=" + n + " K=" + k + " maxTiles=" + maxTiles;
         checkBoth(k, lda, ldq, shapes);
-        int grid = (int) Math.min((long) maxTiles * Launch.ceilDiv(n, 128), ctx.device().multiprocessors());
-        Launch.run(ctx, "gemm90_fp8_grouped_swiglu", shapes, Math.max(grid, 1), 1, 1, 384, GemmKernel.H_SMEM, a, lda, sa,
-                q, ldq, sQ, sq, act, ldc, offsets, tiles, numTiles, n, k, alpha);
+        int grid = Math.max(1, (int) Math.min((long) maxTiles * Launch.ceilDiv(n, 128), ctx.device().multiprocessors()));
+        Launch.run(ctx, "gemm90_fp8_grouped_swiglu", shapes, grid, 1, 1, 384, GemmKernel.H_SMEM, a, lda, sa,
+                q, ldq, sQ, sq, act, ldc, offsets, tiles, numTiles, n, k, alpha, ctx.tensorMapsFor(grid));
     }
 
     /**
@@ -109,8 +109,9 @@ public final class GemmFp8Kernel {
         String shapes = "fp8 wgmma swiglu M=" + m + " N=" + n + " K=" + k;
         checkBoth(k, lda, ldq, shapes);
         long tiles = (long) Launch.ceilDiv(m, GemmKernel.GROUPED_PREFILL_TILE_ROWS) * Launch.ceilDiv(n, 128);
-        Launch.run(ctx, "gemm90_fp8_swiglu", shapes, (int) Math.max(1, Math.min(tiles, ctx.device().multiprocessors())),
-                1, 1, 384, GemmKernel.H_SMEM, a, lda, sa, q, ldq, sq, act, ldc, m, n, k, alpha);
+        int grid = (int) Math.max(1, Math.min(tiles, ctx.device().multiprocessors()));
+        Launch.run(ctx, "gemm90_fp8_swiglu", shapes, grid, 1, 1, 384, GemmKernel.H_SMEM, a, lda, sa, q, ldq, sq, act, ldc,
+                m, n, k, alpha, ctx.tensorMapsFor(grid));
     }
 
     private static void checkBoth(int k, long lda, long ldq, String shapes) {

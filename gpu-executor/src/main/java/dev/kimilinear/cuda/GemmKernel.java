@@ -25,8 +25,11 @@ public final class GemmKernel {
     private static final int H_BN = 256;
     /** K per stage of the Hopper product (bf16). */
     private static final int H_BK = 64;
-    /** Dynamic shared memory of the Hopper product, bf16 or e4m3 (stages of 128-byte rows). */
-    static final int H_SMEM = 4 * (128 + 256) * 64 * 2 + 1024 + 2 * 4 * 8;
+    /**
+     * Dynamic shared memory of the Hopper product, bf16 or e4m3: 4 stages of 128-byte rows, the
+     * 1024-byte alignment of the swizzle, the stages' mbarriers and two tensor maps being built.
+     */
+    static final int H_SMEM = 4 * (128 + 256) * 64 * 2 + 1024 + 128 + 256;
     /** Rows per tile of the Hopper product's expert-grouped form ({@link #groupedTileRows} for prefill). */
     static final int GROUPED_PREFILL_TILE_ROWS = H_BM;
     /** Rows per tile of the tile kernel's grouped form. */
@@ -188,7 +191,25 @@ public final class GemmKernel {
         long tiles = (long) Launch.ceilDiv(m, H_BM) * Launch.ceilDiv(n, H_BN) * batch;
         int grid = (int) Math.min(tiles, ctx.device().multiprocessors());
         Launch.run(ctx, out == Out.F32 ? "gemm90_f32" : "gemm90_bf16", shapes, grid, 1, 1, 384, H_SMEM,
-                a, lda, sA, b, ldb, sB, c, ldc, sC, m, n, k, batch, alpha, beta);
+                a, lda, sA, b, ldb, sB, c, ldc, sC, m, n, k, batch, alpha, beta, ctx.tensorMapsFor(grid));
+    }
+
+    /**
+     * The Hopper product's tensor copy alone ({@code gemm90_tensor_copy_probe}): the box of 64
+     * columns x 128 rows at (col, row) of a bf16 matrix [rows, cols] (pitch ld elements) as it
+     * lands in shared memory: 16 KB, row r's 16-byte chunk c at r * 128 + (c ^ (r % 8)) * 16,
+     * zeros past the matrix. sm_90 only.
+     */
+    static short[] probeTensorCopy(CudaContext ctx, CUdeviceptr a, long ld, int rows, int cols, int col, int row) {
+        if (!hopper(ctx)) {
+            throw new CudaException("gemm90_tensor_copy_probe: needs an sm_90 device, not " + ctx.device());
+        }
+        try (DeviceBuffer out = DeviceBuffer.allocate(ctx, 16384)) {
+            out.poison();
+            Launch.run(ctx, "gemm90_tensor_copy_probe", "rows=" + rows + " cols=" + cols + " at " + col + "," + row, 1, 1,
+                    1, 128, 16384 + 1024 + 128 + 128, a, ld, rows, cols, col, row, ctx.tensorMapRoom(), out.ptr());
+            return out.toShorts();
+        }
     }
 
     /**
@@ -357,7 +378,8 @@ public final class GemmKernel {
             }
             int grid = (int) Math.min((long) maxTiles * Launch.ceilDiv(n, H_BN), ctx.device().multiprocessors());
             Launch.run(ctx, out == Out.F32 ? "gemm90_grouped_f32" : "gemm90_grouped_bf16", shapes, grid, 1, 1, 384,
-                    H_SMEM, a, lda, b, ldb, sB, c, ldc, offsets, tiles, numTiles, n, k, alpha, beta);
+                    H_SMEM, a, lda, b, ldb, sB, c, ldc, offsets, tiles, numTiles, n, k, alpha, beta,
+                    ctx.tensorMapsFor(grid));
             return;
         }
         if (tileRows == GROUPED_SPLIT_TILE_ROWS) {
@@ -422,8 +444,9 @@ public final class GemmKernel {
                     + " dimensions multiples of 8 with 16-byte aligned operands");
         }
         long tiles = (long) Launch.ceilDiv(m, H_BM) * Launch.ceilDiv(n, H_BN / 2);
-        Launch.run(ctx, "gemm90_swiglu", shapes, (int) Math.max(1, Math.min(tiles, ctx.device().multiprocessors())), 1, 1,
-                384, H_SMEM, a, lda, b, ldb, act, ldc, m, n, k, alpha);
+        int grid = (int) Math.max(1, Math.min(tiles, ctx.device().multiprocessors()));
+        Launch.run(ctx, "gemm90_swiglu", shapes, grid, 1, 1, 384, H_SMEM, a, lda, b, ldb, act, ldc, m, n, k, alpha,
+                ctx.tensorMapsFor(grid));
     }
 
     /**
@@ -441,9 +464,10 @@ public final class GemmKernel {
             throw new CudaException("gemm90_grouped_swiglu [" + shapes + "]: needs an sm_90 device and K, the leading"
                     + " dimensions and strides multiples of 8 with 16-byte aligned operands");
         }
-        int grid = (int) Math.min((long) maxTiles * Launch.ceilDiv(n, H_BN / 2), ctx.device().multiprocessors());
-        Launch.run(ctx, "gemm90_grouped_swiglu", shapes, Math.max(grid, 1), 1, 1, 384, H_SMEM, a, lda, b, ldb, sB, act,
-                ldc, offsets, tiles, numTiles, n, k, alpha);
+        int grid = Math.max(1, (int) Math.min((long) maxTiles * Launch.ceilDiv(n, H_BN / 2),
+                ctx.device().multiprocessors()));
+        Launch.run(ctx, "gemm90_grouped_swiglu", shapes, grid, 1, 1, 384, H_SMEM, a, lda, b, ldb, sB, act,
+                ldc, offsets, tiles, numTiles, n, k, alpha, ctx.tensorMapsFor(grid));
     }
 
     private static int smem(int bm) {

@@ -291,6 +291,13 @@ public final class KernelBench {
         boolean hopper = GemmKernel.hopper(ctx);
         if (hopper) {
             gemm("gemm tile kernel", 16384, 4096, 2304, GemmKernel.Out.F32, "tiled");
+            // the Hopper product's stages loaded by tensor copies (TMA) instead of cp.async
+            withTensorCopies(() -> {
+                gemm("gemm tensor copies", 16384, 4096, 2304);
+                gemm("gemm bf16 out tensor copies", 16384, 4096, 2304, GemmKernel.Out.BF16, "auto");
+                gemm("gemm kda proj tensor copies", 8192, 12320, 2304);
+                gemm("gemm 8192^3 tensor copies", 8192, 8192, 8192);
+            });
         }
         gemm("gemm kda proj", 8192, 12320, 2304);
         gemm("gemm moe-like", 8192, 2048, 2304);
@@ -655,7 +662,11 @@ public final class KernelBench {
             boolean fusable = GemmKernel.fusesGroupedSwiglu(ctx, planned, xperm.ptr(), d, w13.ptr(), d, 2L * inter * d, d);
             // prefill-sized steps on Hopper: SwiGLU in the gate/up product's stores (the forward's
             // form) beside the fp32 gate/up rows and a separate activation pass
-            for (boolean fused : fusable ? new boolean[] {false, true} : new boolean[] {false}) {
+            for (int form = 0; form < (fusable ? 3 : 1); form++) {
+                boolean fused = form > 0;
+                boolean copies = form == 2;   // the fused form again, its stages loaded by tensor copies
+                boolean was = ctx.tensorCopies();
+                ctx.setTensorCopies(copies);
                 double ms = time(() -> {
                     MoeKernel.route(ctx, logits.ptr(), bias.ptr(), t, e, k, 1, 1, true, 2.446f, false, ids.ptr(),
                             wts.ptr());
@@ -675,8 +686,9 @@ public final class KernelBench {
                             1f, 0f);
                     MoeKernel.combine(ctx, down.ptr(), rowPos.ptr(), wts.ptr(), k, h.ptr(), t, d);
                 });
-                row(fused ? "moe experts (swiglu in gate/up)" : "moe experts", "T=" + t + " E=256 k=8 I=1024", ms,
-                        weightBytes, 2.0 * rows * 3L * inter * d);
+                ctx.setTensorCopies(was);
+                row(copies ? "  same, tensor copies" : fused ? "moe experts (swiglu in gate/up)" : "moe experts",
+                        "T=" + t + " E=256 k=8 I=1024", ms, weightBytes, 2.0 * rows * 3L * inter * d);
             }
             buffers.remove(w13);
             buffers.remove(w2);
@@ -845,6 +857,11 @@ public final class KernelBench {
                 n, GemmKernel.Out.BF16, m, n, k, 1f, 0f));
         row("fp8 gemm (e4m3 wgmma)", m + "x" + n + "x" + k, gemmMs, 0, 2.0 * m * n * k);
         row("fp8 quantize + gemm", m + "x" + n + "x" + k, quantMs + gemmMs, 0, 2.0 * m * n * k);
+        if (GemmKernel.hopper(ctx)) {
+            withTensorCopies(() -> row("  fp8 gemm, tensor copies", m + "x" + n + "x" + k, time(() -> GemmFp8Kernel.prefill(
+                    ctx, aq.ptr(), k, sa.ptr(), w[0].ptr(), k, w[1].ptr(), c.ptr(), n, GemmKernel.Out.BF16, m, n, k, 1f,
+                    0f)), 0, 2.0 * m * n * k));
+        }
         DeviceBuffer wide = zeros(2L * n * k);
         double ms = time(() -> {
             GemmFp8Kernel.dequantize(ctx, w[0].ptr(), k, w[1].ptr(), n, k, wide.ptr(), k);
@@ -853,6 +870,20 @@ public final class KernelBench {
         row("fp8 gemm (widened)", m + "x" + n + "x" + k, ms, 0, 2.0 * m * n * k);
         free();
         gemm("  bf16 gemm bf16 out", m, n, k, GemmKernel.Out.BF16, "auto");
+        if (GemmKernel.hopper(ctx)) {
+            withTensorCopies(() -> gemm("  bf16 gemm bf16 out, tensor copies", m, n, k, GemmKernel.Out.BF16, "auto"));
+        }
+    }
+
+    /** Runs the rows with the Hopper products loading by tensor copies, then puts the setting back. */
+    private void withTensorCopies(Runnable rows) {
+        boolean was = ctx.tensorCopies();
+        ctx.setTensorCopies(true);
+        try {
+            rows.run();
+        } finally {
+            ctx.setTensorCopies(was);
+        }
     }
 
     private void sampling() {
