@@ -34,6 +34,6 @@ run() {
 
 run as-is "" "$@"
 run sync-check "-Dkimi.cuda.syncCheck=true" "$@"
-for sw in noDecodeGraphs noSplitK noFusedSwiglu noShortConvDecode; do
+for sw in noDecodeGraphs noSplitK noFusedSwiglu noShortConvDecode routerOnCudaCores; do
   run "$sw" "-Dkimi.cuda.$sw=true" "$@"
 done

@@ -1307,6 +1307,17 @@ public final class CudaModel implements Backend {
                 (long) heads * dv, heads, r);
     }
 
+    /**
+     * Diagnostic switch: {@code -Dkimi.cuda.routerOnCudaCores=true} keeps every step's router
+     * logits on the fp32 CUDA-core kernels.
+     */
+    private static final boolean ROUTER_ON_CUDA_CORES = Boolean.getBoolean("kimi.cuda.routerOnCudaCores");
+
+    /** Whether a step of t tokens computes its router logits as split products on the tensor cores. */
+    static boolean routerOnTensorCores(int t) {
+        return !ROUTER_ON_CUDA_CORES && t >= MoeKernel.ROUTER_TILED_MIN_TOKENS;
+    }
+
     /** Diagnostic switch: {@code -Dkimi.cuda.noFusedSwiglu=true} writes gate/up rows and applies SwiGLU apart. */
     private static final boolean FUSED_SWIGLU = !Boolean.getBoolean("kimi.cuda.noFusedSwiglu");
 
@@ -1329,10 +1340,19 @@ public final class CudaModel implements Backend {
         int e = mc.numExperts();
         int topK = mc.topK();
         int inter = mc.intermediateSize();
-        // the normalised activations once more in fp32 (into the down buffer, free until the
-        // expert products): a bf16-rounded input can flip a near-tied expert choice
-        NormKernel.rmsNorm(ctx, b.h(), d, postNorm, cfg.rmsNormEps(), b.down(), d, t, d, false);
-        MoeKernel.routerLogits(ctx, b.down(), d, w.router(), b.routerLogits(), t, e, d);
+        // the normalised activations once more (into the down buffer, free until the expert
+        // products) at fp32 precision: a bf16-rounded input can flip a near-tied expert choice
+        if (routerOnTensorCores(t)) {
+            // prefill-sized steps: as bf16 hi and lo planes, whose two products on the tensor
+            // cores add up to the fp32 rows' within 2^-16 of each (the CUDA-core kernel took
+            // 0.59 ms a layer at 8,192 tokens)
+            Operand x = new Operand(b.down(), b.down().withByteOffset(2L * t * d));
+            NormKernel.rmsNormSplit(ctx, b.h(), d, postNorm, cfg.rmsNormEps(), x.hi(), x.lo(), d, t, d);
+            product(x, d, w.router(), d, b.routerLogits(), e, t, e, d, 0f);
+        } else {
+            NormKernel.rmsNorm(ctx, b.h(), d, postNorm, cfg.rmsNormEps(), b.down(), d, t, d, false);
+            MoeKernel.routerLogits(ctx, b.down(), d, w.router(), b.routerLogits(), t, e, d);
+        }
         MoeKernel.route(ctx, b.routerLogits(), w.bias(), t, e, topK, mc.numGroups(), mc.topkGroup(), mc.renormalize(),
                 mc.routedScalingFactor(), mc.activation() == KimiLinearConfig.RouterActivation.SOFTMAX, b.ids(), b.rw());
         int tileRows = MoeKernel.dispatch(ctx, b.ids(), t, topK, e, b.counts(), b.offsets(), b.tiles(), b.numTiles(), b.cursors(),

@@ -621,6 +621,21 @@ public final class KernelBench {
                 row(tiled ? "router logits (tiled)" : "router logits (warp each)", "T=" + t + " E=256", ms,
                         4.0 * t * d + 2.0 * e * d + 4.0 * t * e, 2.0 * t * e * d);
             }
+            if (t >= MoeKernel.ROUTER_TILED_MIN_TOKENS) {
+                // the forward's form for such steps: the rows as bf16 hi and lo planes (written by
+                // the norm it runs anyway, so not timed here), one tensor-core product each
+                DeviceBuffer planes = randomBf16(2L * t * d, 1f);
+                double ms = time(() -> {
+                    GemmKernel.matmul(ctx, planes.ptr(), d, w.ptr(), d, logits.ptr(), e, GemmKernel.Out.F32, t, e, d, 1f,
+                            0f);
+                    GemmKernel.matmul(ctx, planes.at(2L * t * d), d, w.ptr(), d, logits.ptr(), e, GemmKernel.Out.F32, t,
+                            e, d, 1f, 1f);
+                });
+                row("router logits (hi+lo products)", "T=" + t + " E=256", ms, 4.0 * t * d + 2.0 * e * d + 8.0 * t * e,
+                        4.0 * t * e * d);
+                buffers.remove(planes);
+                planes.close();
+            }
             buffers.remove(x);
             x.close();
             buffers.remove(logits);

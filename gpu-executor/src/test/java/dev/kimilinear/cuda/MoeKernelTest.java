@@ -4,6 +4,7 @@ import dev.kimilinear.cpu.CpuOps;
 import dev.kimilinear.cpu.MoeReference;
 import dev.kimilinear.model.KimiLinearConfig.MoeConfig;
 import dev.kimilinear.model.KimiLinearConfig.RouterActivation;
+import jcuda.driver.CUdeviceptr;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -150,6 +151,21 @@ class MoeKernelTest {
             MoeKernel.routerLogits(ctx, dx.ptr(), ldx, dw.ptr(), out.ptr(), t, experts, dim, tiled);
             assertClose(out.toFloats(), ref, 1e-5, (tiled ? "tiled" : "warp") + " router T=" + t + " E=" + experts
                     + " d=" + dim);
+            if (tiled) {
+                // the model's form for prefill-sized steps: the fp32 rows as bf16 hi and lo planes,
+                // one tensor-core product each into the same fp32 logits, held to the same bound
+                try (DeviceBuffer planes = DeviceBuffer.allocate(ctx, 4L * t * dim)) {
+                    CUdeviceptr hi = planes.ptr();
+                    CUdeviceptr lo = planes.at(2L * t * dim);
+                    ActivationKernel.castBf16(ctx, dx.ptr(), ldx, hi, lo, dim, t, dim);
+                    out.poison();
+                    GemmKernel.matmul(ctx, hi, dim, dw.ptr(), dim, out.ptr(), experts, GemmKernel.Out.F32, t, experts,
+                            dim, 1f, 0f);
+                    GemmKernel.matmul(ctx, lo, dim, dw.ptr(), dim, out.ptr(), experts, GemmKernel.Out.F32, t, experts,
+                            dim, 1f, 1f);
+                    assertClose(out.toFloats(), ref, 1e-5, "split-product router T=" + t + " E=" + experts + " d=" + dim);
+                }
+            }
         }
     }
 }
