@@ -177,8 +177,27 @@ __device__ __forceinline__ void mlap_rescale(float* o, const float* corr) {
 }
 #endif
 
+// The tensor maps of one pass's operands, for mla_prefill_attention's loads by tensor copy
+// (hopper.cuh: built on the device, JCuda cannot encode them): at maps, 128 bytes each, kn
+// [totalRows, knCols], rows [totalRows, rowsCols] and vt [vtRows, totalRows], boxes of 64 x 128
+// bf16 in the 128-byte swizzle. One warp.
+extern "C" __global__ void __launch_bounds__(32) mla_prefill_maps(const bf16* kn, long ldk, int knCols, const bf16* rows,
+                                                                 long ldr, int rowsCols, const bf16* vt, long ldv,
+                                                                 int vtRows, int totalRows, unsigned char* maps) {
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    __shared__ __align__(128) unsigned char scratch[3 * 128];
+    const unsigned s = (unsigned)__cvta_generic_to_shared(scratch);
+    tma_map_build<TMA_ELEM_BF16>(s, maps, kn, knCols, totalRows, (unsigned long long)ldk * 2, 64, 128);
+    tma_map_build<TMA_ELEM_BF16>(s + 128, maps + 128, rows, rowsCols, totalRows, (unsigned long long)ldr * 2, 64, 128);
+    tma_map_build<TMA_ELEM_BF16>(s + 256, maps + 256, vt, totalRows, vtRows, (unsigned long long)ldv * 2, 64, 128);
+#else
+    __trap();   // launched only on sm_90 devices
+#endif
+}
+
 // Grid (heads, work items), 384 threads: warpgroup 0 copies K and V^T tiles of 128 keys
-// into a 2-stage ring, warpgroups 1 and 2 each own 64 query rows of the item's block and
+// into a 2-stage ring (16-byte cp.async by the warpgroup, or with maps from mla_prefill_maps,
+// tensor copies issued by one thread: the same bytes land either way), warpgroups 1 and 2 each own 64 query rows of the item's block and
 // overlap the softmax of each key tile with the previous tile's P V^T product.
 // q [T, ldq] bf16 (head h at h*192: nope 128 | rot 64); kn [G, ldk] bf16 (head h at h*128);
 // rows [G, ldr] gathered latent rows, k_rot at column rOff; vt [H*128, ldv] bf16;
@@ -189,7 +208,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) mla_prefill_attention(
         long ldr, int rOff, const bf16* __restrict__ vt, long ldv, const int* __restrict__ cuSeqlens,
         const int* __restrict__ ctxLens, const int* __restrict__ pieces, const int* __restrict__ work,
         bf16* __restrict__ out, long ldo, float* __restrict__ oacc, float* __restrict__ ml, int heads,
-        float scaleLog2) {
+        float scaleLog2, const unsigned char* __restrict__ maps) {
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
     extern __shared__ __align__(1024) unsigned char mlap_smem[];
     const unsigned raw = (unsigned)__cvta_generic_to_shared(mlap_smem);
@@ -202,8 +221,8 @@ extern "C" __global__ void __launch_bounds__(384, 1) mla_prefill_attention(
     const int wg = threadIdx.x >> 7, t = threadIdx.x & 127;
     if (threadIdx.x == 0) {
         for (int s = 0; s < MLAP_STAGES; s++) {
-            hopper_bar_init(fullK + 8 * s, 128);
-            hopper_bar_init(fullV + 8 * s, 128);
+            hopper_bar_init(fullK + 8 * s, maps != nullptr ? 1 : 128);   // the copies' issuer, or every loader
+            hopper_bar_init(fullV + 8 * s, maps != nullptr ? 1 : 128);
             hopper_bar_init(emptyK + 8 * s, 2);
             hopper_bar_init(emptyV + 8 * s, 2);
         }
@@ -219,6 +238,33 @@ extern "C" __global__ void __launch_bounds__(384, 1) mla_prefill_attention(
     const int lastKey = min(k1 - 1, ctx + min(q0 + MLAP_BM, n) - 1);
     const int blocks = lastKey >= k0 ? (lastKey - k0) / MLAP_BN + 1 : 0;
 
+    if (wg == 0 && maps != nullptr) {
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+        if (t != 0) return;
+        const unsigned char* mapK = maps;
+        const unsigned char* mapR = maps + 128;
+        const unsigned char* mapV = maps + 256;
+        tma_acquire(mapK);
+        tma_acquire(mapR);
+        tma_acquire(mapV);
+        for (int b = 0; b < blocks; b++) {
+            const int s = b % MLAP_STAGES;
+            const unsigned phase = ((b / MLAP_STAGES) & 1) ^ 1;
+            const int key = g0 + b * MLAP_BN;
+            hopper_bar_wait(emptyK + 8 * s, phase);
+            const unsigned k = sK + s * MLAP_K_BYTES, bk = fullK + 8 * s;
+            tma_expect(bk, MLAP_K_BYTES);
+            tma_load_2d(k, mapK, h * 128, key, bk);
+            tma_load_2d(k + 16384, mapK, h * 128 + 64, key, bk);
+            tma_load_2d(k + 32768, mapR, rOff, key, bk);
+            hopper_bar_wait(emptyV + 8 * s, phase);
+            const unsigned v = sV + s * MLAP_V_BYTES, bv = fullV + 8 * s;
+            tma_expect(bv, MLAP_V_BYTES);
+            tma_load_2d(v, mapV, key, h * 128, bv);
+            tma_load_2d(v + 16384, mapV, key + 64, h * 128, bv);
+        }
+        return;
+    }
     if (wg == 0) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
         // thread t copies 16-byte chunk t % 8 of rows t / 8 + 16 i of each 128-byte-wide atom

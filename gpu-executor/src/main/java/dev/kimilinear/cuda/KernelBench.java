@@ -497,6 +497,15 @@ public final class KernelBench {
         mlaPrefill(8192, 8192);
         mlaPrefill(32768, 32768);
         mlaPrefill(131072, 8192);
+        if (GemmKernel.hopper(ctx)) {
+            // K and V^T tiles (and the expansion products) loaded by tensor copies
+            out.println("  the same, loads by tensor copies:");
+            withTensorCopies(() -> {
+                mlaPrefill(8192, 8192);
+                mlaPrefill(32768, 32768);
+                mlaPrefill(131072, 8192);
+            });
+        }
     }
 
     /**
@@ -552,10 +561,12 @@ public final class KernelBench {
             for (int i = 0; i < steps; i++) {
                 MlaPrefillPlan.Pass pass = plans[i].passes().get(0);
                 CUdeviceptr pieces = planInts[i].ptr();
+                CUdeviceptr maps = MlaPrefillKernel.maps(ctx, sc.kn(), (long) heads * 128, sc.rows(), width, width,
+                        sc.vt(), capacity, heads, pass.rows());
                 MlaPrefillKernel.attention(ctx, q.ptr(), (long) heads * dqk, sc.kn(), (long) heads * 128, sc.rows(),
                         width, r, sc.vt(), capacity, dcu.ptr(), ctxLens[i].ptr(), pieces,
                         pieces.withByteOffset(4L * pass.pieces().length), pass.numWork(), o.ptr(),
-                        (long) heads * MlaPrefillKernel.VALUE, sc.oacc(), sc.ml(), heads);
+                        (long) heads * MlaPrefillKernel.VALUE, sc.oacc(), sc.ml(), heads, maps);
             }
         });
         row("mla_prefill attention", shape, ms, 0, flops);

@@ -77,15 +77,35 @@ public final class MlaPrefillKernel {
      * @param kn [G, ldk] bf16 expanded keys, head h at h*128
      * @param rows [G, ldr] gathered latent rows, k_rot at column rOff
      * @param vt [H*128, ldv] bf16 expanded values, transposed
+     * @param maps the pass's tensor maps ({@link #maps}), or a null address: K and V^T tiles then
+     *             load by cp.async (the same bytes land either way)
      */
     public static void attention(CudaContext ctx, CUdeviceptr q, long ldq, CUdeviceptr kn, long ldk, CUdeviceptr rows,
                                  long ldr, int rOff, CUdeviceptr vt, long ldv, CUdeviceptr cuSeqlens,
                                  CUdeviceptr ctxLens, CUdeviceptr pieces, CUdeviceptr work, int numWork, CUdeviceptr out,
-                                 long ldo, CUdeviceptr oacc, CUdeviceptr ml, int heads) {
+                                 long ldo, CUdeviceptr oacc, CUdeviceptr ml, int heads, CUdeviceptr maps) {
         float scaleLog2 = (float) (1.0 / Math.log(2) / Math.sqrt(NOPE + ROT));
         Launch.run(ctx, "mla_prefill_attention", "items=" + numWork + " heads=" + heads, heads, numWork, 1, THREADS,
                 SMEM, q, ldq, kn, ldk, rows, ldr, rOff, vt, ldv, cuSeqlens, ctxLens, pieces, work, out, ldo, oacc, ml,
-                heads, scaleLog2);
+                heads, scaleLog2, maps);
+    }
+
+    /**
+     * The tensor maps of one pass's kn [totalRows, heads*128], rows [totalRows, width] and vt
+     * [heads*128, totalRows] (pitches ldk, ldr, ldv), built on the device into the context's map
+     * room, where {@link CudaContext#tensorCopies} is on (sm_90); else a null address. The
+     * attention launched next on the stream reads them (a product launched between would build
+     * its own there).
+     */
+    public static CUdeviceptr maps(CudaContext ctx, CUdeviceptr kn, long ldk, CUdeviceptr rows, long ldr, int width,
+                                   CUdeviceptr vt, long ldv, int heads, int totalRows) {
+        if (!ctx.tensorCopies() || !GemmKernel.hopper(ctx)) {
+            return new CUdeviceptr();
+        }
+        CUdeviceptr room = ctx.tensorMapRoom();
+        Launch.run(ctx, "mla_prefill_maps", "rows=" + totalRows + " heads=" + heads, 1, 1, 1, 32, 0, kn, ldk,
+                heads * VALUE, rows, ldr, width, vt, ldv, heads * VALUE, totalRows, room);
+        return room;
     }
 
     /**
@@ -116,8 +136,11 @@ public final class MlaPrefillKernel {
                     hv, r, 1f, 0f);
             GemmKernel.matmul(ctx, wUv, r, scratch.rows(), width, scratch.vt(), scratch.capacity(), GemmKernel.Out.BF16,
                     hv, pass.rows(), r, 1f, 0f);
+            CUdeviceptr maps = maps(ctx, scratch.kn(), hv, scratch.rows(), width, width, scratch.vt(),
+                    scratch.capacity(), heads, pass.rows());
             attention(ctx, q, ldq, scratch.kn(), hv, scratch.rows(), width, r, scratch.vt(), scratch.capacity(),
-                    cuSeqlens, ctxLens, pieces, work, pass.numWork(), out, ldo, scratch.oacc(), scratch.ml(), heads);
+                    cuSeqlens, ctxLens, pieces, work, pass.numWork(), out, ldo, scratch.oacc(), scratch.ml(), heads,
+                    maps);
         }
     }
 

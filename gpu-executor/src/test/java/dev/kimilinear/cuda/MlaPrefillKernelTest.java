@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Random;
 
 import static dev.kimilinear.cuda.GpuTest.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -92,7 +93,24 @@ class MlaPrefillKernelTest {
                     pageSize, dcu.ptr(), dctx.ptr(), uk.ptr(), uv.ptr(),
                     MlaPrefillKernel.Scratch.at(scratch.ptr(), capacity, t, heads, width), out.ptr(),
                     (long) heads * DV, heads, r);
-            float[] got = GpuTest.fromBf16(out.toShorts());
+            short[] plain = out.toShorts();
+            float[] got = GpuTest.fromBf16(plain);
+            if (GemmKernel.hopper(ctx)) {
+                // K and V^T tiles (and the expansion products) by tensor copies: the same bits
+                boolean was = ctx.tensorCopies();
+                ctx.setTensorCopies(true);
+                try {
+                    out.poisonBf16();
+                    MlaPrefillKernel.run(ctx, plan, dplan.ptr(), dq.ptr(), (long) heads * DQK, dc.ptr(), dt.ptr(),
+                            maxPages, pageSize, dcu.ptr(), dctx.ptr(), uk.ptr(), uv.ptr(),
+                            MlaPrefillKernel.Scratch.at(scratch.ptr(), capacity, t, heads, width), out.ptr(),
+                            (long) heads * DV, heads, r);
+                    assertArrayEquals(plain, out.toShorts(), "tensor copies against cp.async, H=" + heads + " r=" + r
+                            + " capacity=" + capacity);
+                } finally {
+                    ctx.setTensorCopies(was);
+                }
+            }
             for (int s = 0; s < n; s++) {
                 int from = cu[s] * heads * DV;
                 int len = news[s] * heads * DV;
