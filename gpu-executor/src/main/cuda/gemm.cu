@@ -949,9 +949,9 @@ __device__ __forceinline__ void gemm90_body(const T* __restrict__ A, long lda, l
 #define GEMM90_ENTRY(NAME, OUT)                                                                          \
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
         const bf16* A, long lda, long sA, const bf16* B, long ldb, long sB, OUT* C, long ldc, long sC,     \
-        int M, int N, int K, int batch, float alpha, float beta, unsigned char* tmaps) {                                                                                      \
+        int M, int N, int K, int batch, float alpha, float beta, unsigned char* tmaps) {                  \
         gemm90_body<bf16, OUT, false>(A, lda, sA, B, ldb, sB, C, ldc, sC, M, N, K, batch, alpha, beta,    \
-                                      nullptr, nullptr, nullptr, nullptr, nullptr, tmaps);  \
+                                      nullptr, nullptr, nullptr, nullptr, nullptr, tmaps);                \
     }
 GEMM90_ENTRY(gemm90_f32, float)
 GEMM90_ENTRY(gemm90_bf16, bf16)
@@ -960,9 +960,9 @@ GEMM90_ENTRY(gemm90_bf16, bf16)
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
         const bf16* A, long lda, const bf16* B, long ldb, long sB, OUT* C, long ldc, const int* offsets,   \
         const int* tiles, const int* numTiles, int N, int K, float alpha, float beta,                     \
-        unsigned char* tmaps) {                                                     \
+        unsigned char* tmaps) {                                                                           \
         gemm90_body<bf16, OUT, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, beta,           \
-                                     offsets, tiles, numTiles, nullptr, nullptr, tmaps);    \
+                                     offsets, tiles, numTiles, nullptr, nullptr, tmaps);                  \
     }
 GEMM90_GROUPED_ENTRY(gemm90_grouped_f32, float)
 GEMM90_GROUPED_ENTRY(gemm90_grouped_bf16, bf16)

@@ -254,9 +254,9 @@ GEMM_GROUPED_FP8W_SPLIT_ENTRY(gemm_grouped_fp8w_split_m16_s2, 2)
 #define GEMM90_FP8_ENTRY(NAME, OUT)                                                                      \
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
         const uint8_t* A, long lda, const float* sa, const uint8_t* B, long ldb, const float* sb, OUT* C,  \
-        long ldc, int M, int N, int K, float alpha, float beta, unsigned char* tmaps) { \
+        long ldc, int M, int N, int K, float alpha, float beta, unsigned char* tmaps) {                   \
         gemm90_body<uint8_t, OUT, false>(A, lda, 0, B, ldb, 0, C, ldc, 0, M, N, K, 1, alpha, beta,        \
-                                         nullptr, nullptr, nullptr, sa, sb, tmaps);         \
+                                         nullptr, nullptr, nullptr, sa, sb, tmaps);                       \
     }
 GEMM90_FP8_ENTRY(gemm90_fp8_f32, float)
 GEMM90_FP8_ENTRY(gemm90_fp8_bf16, bf16)
@@ -267,9 +267,9 @@ GEMM90_FP8_ENTRY(gemm90_fp8_bf16, bf16)
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                            \
         const uint8_t* A, long lda, const float* sa, const uint8_t* B, long ldb, long sB, const float* sb, \
         OUT* C, long ldc, const int* offsets, const int* tiles, const int* numTiles, int N, int K,         \
-        float alpha, float beta, unsigned char* tmaps) {                            \
+        float alpha, float beta, unsigned char* tmaps) {                                                  \
         gemm90_body<uint8_t, OUT, true>(A, lda, 0, B, ldb, sB, C, ldc, 0, 0, N, K, 1, alpha, beta,        \
-                                        offsets, tiles, numTiles, sa, sb, tmaps);           \
+                                        offsets, tiles, numTiles, sa, sb, tmaps);                         \
     }
 GEMM90_FP8_GROUPED_ENTRY(gemm90_fp8_grouped_f32, float)
 GEMM90_FP8_GROUPED_ENTRY(gemm90_fp8_grouped_bf16, bf16)

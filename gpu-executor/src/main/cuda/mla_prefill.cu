@@ -181,9 +181,9 @@ __device__ __forceinline__ void mlap_rescale(float* o, const float* corr) {
 // (hopper.cuh: built on the device, JCuda cannot encode them): at maps, 128 bytes each, kn
 // [totalRows, knCols], rows [totalRows, rowsCols] and vt [vtRows, totalRows], boxes of 64 x 128
 // bf16 in the 128-byte swizzle. One warp.
-extern "C" __global__ void __launch_bounds__(32) mla_prefill_maps(const bf16* kn, long ldk, int knCols, const bf16* rows,
-                                                                 long ldr, int rowsCols, const bf16* vt, long ldv,
-                                                                 int vtRows, int totalRows, unsigned char* maps) {
+extern "C" __global__ void __launch_bounds__(32) mla_prefill_maps(
+        const bf16* kn, long ldk, int knCols, const bf16* rows, long ldr, int rowsCols, const bf16* vt, long ldv,
+        int vtRows, int totalRows, unsigned char* maps) {
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
     __shared__ __align__(128) unsigned char scratch[3 * 128];
     const unsigned s = (unsigned)__cvta_generic_to_shared(scratch);
@@ -196,9 +196,10 @@ extern "C" __global__ void __launch_bounds__(32) mla_prefill_maps(const bf16* kn
 }
 
 // Grid (heads, work items), 384 threads: warpgroup 0 copies K and V^T tiles of 128 keys
-// into a 2-stage ring (16-byte cp.async by the warpgroup, or with maps from mla_prefill_maps,
-// tensor copies issued by one thread: the same bytes land either way), warpgroups 1 and 2 each own 64 query rows of the item's block and
-// overlap the softmax of each key tile with the previous tile's P V^T product.
+// into a 2-stage ring (16-byte cp.async by the warpgroup, or, with maps from mla_prefill_maps,
+// tensor copies issued by one thread: the same bytes land either way); warpgroups 1 and 2
+// each own 64 query rows of the item's block and overlap the softmax of each key tile with
+// the previous tile's P V^T product.
 // q [T, ldq] bf16 (head h at h*192: nope 128 | rot 64); kn [G, ldk] bf16 (head h at h*128);
 // rows [G, ldr] gathered latent rows, k_rot at column rOff; vt [H*128, ldv] bf16;
 // out [T, ldo] bf16 (head h at h*128); oacc [T, H, 128] and ml [T, H, 2] fp32 carry the
