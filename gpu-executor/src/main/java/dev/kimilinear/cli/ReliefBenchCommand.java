@@ -101,8 +101,8 @@ public final class ReliefBenchCommand implements Callable<Integer> {
                 + " each beside the weights (%s)%n", requests, promptLen, maxTokens,
                 backend.equals("cuda") ? devices.length : ranks, cachePerRank / 1e6,
                 backend.equals("cuda") ? "CUDA, devices " + Arrays.toString(devices) : "CPU reference");
-        out.println("mode      wall s  output tok/s  peak seqs  preemptions  reliefs  restores  first token ms:"
-                + "    p50      p99");
+        out.println("mode      wall s  output tok/s  peak seqs  preemptions  reliefs  restores  failed"
+                + "  first token ms:    p50      p99");
         boolean cuda = switch (backend) {
             case "cpu" -> false;
             case "cuda" -> true;
@@ -142,24 +142,38 @@ public final class ReliefBenchCommand implements Callable<Integer> {
                 engine.generate(burst).forEachRemaining(results::add);
                 double wall = (System.nanoTime() - start) / 1e9;
                 EngineStats s = engine.stats();
+                // a request the replicas cannot hold without pooling fails with the reason: counted
+                // and named, since that is what the relief is for
                 double[] first = new double[results.size()];
+                int served = 0;
+                String firstFailure = null;
                 long output = 0;
-                for (int i = 0; i < first.length; i++) {
-                    GenerationResult r = results.get(i);
+                for (GenerationResult r : results) {
                     if (r.finishReason() == FinishReason.ERROR) {
-                        throw new IllegalStateException("request " + r.requestId() + " failed: " + r.error());
+                        firstFailure = firstFailure == null ? r.error() : firstFailure;
+                        continue;
                     }
-                    first[i] = (r.queuedNanos() + r.prefillNanos()) / 1e6;
+                    first[served++] = (r.queuedNanos() + r.prefillNanos()) / 1e6;
                     output += r.outputTokens();
                 }
+                first = Arrays.copyOf(first, served);
                 Arrays.sort(first);
-                out.printf(Locale.ROOT, "%-8s %7.2f %13.1f %10d %12d %8d %9d %21.1f %8.1f%n",
+                out.printf(Locale.ROOT, "%-8s %7.2f %13.1f %10d %12d %8d %9d %7d %22s %8s%n",
                         relief ? "relief" : "preempt", wall, output / wall, s.peakSequences(), s.preemptions(),
-                        s.reliefs(), s.restores(), percentile(first, 50), percentile(first, 99));
+                        s.reliefs(), s.restores(), results.size() - served, millis(first, 50), millis(first, 99));
+                if (firstFailure != null) {
+                    out.println("  failed: " + (results.size() - served) + " of " + results.size() + " requests; the"
+                            + " first: " + firstFailure);
+                }
             }
         }
         out.flush();
         return 0;
+    }
+
+    /** The p-th percentile of sorted milliseconds, or "-" when there are none. */
+    private static String millis(double[] sorted, double p) {
+        return sorted.length == 0 ? "-" : String.format(Locale.ROOT, "%.1f", percentile(sorted, p));
     }
 
     private static double percentile(double[] sorted, double p) {

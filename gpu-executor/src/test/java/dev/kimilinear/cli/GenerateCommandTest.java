@@ -108,4 +108,25 @@ class GenerateCommandTest {
         assertEquals(0, cpu.code(), cpu.err());
         assertTrue(cpu.out().contains("batch   2: prefill 2 x 8 tokens"), cpu.out());
     }
+
+    /**
+     * A burst whose requests one replica's cache cannot hold: plain replicas refuse each one and
+     * say why, and the bench goes on to the relief, whose pooled cache serves them all.
+     */
+    @Test
+    void benchReliefCountsWhatReplicasRefuseAndServesItPooled() {
+        Run r = run(new BenchCommand(), "relief", "--model", model.toString(), "--cache-per-rank", "30000",
+                "--requests", "3", "--prompt-len", "600", "--max-tokens", "2");
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().split("\n");
+        String preempt = java.util.Arrays.stream(lines).filter(l -> l.startsWith("preempt")).findFirst().orElseThrow();
+        String relief = java.util.Arrays.stream(lines).filter(l -> l.startsWith("relief")).findFirst().orElseThrow();
+        String[] p = preempt.trim().split("\\s+");
+        String[] q = relief.trim().split("\\s+");
+        assertEquals("3", p[7], "failed, without pooling:\n" + r.out());
+        assertTrue(r.out().contains("failed: 3 of 3 requests; the first: request p"), r.out());
+        assertTrue(r.out().contains("may not pool their memory"), r.out());
+        assertEquals("0", q[7], "failed, with relief:\n" + r.out());
+        assertEquals("1", q[5], "reliefs:\n" + r.out());
+    }
 }
