@@ -144,13 +144,27 @@ public final class CudaContext {
         return tensorCopies;
     }
 
+    /** Runs {@code work} with tensor copies on or off, then puts the setting back. */
+    public void withTensorCopies(boolean on, Runnable work) {
+        boolean was = tensorCopies;
+        tensorCopies = on;
+        try {
+            work.run();
+        } finally {
+            tensorCopies = was;
+        }
+    }
+
+    /** The address a kernel reads as "no tensor maps": it then loads by cp.async. */
+    static final CUdeviceptr NO_TENSOR_MAPS = new CUdeviceptr();
+
     /**
      * Where a Hopper product of {@code grid} blocks builds its tensor maps, or a null address (the
      * kernel then loads by cp.async) where tensor copies are off or the grid has more blocks
      * than maps were set aside for.
      */
     CUdeviceptr tensorMapsFor(int grid) {
-        return tensorCopies && grid <= device.multiprocessors() ? tensorMaps.ptr() : new CUdeviceptr();
+        return tensorCopies && grid <= device.multiprocessors() ? tensorMaps.ptr() : NO_TENSOR_MAPS;
     }
 
     /** The maps' room itself, whether or not the products use it (the tensor-copy probe's). */

@@ -292,7 +292,7 @@ public final class KernelBench {
         if (hopper) {
             gemm("gemm tile kernel", 16384, 4096, 2304, GemmKernel.Out.F32, "tiled");
             // the Hopper product's stages loaded by tensor copies (TMA) instead of cp.async
-            withTensorCopies(() -> {
+            ctx.withTensorCopies(true, () -> {
                 gemm("gemm tensor copies", 16384, 4096, 2304);
                 gemm("gemm bf16 out tensor copies", 16384, 4096, 2304, GemmKernel.Out.BF16, "auto");
                 gemm("gemm kda proj tensor copies", 8192, 12320, 2304);
@@ -500,7 +500,7 @@ public final class KernelBench {
         if (GemmKernel.hopper(ctx)) {
             // K and V^T tiles (and the expansion products) loaded by tensor copies
             out.println("  the same, loads by tensor copies:");
-            withTensorCopies(() -> {
+            ctx.withTensorCopies(true, () -> {
                 mlaPrefill(8192, 8192);
                 mlaPrefill(32768, 32768);
                 mlaPrefill(131072, 8192);
@@ -691,9 +691,8 @@ public final class KernelBench {
             for (int form = 0; form < (fusable ? 3 : 1); form++) {
                 boolean fused = form > 0;
                 boolean copies = form == 2;   // the fused form again, its stages loaded by tensor copies
-                boolean was = ctx.tensorCopies();
-                ctx.setTensorCopies(copies);
-                double ms = time(() -> {
+                double[] timed = new double[1];
+                ctx.withTensorCopies(copies, () -> timed[0] = time(() -> {
                     MoeKernel.route(ctx, logits.ptr(), bias.ptr(), t, e, k, 1, 1, true, 2.446f, false, ids.ptr(),
                             wts.ptr());
                     int tileRows = MoeKernel.dispatch(ctx, ids.ptr(), t, k, e, counts.ptr(), offsets.ptr(), tiles.ptr(),
@@ -711,10 +710,9 @@ public final class KernelBench {
                             GemmKernel.Out.F32, offsets.ptr(), tiles.ptr(), numTiles.ptr(), maxTiles, tileRows, d, inter,
                             1f, 0f);
                     MoeKernel.combine(ctx, down.ptr(), rowPos.ptr(), wts.ptr(), k, h.ptr(), t, d);
-                });
-                ctx.setTensorCopies(was);
+                }));
                 row(copies ? "  same, tensor copies" : fused ? "moe experts (swiglu in gate/up)" : "moe experts",
-                        "T=" + t + " E=256 k=8 I=1024", ms, weightBytes, 2.0 * rows * 3L * inter * d);
+                        "T=" + t + " E=256 k=8 I=1024", timed[0], weightBytes, 2.0 * rows * 3L * inter * d);
             }
             buffers.remove(w13);
             buffers.remove(w2);
@@ -884,7 +882,7 @@ public final class KernelBench {
         row("fp8 gemm (e4m3 wgmma)", m + "x" + n + "x" + k, gemmMs, 0, 2.0 * m * n * k);
         row("fp8 quantize + gemm", m + "x" + n + "x" + k, quantMs + gemmMs, 0, 2.0 * m * n * k);
         if (GemmKernel.hopper(ctx)) {
-            withTensorCopies(() -> row("  fp8 gemm, tensor copies", m + "x" + n + "x" + k, time(() -> GemmFp8Kernel.prefill(
+            ctx.withTensorCopies(true, () -> row("  fp8 gemm, tensor copies", m + "x" + n + "x" + k, time(() -> GemmFp8Kernel.prefill(
                     ctx, aq.ptr(), k, sa.ptr(), w[0].ptr(), k, w[1].ptr(), c.ptr(), n, GemmKernel.Out.BF16, m, n, k, 1f,
                     0f)), 0, 2.0 * m * n * k));
         }
@@ -897,18 +895,7 @@ public final class KernelBench {
         free();
         gemm("  bf16 gemm bf16 out", m, n, k, GemmKernel.Out.BF16, "auto");
         if (GemmKernel.hopper(ctx)) {
-            withTensorCopies(() -> gemm("  bf16 gemm bf16 out, tensor copies", m, n, k, GemmKernel.Out.BF16, "auto"));
-        }
-    }
-
-    /** Runs the rows with the Hopper products loading by tensor copies, then puts the setting back. */
-    private void withTensorCopies(Runnable rows) {
-        boolean was = ctx.tensorCopies();
-        ctx.setTensorCopies(true);
-        try {
-            rows.run();
-        } finally {
-            ctx.setTensorCopies(was);
+            ctx.withTensorCopies(true, () -> gemm("  bf16 gemm bf16 out, tensor copies", m, n, k, GemmKernel.Out.BF16, "auto"));
         }
     }
 

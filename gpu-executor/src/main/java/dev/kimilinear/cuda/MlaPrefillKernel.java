@@ -100,7 +100,7 @@ public final class MlaPrefillKernel {
     public static CUdeviceptr maps(CudaContext ctx, CUdeviceptr kn, long ldk, CUdeviceptr rows, long ldr, int width,
                                    CUdeviceptr vt, long ldv, int heads, int totalRows) {
         if (!ctx.tensorCopies() || !GemmKernel.hopper(ctx)) {
-            return new CUdeviceptr();
+            return CudaContext.NO_TENSOR_MAPS;
         }
         CUdeviceptr room = ctx.tensorMapRoom();
         Launch.run(ctx, "mla_prefill_maps", "rows=" + totalRows + " heads=" + heads, 1, 1, 1, 32, 0, kn, ldk,

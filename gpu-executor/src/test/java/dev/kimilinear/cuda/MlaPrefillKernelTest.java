@@ -54,10 +54,7 @@ class MlaPrefillKernelTest {
             order.add(p);
         }
         Collections.shuffle(order, rnd);
-        int maxPages = 0;
-        for (int p : pagesPer) {
-            maxPages = Math.max(maxPages, p);
-        }
+        int maxPages = java.util.Arrays.stream(pagesPer).max().orElse(0);
         int[][] tables = new int[n][];
         int[] flatTables = new int[n * maxPages];
         int next = 0;
@@ -97,19 +94,13 @@ class MlaPrefillKernelTest {
             float[] got = GpuTest.fromBf16(plain);
             if (GemmKernel.hopper(ctx)) {
                 // K and V^T tiles (and the expansion products) by tensor copies: the same bits
-                boolean was = ctx.tensorCopies();
-                ctx.setTensorCopies(true);
-                try {
-                    out.poisonBf16();
-                    MlaPrefillKernel.run(ctx, plan, dplan.ptr(), dq.ptr(), (long) heads * DQK, dc.ptr(), dt.ptr(),
-                            maxPages, pageSize, dcu.ptr(), dctx.ptr(), uk.ptr(), uv.ptr(),
-                            MlaPrefillKernel.Scratch.at(scratch.ptr(), capacity, t, heads, width), out.ptr(),
-                            (long) heads * DV, heads, r);
-                    assertArrayEquals(plain, out.toShorts(), "tensor copies against cp.async, H=" + heads + " r=" + r
-                            + " capacity=" + capacity);
-                } finally {
-                    ctx.setTensorCopies(was);
-                }
+                out.poisonBf16();
+                ctx.withTensorCopies(true, () -> MlaPrefillKernel.run(ctx, plan, dplan.ptr(), dq.ptr(),
+                        (long) heads * DQK, dc.ptr(), dt.ptr(), maxPages, pageSize, dcu.ptr(), dctx.ptr(), uk.ptr(),
+                        uv.ptr(), MlaPrefillKernel.Scratch.at(scratch.ptr(), capacity, t, heads, width), out.ptr(),
+                        (long) heads * DV, heads, r));
+                assertArrayEquals(plain, out.toShorts(), "tensor copies against cp.async, H=" + heads + " r=" + r
+                        + " capacity=" + capacity);
             }
             for (int s = 0; s < n; s++) {
                 int from = cu[s] * heads * DV;

@@ -152,19 +152,12 @@ class TensorCopyLoadsTest {
 
     /** Runs the product with cp.async loads, then with tensor copies, each over a freshly set output. */
     private static void sameBothWays(CudaContext ctx, String what, DeviceBuffer out, Runnable reset, Runnable product) {
-        boolean was = ctx.tensorCopies();
-        try {
-            ctx.setTensorCopies(false);
-            reset.run();
-            product.run();
-            byte[] plain = out.toBytes();
-            ctx.setTensorCopies(true);
-            reset.run();
-            product.run();
-            assertArrayEquals(plain, out.toBytes(), what + ": tensor copies against cp.async");
-        } finally {
-            ctx.setTensorCopies(was);
-        }
+        reset.run();
+        ctx.withTensorCopies(false, product);
+        byte[] plain = out.toBytes();
+        reset.run();
+        ctx.withTensorCopies(true, product);
+        assertArrayEquals(plain, out.toBytes(), what + ": tensor copies against cp.async");
     }
 
     /** Random e4m3 codes, none of them NaN (0x7F, 0xFF). */
